@@ -1,0 +1,61 @@
+"""Entry point of the `bundler` command: runs the typer app and turns errors into one line + exit code."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+from rich.console import Console
+
+import bundler.commands
+from bundler.app import app
+from solver.errors import BundlerError
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(bundler.commands.__path__), key=lambda i: i.name):
+        importlib.import_module(f"bundler.commands.{info.name}")
+
+
+def report(error: BundlerError) -> int:
+    """Print a BundlerError the way the CLI promises: one line (plus an optional hint), return the code."""
+    text = str(error)
+    first, *rest = text.splitlines() or [""]
+    stderr.print(f"[bold red]error:[/] {first}", markup=True, highlight=False) if not rest else None
+    if rest:
+        # Explanations of an unsolvable problem are several lines by nature (exit 1).
+        stderr.print("[bold red]error:[/] no solution", markup=True)
+        stderr.out(text)
+    if error.hint:
+        stderr.out(f"hint: {error.hint}")
+    return error.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except BundlerError as e:
+        return report(e)
+    except KeyboardInterrupt:
+        stderr.out("interrupted")
+        return 130
+    except SystemExit as e:
+        return int(e.code or 0)
+    except Exception as e:  # click's usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            return e.exit_code
+        if isinstance(e, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The lock file, `bundle.lock`: every pinned artifact, written by `solve`, read by `build` (DESIGN.md).
+
+TOML, deterministic: the same inputs give the same bytes (sorted tables, sorted keys, no timestamps
+but the spec's epoch). `bundler build` needs only this file and the artifacts, never the solver.
+
+    version = 1
+    [bundle]  name, suite, epoch?, spec-sha256, roots = ["deb:nova-api:amd64", ...]
+    [[index]] ecosystem, url, sha256          (a Release/InRelease or a project page digest)
+    [[package]] ecosystem = "deb":    name, version, architecture, source, source-version,
+                                       repository, filename, size, sha256, depends, fixed?
+                ecosystem = "python": name, version, platform?, filename, url, size, sha256,
+                                       requires-python, depends, fixed?
+
+`depends` lists the ids (see `LockedPackage.id`) of the members that satisfy its dependencies,
+so `bundler why` and `bundler graph` work from the lock alone.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from solver.errors import InputError
+
+LOCK_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LockedPackage:
+    ecosystem: str  # "deb" | "python"
+    name: str
+    version: str
+    filename: str  # deb: relative to the repository uri; python: the file's name
+    size: int
+    sha256: str
+    architecture: str = ""  # deb only
+    source: str = ""  # deb only
+    source_version: str = ""  # deb only
+    repository: str = ""  # deb: "uri suite [component]"
+    url: str = ""  # python: absolute URL of the file
+    platform: str = ""  # python: the target platform tag this file is for ("" = any)
+    requires_python: str = ""  # python only
+    depends: tuple[str, ...] = ()
+    fixed: bool = False  # pinned by a fix
+
+    @property
+    def id(self) -> str:
+        if self.ecosystem == "deb":
+            return f"deb:{self.name}:{self.architecture}"
+        return f"python:{self.name}"
+
+    @property
+    def component(self) -> str:
+        """The Debian component (last word of `repository`), "main" for a flat repository."""
+        parts = self.repository.split()
+        return parts[2] if len(parts) > 2 else "main"
+
+    @property
+    def repository_uri(self) -> str:
+        return self.repository.split()[0] if self.repository else ""
+
+    def to_toml(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"ecosystem": self.ecosystem, "name": self.name, "version": self.version}
+        if self.ecosystem == "deb":
+            d.update(
+                architecture=self.architecture,
+                source=self.source,
+                **{"source-version": self.source_version},
+                repository=self.repository,
+            )
+        else:
+            if self.platform:
+                d["platform"] = self.platform
+            d["url"] = self.url
+            d["requires-python"] = self.requires_python
+        d.update(filename=self.filename, size=self.size, sha256=self.sha256, depends=list(self.depends))
+        if self.fixed:
+            d["fixed"] = True
+        return d
+
+    @classmethod
+    def from_toml(cls, d: dict[str, Any], where: str) -> LockedPackage:
+        try:
+            return cls(
+                ecosystem=d["ecosystem"],
+                name=d["name"],
+                version=d["version"],
+                filename=d["filename"],
+                size=int(d["size"]),
+                sha256=d["sha256"],
+                architecture=d.get("architecture", ""),
+                source=d.get("source", ""),
+                source_version=d.get("source-version", ""),
+                repository=d.get("repository", ""),
+                url=d.get("url", ""),
+                platform=d.get("platform", ""),
+                requires_python=d.get("requires-python", ""),
+                depends=tuple(d.get("depends", ())),
+                fixed=bool(d.get("fixed", False)),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise InputError(f"package {d.get('name', '?')!r}: missing or bad field {e}", where=where) from None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDigest:
+    ecosystem: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    name: str
+    suite: str
+    spec_sha256: str
+    epoch: int | None
+    roots: tuple[str, ...]
+    indexes: tuple[IndexDigest, ...]
+    packages: tuple[LockedPackage, ...]
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. python target: python-version, platforms
+
+    def by_id(self) -> dict[str, LockedPackage]:
+        return {p.id: p for p in self.packages}
+
+
+def _sort_key(p: LockedPackage) -> tuple[str, ...]:
+    return (p.ecosystem, p.name, p.architecture, p.platform, p.version)
+
+
+def dumps(lock: Lock) -> str:
+    bundle: dict[str, Any] = {"name": lock.name, "suite": lock.suite, "spec-sha256": lock.spec_sha256}
+    if lock.epoch is not None:
+        bundle["epoch"] = lock.epoch
+    bundle["roots"] = sorted(lock.roots)
+    for k in sorted(lock.extra):
+        bundle[k] = lock.extra[k]
+    doc = {
+        "version": LOCK_VERSION,
+        "bundle": bundle,
+        "index": [
+            {"ecosystem": i.ecosystem, "url": i.url, "sha256": i.sha256}
+            for i in sorted(set(lock.indexes), key=lambda i: (i.ecosystem, i.url))
+        ],
+        "package": [p.to_toml() for p in sorted(lock.packages, key=_sort_key)],
+    }
+    header = "# bundle.lock: written by `bundler solve`; `bundler build` reads it. Do not edit.\n"
+    return header + tomli_w.dumps(doc, multiline_strings=False, indent=4)
+
+
+def loads(text: str, where: str = "bundle.lock") -> Lock:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"not a valid lock file: {e}", where=where) from None
+    if doc.get("version") != LOCK_VERSION:
+        raise InputError(f"unsupported lock version {doc.get('version')!r}", where=where)
+    b = dict(doc.get("bundle", {}))
+    try:
+        name, suite, spec_sha = b.pop("name"), b.pop("suite"), b.pop("spec-sha256")
+    except KeyError as e:
+        raise InputError(f"[bundle] lacks {e}", where=where) from None
+    epoch = b.pop("epoch", None)
+    roots = tuple(b.pop("roots", ()))
+    return Lock(
+        name=name,
+        suite=suite,
+        spec_sha256=spec_sha,
+        epoch=epoch,
+        roots=roots,
+        indexes=tuple(IndexDigest(i["ecosystem"], i["url"], i["sha256"]) for i in doc.get("index", ())),
+        packages=tuple(LockedPackage.from_toml(p, where) for p in doc.get("package", ())),
+        extra=b,
+    )
+
+
+def read_lock(path: Path) -> Lock:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read lock: {e.strerror}", where=str(path)) from None
+    return loads(text, str(path))
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write to a temporary sibling and rename into place: a reader never sees half a file."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    write_atomic(path, dumps(lock))
