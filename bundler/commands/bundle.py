@@ -1,0 +1,89 @@
+"""The bundle commands: `bundler build LOCK OUT`, `bundler verify OUT`, `bundler serve OUT`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from bundler.app import app
+from bundler.lock import read_lock
+from solver.errors import InputError
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def build(
+    lock: Path = typer.Argument(..., help="The lock file written by `bundler solve`."),
+    out: Path = typer.Argument(..., help="The bundle directory to write (replaced only on success)."),
+    archive: Path | None = typer.Option(None, "--archive", help="Also write the bundle as FILE.tar.zst."),
+    iso: Path | None = typer.Option(None, "--iso", help="Also write the bundle as an ISO 9660 image."),
+    sign_key: str | None = typer.Option(None, "--sign-key", help="gpg key id to sign the Release file with."),
+    cache: Path | None = typer.Option(None, "--cache", help="Local artifact cache (read first, filled)."),
+    epoch: int | None = typer.Option(None, "--epoch", help="Timestamp of everything (default: lock, "
+                                     "SOURCE_DATE_EPOCH, 1980-01-01)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Download, verify and lay out every artifact of LOCK as an offline bundle in OUT."""
+    from bundler.build import build_bundle
+
+    report = build_bundle(
+        read_lock(lock), out, archive=archive, iso=iso, sign_key=sign_key, cache_dir=cache, epoch=epoch,
+        progress=not quiet and sys.stderr.isatty(),
+    )  # fmt: skip
+    _out.print(
+        f"built {report.out}: {report.debs} .deb, {report.python_files} Python files, "
+        f"{report.files} files in all; SHA256SUMS {report.sha256sums}"
+    )
+    for extra in (report.archive, report.iso):
+        if extra is not None:
+            _out.print(f"wrote {extra}")
+
+
+@app.command()
+def verify(out: Path = typer.Argument(..., help="The bundle directory to check.")) -> None:
+    """Re-check every checksum of the bundle and that every dependency is satisfiable inside it."""
+    from bundler.verify import verify_bundle
+
+    if not out.is_dir():
+        raise InputError("not a bundle directory", where=str(out))
+    report = verify_bundle(out)
+    if report.problems:
+        _err.print(f"[bold red]{len(report.problems)} problem(s)[/] in {out}:", markup=True)
+        for problem in report.problems:
+            _err.out(f"  {problem}")
+        raise typer.Exit(1)
+    _out.print(f"ok: {report.files} files, {report.debs} Debian package entries, "
+               f"{report.python_files} Python files; dependencies satisfiable")
+
+
+@app.command()
+def serve(
+    out: Path = typer.Argument(..., help="The bundle directory to serve."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on (0: any free port)."),
+) -> None:
+    """Serve the bundle over HTTP: apt at /debian, pip/uv at /python/simple (PEP 503 + PEP 691)."""
+    from bundler.serve import make_server
+
+    if not (out / "SHA256SUMS").is_file():
+        raise InputError("not a bundle directory (no SHA256SUMS)", where=str(out))
+    try:
+        server = make_server(out, host, port)
+    except OSError as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    bound_host, bound_port = server.server_address[:2]
+    base = f"http://{bound_host}:{bound_port}"
+    _out.print(f"serving {out} at {base}/")
+    _out.print(f"  apt: deb [trusted=yes] {base}/debian <suite> <components>")
+    _out.print(f"  pip: --index-url {base}/python/simple")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

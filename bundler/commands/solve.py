@@ -1,0 +1,115 @@
+"""`bundler solve SPEC`: write the lock (and, with --bundle, build the bundle from it)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from bundler.app import app
+from bundler.lock import dumps, write_lock
+from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
+from bundler.spec import load_spec
+
+
+def _progress(console: Console, quiet: bool) -> Any:
+    if quiet or not console.is_terminal:
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+
+
+def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> None:
+    lock = report.lock
+    deb = sum(1 for p in lock.packages if p.ecosystem == "deb")
+    py = sum(1 for p in lock.packages if p.ecosystem == "python")
+    parts = []
+    if deb:
+        parts.append(f"{deb} Debian packages")
+    if py:
+        parts.append(f"{py} Python files")
+    console.print(f"solved {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} roots → {lock_path}")
+    d = report.debian
+    if d is not None:
+        for f in d.fixes:
+            chosen = f"{f.chosen.name} {f.chosen.version}" if f.chosen else "?"
+            console.print(f"  fix {f.fix}: {chosen}; changed because of it: {len(f.changed)}")
+            for name, old, new in f.changed:
+                console.print(f"    {name}: {old or '(new)'} → {new}")
+        for veto, removed in d.vetoes_hit:
+            names = ", ".join(f"{c.name} {c.version}" for c in removed[:5])
+            more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+            console.print(f"  veto {veto} ({veto.reason}) removed {names}{more}")
+        if d.mirror_extra:
+            console.print(f"  mirror closure added {len(d.mirror_extra)} alternatives and providers")
+        if d.skipped_recommends:
+            console.print(f"  {len(d.skipped_recommends)} Recommends could not be installed and were skipped")
+    p = report.python
+    if p is not None:
+        for fix, changed in sorted(getattr(p, "fix_changes", {}).items()):
+            console.print(f"  fix {fix}: changed because of it: {', '.join(changed) or 'nothing else'}")
+        for veto in getattr(p, "vetoes_hit", []):
+            console.print(f"  veto {veto}")
+        for note in getattr(p, "notes", []):
+            console.print(f"  note: {note}")
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    if timing:
+        console.print(f"  time: {timing}")
+
+
+@app.command()
+def solve(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="The bundle spec (TOML).")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Lock file to write [default: bundle.lock beside the spec].")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Index cache [default: $BUNDLER_CACHE_DIR or the XDG cache].")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only cached indexes; no network.")] = False,
+    upgrade: Annotated[bool, typer.Option("--upgrade", help="Ignore the versions of an existing lock.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary, no progress.")] = False,
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Also build the offline bundle into this directory.")] = None,
+    archive: Annotated[Path | None, typer.Option("--archive", help="With --bundle: also write this .tar.zst.")] = None,
+    iso: Annotated[Path | None, typer.Option("--iso", help="With --bundle: also write this ISO image.")] = None,
+    sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
+) -> None:
+    """Pick one consistent set of versions for SPEC and write the lock file."""
+    console = Console(stderr=as_json, highlight=False)
+    spec = load_spec(spec_path)
+    lock_path = output or spec_path.parent / "bundle.lock"
+    progress = _progress(Console(stderr=True), quiet or as_json)
+    started = time.perf_counter()
+    if progress is not None:
+        with progress:
+            report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
+                                offline=offline, upgrade=upgrade, progress=progress)
+    else:
+        report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
+                            offline=offline, upgrade=upgrade)
+    report.timings["total"] = time.perf_counter() - started
+    write_lock(lock_path, report.lock)
+    if bundle is not None:
+        from bundler.build import build_bundle
+
+        build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
+                     cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
+    elif archive or iso or sign_key:
+        raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
+    if as_json:
+        out = report.to_json()
+        out["lock"] = str(lock_path)
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    elif not quiet:
+        _print_summary(console, report, lock_path)
+        if bundle is not None:
+            console.print(f"bundle written to {bundle}")
+
+
+__all__ = ["solve", "dumps"]

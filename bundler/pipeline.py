@@ -1,0 +1,246 @@
+"""`bundler solve`: spec → indexes → solver → lock (DESIGN.md, "The pipeline").
+
+This module only wires the stages: `repos/` loads, `solver/` decides, `bundler.lock` writes. It also
+keeps the summary of what happened (counts, fixes and what they pulled in, vetoes that bit) that the
+CLI prints as text or JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bundler.lock import IndexDigest, Lock, LockedPackage, read_lock
+from bundler.spec import DebSource, DebSpec, Spec
+from solver.debian import DebSolution, problem_from_spec
+from solver.debian import solve as solve_debian
+from solver.errors import InputError
+
+
+def default_cache_dir(option: Path | None = None) -> Path:
+    """--cache-dir, else $BUNDLER_CACHE_DIR, else $XDG_CACHE_HOME/bundler, else ~/.cache/bundler."""
+    if option is not None:
+        return option
+    env = os.environ.get("BUNDLER_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "bundler"
+
+
+@dataclass
+class SolveReport:
+    """What `solve` did, for people (text) and machines (JSON)."""
+
+    lock: Lock
+    debian: DebSolution | None = None
+    python: Any = None  # bundler.python_solve.PythonSolution
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "bundle": self.lock.name,
+            "packages": {
+                "deb": sum(1 for p in self.lock.packages if p.ecosystem == "deb"),
+                "python": sum(1 for p in self.lock.packages if p.ecosystem == "python"),
+            },
+            "roots": sorted(self.lock.roots),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+        if self.debian is not None:
+            d = self.debian
+            out["debian"] = {
+                "fixes": [
+                    {
+                        "fix": f.fix,
+                        "chosen": f"{f.chosen.name} {f.chosen.version}" if f.chosen else None,
+                        "changed": [{"package": n, "from": old, "to": new} for n, old, new in f.changed],
+                    }
+                    for f in d.fixes
+                ],
+                "vetoes": [
+                    {"veto": str(v), "reason": v.reason, "removed": [f"{c.name} {c.version}" for c in cs]}
+                    for v, cs in d.vetoes_hit
+                ],
+                "mirror-extra": len(d.mirror_extra),
+                "skipped-recommends": len(d.skipped_recommends),
+                "stats": d.stats,
+            }
+        if self.python is not None:
+            p = self.python
+            out["python"] = {
+                "fixes": {k: list(v) for k, v in getattr(p, "fix_changes", {}).items()},
+                "vetoes": list(getattr(p, "vetoes_hit", [])),
+                "notes": list(getattr(p, "notes", [])),
+            }
+        return out
+
+
+def _apt_sources(spec: DebSpec) -> list[Any]:
+    """The spec's sources as repos' AptSource objects, or the host's apt sources when it lists none."""
+    from repos.deb import sources as apt_sources
+
+    if not spec.sources:
+        return list(apt_sources.host_sources())
+    return [_to_apt(s) for s in spec.sources]
+
+
+def _to_apt(s: DebSource) -> Any:
+    from repos.deb.sources import AptSource
+
+    return AptSource(
+        uri=s.uri,
+        suites=s.suites,
+        components=s.components,
+        architectures=s.architectures,
+        signed_by=s.signed_by,
+        check_valid_until=s.check_valid_until,
+        trusted=s.trusted,
+    )
+
+
+def _previous_versions(lock_path: Path) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """The versions of an existing lock, kept where possible when re-solving (minimal change)."""
+    if not lock_path.exists():
+        return {}, {}
+    try:
+        old = read_lock(lock_path)
+    except InputError:
+        return {}, {}
+    deb = {(p.name, p.architecture): p.version for p in old.packages if p.ecosystem == "deb"}
+    py = {p.name: p.version for p in old.packages if p.ecosystem == "python"}
+    return deb, py
+
+
+def _debian_architectures(spec: DebSpec, sources: list[Any]) -> list[str]:
+    if spec.architectures:
+        return list(spec.architectures)
+    archs: list[str] = []
+    for s in sources:
+        for a in s.architectures:
+            if a not in archs and a != "all":
+                archs.append(a)
+    if not archs:
+        from repos.deb.sources import host_architecture
+
+        archs = [host_architecture()]
+    return archs
+
+
+def solve_debian_part(
+    spec: DebSpec,
+    *,
+    cache_dir: Path,
+    offline: bool,
+    preferred: dict[tuple[str, str], str],
+    progress: Any = None,
+    timings: dict[str, float],
+) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str]]:
+    from repos.deb.load import load_debian
+
+    sources = _apt_sources(spec)
+    archs = _debian_architectures(spec, sources)
+    t0 = time.perf_counter()
+    loaded = load_debian(sources, architectures=archs, cache_dir=cache_dir, offline=offline, progress=progress)
+    t1 = time.perf_counter()
+    problem = problem_from_spec(
+        spec.require,
+        spec.fix,
+        [(v.package, v.version, v.reason) for v in spec.veto],
+        native_arch=archs[0],
+        recommends=spec.recommends,
+        base=spec.base,
+        closure=spec.closure,
+        preferred=preferred,
+    )
+    solution = solve_debian(loaded.universe, problem)
+    t2 = time.perf_counter()
+    timings["debian-load"] = t1 - t0
+    timings["debian-solve"] = t2 - t1
+    depends: dict[tuple[str, str], set[str]] = {}
+    for a, b, _kind in solution.edges:
+        depends.setdefault((a.name, a.arch), set()).add(f"deb:{b.name}:{b.arch}")
+    fixed = {f.chosen.key for f in solution.fixes if f.chosen is not None}
+    packages = []
+    for c in solution.packages:
+        o = c.origin
+        if o is None:
+            raise InputError(f"package {c.name} {c.version} has no origin (file name, size, sha256)")
+        packages.append(
+            LockedPackage(
+                ecosystem="deb",
+                name=c.name,
+                version=c.version,
+                architecture=c.arch,
+                source=c.source or c.name,
+                source_version=c.source_version or c.version,
+                repository=o.repository,
+                filename=o.filename,
+                size=o.size,
+                sha256=o.sha256,
+                depends=tuple(sorted(depends.get((c.name, c.arch), ()))),
+                fixed=c.key in fixed,
+            )
+        )
+    indexes = [IndexDigest("deb", url, sha) for url, sha in loaded.indexes]
+    roots = [f"deb:{c.name}:{c.arch}" for c in solution.roots]
+    return solution, packages, indexes, roots
+
+
+def solve_spec(
+    spec: Spec,
+    *,
+    lock_path: Path,
+    cache_dir: Path,
+    offline: bool = False,
+    upgrade: bool = False,
+    progress: Any = None,
+) -> SolveReport:
+    """Solve every ecosystem of the spec and return the lock (not yet written) with its report."""
+    prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(lock_path)
+    timings: dict[str, float] = {}
+    packages: list[LockedPackage] = []
+    indexes: list[IndexDigest] = []
+    roots: list[str] = []
+    extra: dict[str, Any] = {}
+    deb_solution = None
+    py_solution = None
+    if spec.debian is not None:
+        deb_solution, pkgs, idx, rts = solve_debian_part(
+            spec.debian,
+            cache_dir=cache_dir,
+            offline=offline,
+            preferred=prev_deb,
+            progress=progress,
+            timings=timings,
+        )
+        packages += pkgs
+        indexes += idx
+        roots += rts
+    if spec.python is not None:
+        from bundler.python_solve import solve_python
+
+        t0 = time.perf_counter()
+        py_solution = solve_python(
+            spec.python, cache_dir=cache_dir, offline=offline, preferred=prev_py, progress=progress
+        )
+        timings["python"] = time.perf_counter() - t0
+        packages += py_solution.packages
+        indexes += py_solution.indexes
+        roots += py_solution.roots
+        extra["python-version"] = spec.python.python_version
+        extra["platforms"] = list(spec.python.platforms)
+    lock = Lock(
+        name=spec.name,
+        suite=spec.suite,
+        spec_sha256=spec.sha256,
+        epoch=spec.epoch,
+        roots=tuple(sorted(set(roots))),
+        indexes=tuple(indexes),
+        packages=tuple(packages),
+        extra=extra,
+    )
+    return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings)

@@ -1,0 +1,140 @@
+"""Getting bytes for `file://` and `http(s)://` URLs, many at once (RFC 8089 file URIs, RFC 9110 HTTP).
+
+One `Fetcher` holds one pooled `httpx.Client` (keep-alive, HTTP timeouts) shared by a thread pool, so a
+load of a few dozen index files costs a few connections. Transient failures (connection errors, 429 and
+5xx answers) are retried with a short backoff; 404/410 raise `NotFound` so callers can fall back (for
+example from InRelease to Release, or from Packages.xz to Packages.gz). A `rich.progress.Progress` may be
+passed in; by default nothing is printed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from ..errors import FetchError, NotFound
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+def join_url(base: str, *parts: str) -> str:
+    """`base` + "/" + parts, without doubled slashes; "./" parts vanish."""
+    out = base.rstrip("/")
+    for part in parts:
+        part = part.strip("/")
+        if part in ("", "."):
+            continue
+        if part.startswith("./"):
+            part = part[2:]
+        out += "/" + part
+    return out
+
+
+def file_path(url: str) -> Path | None:
+    """The local path of a `file:` URL (or a bare absolute path), else None."""
+    if url.startswith("file:"):
+        return Path(unquote(urlsplit(url).path))
+    if url.startswith("/"):
+        return Path(url)
+    return None
+
+
+class Fetcher:
+    """Fetch URLs, one at a time (`get`) or concurrently (`map`). Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        max_workers: int = 8,
+        progress: Any | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.retries = retries
+        self.max_workers = max_workers
+        self.progress = progress
+        self._own_client = client is None
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=max_workers, max_keepalive_connections=max_workers),
+            follow_redirects=True,
+            headers={"User-Agent": "bundler (Debian index loader)"},
+        )
+        self.requests = 0  # network requests made, for tests and reports
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_client:
+            self._client.close()
+
+    def get(self, url: str) -> bytes:
+        """The body at `url`. Raises NotFound (404/410, missing file) or FetchError."""
+        path = file_path(url)
+        if path is not None:
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                raise NotFound(url, "no such file") from None
+            except OSError as e:
+                raise FetchError(url, f"cannot read: {e.strerror or e}") from None
+        if not url.startswith(("http://", "https://")):
+            raise FetchError(url, "unsupported URL scheme (use file://, http:// or https://)")
+        delay = 0.2
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                self.requests += 1
+                response = self._client.get(url)
+            except httpx.TransportError as e:
+                if last:
+                    raise FetchError(url, f"cannot fetch: {type(e).__name__}: {e}") from None
+            else:
+                status = response.status_code
+                if status == 200:
+                    return response.content
+                if status in (404, 410):
+                    raise NotFound(url, f"HTTP {status}")
+                if status not in _TRANSIENT_STATUS or last:
+                    raise FetchError(url, f"HTTP {status}")
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, description: str = "") -> list[R]:
+        """`[fn(item) for item in items]`, run on the thread pool; the first exception is re-raised.
+
+        `fn` usually calls `self.get` (perhaps several times, for fallbacks) and then works on the bytes.
+        """
+        todo: Sequence[T] = list(items)
+        if not todo:
+            return []
+        task = None
+        if self.progress is not None:
+            task = self.progress.add_task(description or "fetching", total=len(todo))
+
+        def run(item: T) -> R:
+            result = fn(item)
+            if task is not None:
+                self.progress.advance(task)
+            return result
+
+        if len(todo) == 1:
+            return [run(todo[0])]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(todo))) as pool:
+            futures = [pool.submit(run, item) for item in todo]
+            return [f.result() for f in futures]

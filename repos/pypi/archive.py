@@ -1,0 +1,148 @@
+"""Reading core metadata out of distribution files: a wheel's `*.dist-info/METADATA` (PEP 427) and
+an sdist's `PKG-INFO` (PEP 643), from whole files or, for wheels, from a remote file read by HTTP
+range requests (the zip's end-of-central-directory and central directory from a suffix range, then the
+one member).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable
+
+from solver.errors import InputError
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOC = b"PK\x06\x07"
+_CDH = b"PK\x01\x02"
+_LFH = b"PK\x03\x04"
+
+
+def _is_metadata_member(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA"
+
+
+def wheel_metadata(data: bytes, where: str) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for n in z.namelist():
+                if _is_metadata_member(n):
+                    return z.read(n)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise InputError(f"not a readable wheel: {e}", where=where) from None
+    raise InputError("wheel has no .dist-info/METADATA", where=where)
+
+
+def sdist_metadata(data: bytes, filename: str, where: str) -> bytes:
+    """The top-level PKG-INFO of an sdist (`<name>-<version>/PKG-INFO`)."""
+    try:
+        if filename.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                for n in z.namelist():
+                    if n.count("/") == 1 and n.endswith("/PKG-INFO"):
+                        return z.read(n)
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as t:
+                for m in t:
+                    if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/PKG-INFO"):
+                        f = t.extractfile(m)
+                        if f is not None:
+                            return f.read()
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
+        raise InputError(f"not a readable sdist: {e}", where=where) from None
+    raise InputError("sdist has no PKG-INFO", where=where)
+
+
+# (start, end inclusive) or (None, n) for the last n bytes -> (bytes, offset of first byte, total size)
+RangeReader = Callable[[int | None, int], tuple[bytes, int, int]]
+
+
+class RangesRefused(Exception):
+    """The server answered a range request with the whole file; carries it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def remote_wheel_metadata(read: RangeReader, where: str, tail: int = 65536) -> tuple[bytes, int]:
+    """METADATA of a remote wheel read by ranges; returns (metadata bytes, total file size)."""
+    buf, start, total = read(None, tail)
+    pos = buf.rfind(_EOCD)
+    if pos < 0:
+        raise InputError("not a zip file (no end of central directory)", where=where)
+    cd_size, cd_offset = struct.unpack("<II", buf[pos + 12 : pos + 20])
+    loc = buf.rfind(_EOCD64_LOC, 0, pos)
+    if cd_offset == 0xFFFFFFFF or cd_size == 0xFFFFFFFF:
+        if loc < 0:
+            raise InputError("zip64 without locator", where=where)
+        (eocd64_off,) = struct.unpack("<Q", buf[loc + 8 : loc + 16])
+        if eocd64_off < start:
+            more, _, _ = read(eocd64_off, start - 1)
+            buf, start = more + buf, eocd64_off
+        rec = eocd64_off - start
+        cd_size, cd_offset = struct.unpack("<QQ", buf[rec + 40 : rec + 56])
+    if cd_offset < start:
+        more, _, _ = read(cd_offset, start - 1)
+        buf, start = more + buf, cd_offset
+    cd = buf[cd_offset - start : cd_offset - start + cd_size]
+    i = 0
+    while i + 46 <= len(cd) and cd[i : i + 4] == _CDH:
+        (method, _t, _d, _crc, csize, usize, nlen, xlen, clen) = struct.unpack("<HHHIIIHHH", cd[i + 10 : i + 34])
+        (local_off,) = struct.unpack("<I", cd[i + 42 : i + 46])
+        name = cd[i + 46 : i + 46 + nlen].decode("utf-8", "replace")
+        extra = cd[i + 46 + nlen : i + 46 + nlen + xlen]
+        if csize == 0xFFFFFFFF or usize == 0xFFFFFFFF or local_off == 0xFFFFFFFF:
+            csize, usize, local_off = _zip64_extra(extra, csize, usize, local_off)
+        if _is_metadata_member(name):
+            return _read_member(read, local_off, csize, method, buf, start, where), total
+        i += 46 + nlen + xlen + clen
+    raise InputError("wheel has no .dist-info/METADATA", where=where)
+
+
+def _zip64_extra(extra: bytes, csize: int, usize: int, off: int) -> tuple[int, int, int]:
+    j = 0
+    while j + 4 <= len(extra):
+        hid, hlen = struct.unpack("<HH", extra[j : j + 4])
+        body = extra[j + 4 : j + 4 + hlen]
+        if hid == 1:
+            vals = list(struct.unpack(f"<{hlen // 8}Q", body[: hlen // 8 * 8]))
+            if usize == 0xFFFFFFFF and vals:
+                usize = vals.pop(0)
+            if csize == 0xFFFFFFFF and vals:
+                csize = vals.pop(0)
+            if off == 0xFFFFFFFF and vals:
+                off = vals.pop(0)
+        j += 4 + hlen
+    return csize, usize, off
+
+
+def _read_member(
+    read: RangeReader, off: int, csize: int, method: int, buf: bytes, start: int, where: str
+) -> bytes:
+    want = off + 30 + 1024 + csize  # the local header's name+extra are rarely > 1 KiB
+    if off >= start:
+        chunk = buf[off - start :]
+    else:
+        chunk, _, _ = read(off, min(want, start) - 1)
+        if len(chunk) < want - off and want > start:
+            chunk += buf[: want - start]
+    if chunk[:4] != _LFH:
+        raise InputError("corrupt zip: bad local header", where=where)
+    nlen, xlen = struct.unpack("<HH", chunk[26:30])
+    begin = 30 + nlen + xlen
+    if len(chunk) < begin + csize:
+        more, _, _ = read(off + len(chunk), off + begin + csize - 1)
+        chunk += more
+    raw = chunk[begin : begin + csize]
+    if method == 0:
+        return raw
+    if method == 8:
+        try:
+            return zlib.decompress(raw, -15)
+        except zlib.error as e:
+            raise InputError(f"corrupt zip member METADATA: {e}", where=where) from None
+    raise InputError(f"unsupported zip compression method {method}", where=where)

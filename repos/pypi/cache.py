@@ -1,0 +1,132 @@
+"""The on-disk cache of project pages and metadata, with HTTP validators (RFC 9111 in miniature).
+
+    <cache>/pypi/pages/<key>.body      the page bytes as served
+    <cache>/pypi/pages/<key>.json      {url, status, content_type, etag, last_modified, fetched, max_age, sha256}
+    <cache>/pypi/metadata/<key>.metadata  a file's core metadata (immutable: keyed by the file's URL+sha256)
+    <cache>/pypi/metadata/<key>.json      {url, size}
+    <cache>/pypi/hashes.json              sha256 of local files, keyed by path, size and mtime
+
+A page with status 404 is cached too (a project absent from an index), so a warm offline run can apply
+the first-index rule without the network. Writes are atomic (temp file + rename): several threads and
+processes may share the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class CachedPage:
+    url: str
+    status: int
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    fetched: float
+    max_age: int
+    sha256: str
+    body: bytes | None = None
+
+
+class Cache:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root) / "pypi"
+        self._lock = threading.Lock()
+        self._hashes: dict[str, Any] | None = None
+
+    # pages
+    def page(self, url: str, with_body: bool = True) -> CachedPage | None:
+        base = self.root / "pages" / _key(url)
+        try:
+            meta = json.loads((base.with_suffix(".json")).read_bytes())
+            body = base.with_suffix(".body").read_bytes() if with_body and meta["status"] == 200 else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return CachedPage(
+            url=meta["url"],
+            status=meta["status"],
+            content_type=meta.get("content_type", ""),
+            etag=meta.get("etag"),
+            last_modified=meta.get("last_modified"),
+            fetched=meta.get("fetched", 0.0),
+            max_age=meta.get("max_age", 0),
+            sha256=meta.get("sha256", ""),
+            body=body,
+        )
+
+    def store_page(self, page: CachedPage) -> None:
+        base = self.root / "pages" / _key(page.url)
+        if page.body is not None:
+            _write(base.with_suffix(".body"), page.body)
+        meta = {k: v for k, v in page.__dict__.items() if k != "body"}
+        _write(base.with_suffix(".json"), json.dumps(meta, sort_keys=True).encode())
+
+    # metadata
+    def metadata(self, url: str, sha256: str) -> bytes | None:
+        try:
+            return (self.root / "metadata" / f"{_key(url + '#' + sha256)}.metadata").read_bytes()
+        except OSError:
+            return None
+
+    def store_metadata(self, url: str, sha256: str, data: bytes, size: int | None) -> None:
+        k = _key(url + "#" + sha256)
+        _write(self.root / "metadata" / f"{k}.metadata", data)
+        if size is not None:
+            self.store_size(url, size)
+
+    def size(self, url: str) -> int | None:
+        try:
+            return int(json.loads((self.root / "sizes" / f"{_key(url)}.json").read_bytes())["size"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def store_size(self, url: str, size: int) -> None:
+        _write(self.root / "sizes" / f"{_key(url)}.json", json.dumps({"url": url, "size": size}).encode())
+
+    # local file hashes
+    def local_sha256(self, path: Path) -> str:
+        st = path.stat()
+        ident = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+        with self._lock:
+            if self._hashes is None:
+                try:
+                    self._hashes = json.loads((self.root / "hashes.json").read_bytes())
+                except (OSError, ValueError):
+                    self._hashes = {}
+            known = self._hashes.get(ident)
+        if known:
+            return str(known)
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+        with self._lock:
+            assert self._hashes is not None
+            self._hashes[ident] = digest
+            _write(self.root / "hashes.json", json.dumps(self._hashes, sort_keys=True).encode())
+        return digest

@@ -1,0 +1,454 @@
+"""`PypiIndex`: the `solver.python.PackageIndex` over simple-API indexes and find-links directories.
+
+Project pages come from HTTP(S) indexes (PEP 691 JSON preferred through the Accept header, PEP 503
+HTML otherwise) or `file://` indexes (a directory per project holding index.json or index.html), and
+from find-links (a local directory of wheels/sdists, or a flat HTML page of links). Several indexes:
+the first index that has a project supplies all of its files (`first-index`, uv's default, which
+defeats dependency confusion) or every index's files are merged (`best-match`); find-links are always
+merged in.
+
+Metadata, cheapest first: the PEP 658 `.metadata` file (checked against the index's hash); the wheel's
+METADATA read with HTTP range requests; the whole file (checked against the index's sha256) when the
+server refuses ranges, and always for sdists. Everything is fetched on a thread pool, so prefetching
+hundreds of projects runs concurrently, and cached on disk with HTTP validators: a fresh page (by its
+Cache-Control max-age) is not revalidated, and `offline=True` uses only the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+from packaging.utils import canonicalize_name
+
+from solver.errors import InputError
+from solver.python.model import (
+    CoreMetadata,
+    DistFile,
+    MetadataCallback,
+    PageCallback,
+    Release,
+    parse_core_metadata,
+)
+
+from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
+from .cache import Cache, CachedPage
+from .simple import ACCEPT, JSON_TYPE, group_releases, parse_html_page, parse_json_page, split_filename
+
+Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith("file:") or "://" not in url
+
+
+def local_path(url: str) -> Path:
+    if url.startswith("file:"):
+        return Path(url2pathname(unquote(urlsplit(url).path)))
+    return Path(url)
+
+
+def _max_age(headers: httpx.Headers) -> int:
+    cc = headers.get("cache-control", "")
+    if "no-store" in cc or "no-cache" in cc:
+        return 0
+    m = re.search(r"max-age=(\d+)", cc)
+    return int(m.group(1)) if m else 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPage:
+    url: str
+    sha256: str
+    files: tuple[DistFile, ...]
+
+
+class PypiIndex:
+    def __init__(
+        self,
+        indexes: Sequence[str],
+        find_links: Sequence[str] = (),
+        *,
+        cache_dir: Path,
+        offline: bool = False,
+        strategy: str = "first-index",
+        cert: str | None = None,
+        workers: int = 48,
+        progress: Progress | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.indexes = [i if i.endswith("/") else i + "/" for i in indexes]
+        self.find_links = list(find_links)
+        self.cache = Cache(cache_dir)
+        self.offline = offline
+        self.strategy = strategy
+        self.progress = progress
+        self.notes: list[str] = []
+        self.stats: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pypi")
+        self._projects: dict[str, Future[list[Release]]] = {}
+        self._pages: dict[str, list[ProjectPage]] = {}
+        self._metadata: dict[str, Future[CoreMetadata]] = {}
+        self._sizes: dict[str, int] = {}
+        self._missing_roots: set[str] = set()
+        self._flat: dict[str, dict[str, list[DistFile]]] | None = None
+        self._flat_lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._client_args = {
+            "verify": cert if cert and Path(cert).is_file() else True,
+            "timeout": httpx.Timeout(timeout),
+            "follow_redirects": True,
+            "limits": httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
+            "headers": {"User-Agent": "bundler/0.1"},
+        }
+
+    # ---- plumbing ----------------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.Client:
+        if self.offline:
+            raise InputError("offline: the network may not be used")
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(**self._client_args)  # type: ignore[arg-type]
+            return self._client
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
+
+    def __enter__(self) -> PypiIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
+
+    def _tick(self, kind: str, what: str) -> None:
+        with self._lock:
+            self.stats[kind] += 1
+        if self.progress is not None:
+            self.progress(kind, what)
+
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            return self.client.get(url, headers=headers)
+        except httpx.HTTPError as e:
+            raise InputError(f"cannot fetch: {e}", where=url) from None
+
+    # ---- project pages -----------------------------------------------------------------------
+    def _http_page(self, url: str) -> tuple[bytes, str, str] | None:
+        """(body, content type, sha256) of a project page, or None when the index has no such project."""
+        cached = self.cache.page(url)
+        if self.offline:
+            if cached is None:
+                raise InputError("not in the cache; run once without offline", where=url)
+            return None if cached.status != 200 else (cached.body or b"", cached.content_type, cached.sha256)
+        now = time.time()
+        if cached is not None and cached.max_age and now < cached.fetched + cached.max_age:
+            return None if cached.status != 200 else (cached.body or b"", cached.content_type, cached.sha256)
+        headers = {"Accept": ACCEPT}
+        if cached is not None and cached.status == 200:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        r = self._get(url, headers)
+        self._tick("page", url)
+        if r.status_code == 304 and cached is not None:
+            cached.fetched, cached.max_age = now, _max_age(r.headers) or cached.max_age
+            self.cache.store_page(cached)
+            return cached.body or b"", cached.content_type, cached.sha256
+        if r.status_code in (404, 410):
+            self.cache.store_page(CachedPage(url, 404, "", None, None, now, _max_age(r.headers), ""))
+            return None
+        if r.status_code != 200:
+            raise InputError(f"HTTP {r.status_code} for a project page", where=url)
+        body = r.content
+        page = CachedPage(
+            url=url,
+            status=200,
+            content_type=r.headers.get("content-type", "text/html").split(";")[0].strip(),
+            etag=r.headers.get("etag"),
+            last_modified=r.headers.get("last-modified"),
+            fetched=now,
+            max_age=_max_age(r.headers),
+            sha256=hashlib.sha256(body).hexdigest(),
+            body=body,
+        )
+        self.cache.store_page(page)
+        return body, page.content_type, page.sha256
+
+    def _local_page(self, index: str, name: str) -> tuple[bytes, str, str, str] | None:
+        root = local_path(index)
+        if not root.is_dir():
+            with self._lock:
+                first = index not in self._missing_roots
+                self._missing_roots.add(index)
+            if first:
+                self._note(f"index {index} does not exist; skipped")
+            return None
+        for fname, ctype in (("index.json", JSON_TYPE), ("index.html", "text/html")):
+            p = root / name / fname
+            if p.is_file():
+                data = p.read_bytes()
+                return data, ctype, hashlib.sha256(data).hexdigest(), (root / name).as_uri() + "/" + fname
+        return None
+
+    def _index_page(self, index: str, name: str) -> ProjectPage | None:
+        if _is_local(index):
+            got = self._local_page(index, name)
+            if got is None:
+                return None
+            data, ctype, sha, page_url = got
+        else:
+            page_url = f"{index}{name}/"
+            fetched = self._http_page(page_url)
+            if fetched is None:
+                return None
+            data, ctype, sha = fetched
+        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+            files = parse_json_page(data, page_url, index)
+        else:
+            files = parse_html_page(data, page_url, index)
+        return ProjectPage(page_url, sha, tuple(files))
+
+    def _flat_files(self) -> dict[str, list[DistFile]]:
+        """Every find-links location listed once, grouped by project."""
+        with self._flat_lock:
+            if self._flat is not None:
+                return self._flat.get("", {})
+            out: dict[str, list[DistFile]] = defaultdict(list)
+            for loc in self.find_links:
+                for f in self._list_find_links(loc):
+                    parsed = split_filename(f.filename)
+                    if parsed is not None:
+                        out[parsed[0]].append(f)
+            self._flat = {"": out}
+            return out
+
+    def _list_find_links(self, loc: str) -> list[DistFile]:
+        if _is_local(loc):
+            root = local_path(loc)
+            if not root.is_dir():
+                self._note(f"find-links {loc} does not exist; skipped")
+                return []
+            out = []
+            for p in sorted(root.iterdir()):
+                if p.is_file() and split_filename(p.name) is not None:
+                    out.append(DistFile(p.name, p.resolve().as_uri(), "", p.stat().st_size, None, None, None, loc))
+            return out
+        fetched = self._http_page(loc)
+        if fetched is None:
+            self._note(f"find-links {loc} not found; skipped")
+            return []
+        return parse_html_page(fetched[0], loc, loc)
+
+    def _load_project(self, name: str) -> list[Release]:
+        pages: list[ProjectPage] = []
+        for index in self.indexes:
+            page = self._index_page(index, name)
+            if page is not None and page.files:
+                pages.append(page)
+                if self.strategy == "first-index":
+                    break
+        files = [f for p in pages for f in p.files]
+        if self.find_links:
+            files += self._flat_files().get(name, [])
+        with self._lock:
+            self._pages[name] = pages
+        self._tick("project", name)
+        return group_releases(name, files)
+
+    def _project_future(self, name: str) -> Future[list[Release]]:
+        with self._lock:
+            fut = self._projects.get(name)
+            if fut is None:
+                fut = self._pool.submit(self._load_project, name)
+                self._projects[name] = fut
+            return fut
+
+    # ---- PackageIndex ------------------------------------------------------------------------
+    def list_releases(self, name: str) -> Sequence[Release]:
+        return self._project_future(canonicalize_name(name)).result()
+
+    def prefetch(self, names: Iterable[str], on_page: PageCallback | None = None) -> None:
+        for name in names:
+            fut = self._project_future(name)
+            if on_page is not None:
+                fut.add_done_callback(_then(lambda f, n=name: on_page(n, f.result())))
+
+    def get_metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+        return self._metadata_future(release, file).result()
+
+    def prefetch_metadata(
+        self, items: Iterable[tuple[Release, DistFile]], on_metadata: MetadataCallback | None = None
+    ) -> None:
+        for release, file in items:
+            fut = self._metadata_future(release, file)
+            if on_metadata is not None:
+                fut.add_done_callback(_then(lambda f, r=release, d=file: on_metadata(r, d, f.result())))
+
+    def _metadata_future(self, release: Release, file: DistFile) -> Future[CoreMetadata]:
+        with self._lock:
+            fut = self._metadata.get(file.url)
+            if fut is None:
+                fut = self._pool.submit(self._load_metadata, file)
+                self._metadata[file.url] = fut
+            return fut
+
+    # ---- metadata ----------------------------------------------------------------------------
+    def _load_metadata(self, file: DistFile) -> CoreMetadata:
+        data = self.cache.metadata(file.url, file.sha256)
+        if data is None:
+            if _is_local(file.url):
+                data = self._local_metadata(file)
+            elif self.offline:
+                raise InputError("metadata not in the cache; run once without offline", where=file.url)
+            else:
+                data = self._remote_metadata(file)
+                self.cache.store_metadata(file.url, file.sha256, data, self._sizes.get(file.url))
+            self._tick("metadata", file.filename)
+        return parse_core_metadata(data)
+
+    def _local_metadata(self, file: DistFile) -> bytes:
+        path = local_path(file.url)
+        if file.core_metadata is not None:
+            side = Path(str(path) + ".metadata")
+            if side.is_file():
+                data = side.read_bytes()
+                self._check(data, file.core_metadata, file.url + ".metadata")
+                return data
+        if not path.is_file():
+            raise InputError("file listed by the index does not exist", where=file.url)
+        if file.sha256:
+            self._check(path.read_bytes(), file.sha256, file.url)
+        if file.is_wheel:
+            import zipfile
+
+            try:
+                with zipfile.ZipFile(path) as z:
+                    for n in z.namelist():
+                        parts = n.split("/")
+                        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                            return z.read(n)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise InputError(f"not a readable wheel: {e}", where=file.url) from None
+            raise InputError("wheel has no .dist-info/METADATA", where=file.url)
+        return sdist_metadata(path.read_bytes(), file.filename, file.url)
+
+    @staticmethod
+    def _check(data: bytes, expected: str, url: str) -> None:
+        if expected:
+            got = hashlib.sha256(data).hexdigest()
+            if got != expected:
+                raise InputError(f"sha256 mismatch: the index says {expected}, the file has {got}", where=url)
+
+    def _remote_metadata(self, file: DistFile) -> bytes:
+        if file.core_metadata is not None:
+            r = self._get(file.url + ".metadata")
+            if r.status_code == 200:
+                self._check(r.content, file.core_metadata, file.url + ".metadata")
+                return r.content
+        if file.is_wheel:
+            try:
+                data, total = remote_wheel_metadata(self._range_reader(file.url), file.url)
+                self._sizes[file.url] = total
+                return data
+            except RangesRefused as whole:
+                self._check(whole.data, file.sha256, file.url)
+                self._sizes[file.url] = len(whole.data)
+                return wheel_metadata(whole.data, file.url)
+        r = self._get(file.url)
+        if r.status_code != 200:
+            raise InputError(f"HTTP {r.status_code} downloading an sdist", where=file.url)
+        self._check(r.content, file.sha256, file.url)
+        self._sizes[file.url] = len(r.content)
+        return sdist_metadata(r.content, file.filename, file.url)
+
+    def _range_reader(self, url: str) -> Callable[[int | None, int], tuple[bytes, int, int]]:
+        def read(start: int | None, end: int) -> tuple[bytes, int, int]:
+            spec = f"bytes=-{end}" if start is None else f"bytes={start}-{end}"
+            r = self._get(url, {"Range": spec, "Accept-Encoding": "identity"})
+            if r.status_code == 200:
+                raise RangesRefused(r.content)
+            if r.status_code != 206:
+                raise InputError(f"HTTP {r.status_code} reading a range", where=url)
+            m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", r.headers.get("content-range", ""))
+            if m is None:
+                raise InputError("range response without a usable Content-Range", where=url)
+            total = int(m.group(3)) if m.group(3) != "*" else -1
+            return r.content, int(m.group(1)), total
+
+        return read
+
+    # ---- for the lock ------------------------------------------------------------------------
+    def pages(self, name: str) -> list[ProjectPage]:
+        """The project pages that supplied `name`'s files (after `list_releases`)."""
+        with self._lock:
+            return list(self._pages.get(canonicalize_name(name), []))
+
+    def file_digest(self, file: DistFile) -> tuple[str, int]:
+        """(sha256, size) of a file, computing what the index did not say."""
+        sha, size = file.sha256, file.size
+        if _is_local(file.url):
+            path = local_path(file.url)
+            if not path.is_file():
+                raise InputError("file does not exist", where=file.url)
+            return sha or self.cache.local_sha256(path), size if size is not None else path.stat().st_size
+        if size is None:
+            size = self._sizes.get(file.url) or self.cache.size(file.url)
+        if sha and size is not None:
+            return sha, size
+        if self.offline:
+            raise InputError("size/sha256 not known offline; run once without offline", where=file.url)
+        if not sha:
+            r = self._get(file.url)
+            if r.status_code != 200:
+                raise InputError(f"HTTP {r.status_code} downloading to hash", where=file.url)
+            sha, size = hashlib.sha256(r.content).hexdigest(), len(r.content)
+        else:
+            try:
+                r = self.client.head(file.url)
+            except httpx.HTTPError as e:
+                raise InputError(f"cannot fetch: {e}", where=file.url) from None
+            if r.status_code != 200 or "content-length" not in r.headers:
+                raise InputError(f"HTTP {r.status_code}: cannot learn the file's size", where=file.url)
+            size = int(r.headers["content-length"])
+        self.cache.store_size(file.url, size)
+        return sha, size
+
+    def file_digests(self, files: Iterable[DistFile]) -> dict[str, tuple[str, int]]:
+        """`file_digest` of many files, concurrently; keyed by URL."""
+        uniq = {f.url: f for f in files}
+        futs = {url: self._pool.submit(self.file_digest, f) for url, f in uniq.items()}
+        return {url: fut.result() for url, fut in futs.items()}
+
+
+def _then(fn: Callable[[Future], None]) -> Callable[[Future], None]:  # type: ignore[type-arg]
+    """A done-callback that ignores failed futures (the failure surfaces when the result is asked)."""
+
+    def cb(f: Future) -> None:  # type: ignore[type-arg]
+        if f.cancelled() or f.exception() is not None:
+            return
+        try:
+            fn(f)
+        except Exception:
+            pass
+
+    return cb

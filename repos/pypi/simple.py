@@ -1,0 +1,185 @@
+"""Project pages of the simple repository API: PEP 691 JSON and PEP 503 HTML, into `DistFile`s.
+
+Carries PEP 592 yanked, `data-requires-python`, PEP 658/714 core metadata (`data-core-metadata`, the
+older `data-dist-info-metadata`, JSON `core-metadata`/`dist-info-metadata`) and PEP 700 `size`.
+A page that cannot be read as what its content type says raises `InputError` naming the URL.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import defaultdict
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from solver.errors import InputError
+from solver.python.model import DistFile, Release
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_SDIST_EXT = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+
+
+def split_filename(filename: str) -> tuple[str, str] | None:
+    """(canonical project name, version text) of a wheel or sdist filename; None for anything else."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) not in (5, 6):
+            return None
+        return canonicalize_name(parts[0]), parts[1]
+    for ext in _SDIST_EXT:
+        if filename.endswith(ext):
+            stem = filename[: -len(ext)]
+            name, sep, version = stem.rpartition("-")
+            if not sep or not name:
+                return None
+            return canonicalize_name(name), version
+    return None
+
+
+def _metadata_flag(value: Any, url: str) -> str | None:
+    """PEP 658/714 value: None (absent), "" (present, no hash) or a sha256."""
+    if value is None or value is False or value == "false":
+        return None
+    if value is True or value == "true":
+        return ""
+    if isinstance(value, dict):
+        return str(value.get("sha256", ""))
+    if isinstance(value, str):
+        algo, _, digest = value.partition("=")
+        return digest if algo == "sha256" else ""
+    raise InputError(f"bad core-metadata value {value!r}", where=url)
+
+
+def _sha256(value: str | None, url: str) -> str:
+    if not value:
+        return ""
+    if not _HEX64.fullmatch(value):
+        raise InputError(f"malformed sha256 {value!r}", where=url)
+    return value.lower()
+
+
+def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"malformed PEP 691 project page: {e}", where=page_url) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        raise InputError("malformed PEP 691 project page: no 'files' list", where=page_url)
+    api = str((doc.get("meta") or {}).get("api-version", "1.0"))
+    if not api.startswith("1."):
+        raise InputError(f"unsupported simple API version {api}", where=page_url)
+    out = []
+    for i, f in enumerate(doc["files"]):
+        if not isinstance(f, dict) or not isinstance(f.get("filename"), str) or not isinstance(f.get("url"), str):
+            raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
+        hashes = f.get("hashes") or {}
+        yanked = f.get("yanked", False)
+        meta = f.get("core-metadata", f.get("data-dist-info-metadata", f.get("dist-info-metadata")))
+        size = f.get("size")
+        out.append(
+            DistFile(
+                filename=f["filename"],
+                url=urljoin(page_url, f["url"]),
+                sha256=_sha256(hashes.get("sha256") if isinstance(hashes, dict) else None, page_url),
+                size=size if isinstance(size, int) else None,
+                requires_python=f.get("requires-python") or None,
+                yanked=None if yanked is False or yanked is None else ("" if yanked is True else str(yanked)),
+                core_metadata=_metadata_flag(meta, page_url),
+                index=index,
+            )
+        )
+    return out
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[dict[str, str | None]] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links.append(dict(attrs))
+        elif tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+
+
+def parse_html_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("malformed PEP 503 project page: not UTF-8", where=page_url) from None
+    if "<" not in text:
+        raise InputError("malformed PEP 503 project page: not HTML", where=page_url)
+    parser = _Links()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    out = []
+    for attrs in parser.links:
+        href = attrs.get("href")
+        if not href:
+            raise InputError("malformed PEP 503 project page: a link without href", where=page_url)
+        url, frag = urldefrag(urljoin(base, href))
+        filename = url.rstrip("/").rsplit("/", 1)[-1]
+        from urllib.parse import unquote
+
+        filename = unquote(filename)
+        sha = ""
+        if frag:
+            algo, _, digest = frag.partition("=")
+            if algo == "sha256":
+                sha = _sha256(digest, page_url)
+        yanked = attrs.get("data-yanked")
+        meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        rp = attrs.get("data-requires-python")
+        out.append(
+            DistFile(
+                filename=filename,
+                url=url,
+                sha256=sha,
+                size=None,
+                requires_python=html.unescape(rp) if rp else None,
+                yanked=None if "data-yanked" not in attrs else (yanked or ""),
+                core_metadata=_metadata_flag(meta, page_url) if "data-core-metadata" in attrs
+                or "data-dist-info-metadata" in attrs
+                else None,
+                index=index,
+            )
+        )
+    return out
+
+
+_VERSIONS: dict[str, Version | None] = {}
+
+
+def _version(text: str) -> Version | None:
+    v = _VERSIONS.get(text, False)
+    if v is False:
+        try:
+            v = Version(text)
+        except InvalidVersion:
+            v = None
+        _VERSIONS[text] = v
+    return v  # type: ignore[return-value]
+
+
+def group_releases(name: str, files: list[DistFile]) -> list[Release]:
+    """Group a project's files by version; files of other projects or unparsable names are dropped."""
+    by_version: dict[Version, list[DistFile]] = defaultdict(list)
+    for f in files:
+        parsed = split_filename(f.filename)
+        if parsed is None or parsed[0] != name:
+            continue
+        v = _version(parsed[1])
+        if v is not None:
+            by_version[v].append(f)
+    return [Release(name, v, tuple(fs)) for v, fs in by_version.items()]

@@ -1,0 +1,600 @@
+"""The Debian solver: from a universe, roots, fixes and vetoes to one consistent pinned set.
+
+Encoding (rules, Debian Policy §7): one variable per reachable candidate; a clause per Depends /
+Pre-Depends OR group (`¬P ∨ alt1 ∨ alt2 …`), per Conflicts/Breaks match (`¬P ∨ ¬Q`), at most one
+version per name+arch (Multi-Arch: same instances of one version may share a name), vetoes false, fixes
+true, and the source-package move of each fix. Decisions (policy, apt's order): satisfy requirements in
+the order they appear, each with its first alternative, newest version, the earlier source on ties,
+and the previous lock's version first when re-solving. Recommends are weak: tried, dropped on conflict.
+
+Only the sub-universe reachable from the roots is encoded, so a solve of a few roots touches a few
+thousand of an archive's 63,000 stanzas.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .debversion import check as check_version
+from .debversion import compare, satisfies, sort_key
+from .errors import InputError, Unsatisfiable
+from .model import DebCandidate, Dep, OrGroup, format_group
+from .relations import parse_dep, parse_relations
+from .sat import Solver
+from .universe import DebUniverse
+
+
+@dataclass(frozen=True, slots=True)
+class DebVeto:
+    """Candidates called `package` whose version satisfies `op version` (all when op is None)."""
+
+    package: str
+    op: str | None
+    version: str | None
+    reason: str
+
+    def covers(self, c: DebCandidate) -> bool:
+        return c.name == self.package and satisfies(c.version, self.op, self.version)
+
+    def __str__(self) -> str:
+        return self.package if self.op is None else f"{self.package} ({self.op} {self.version})"
+
+
+@dataclass(frozen=True, slots=True)
+class DebProblem:
+    roots: tuple[OrGroup, ...]
+    fixes: tuple[Dep, ...] = ()
+    vetoes: tuple[DebVeto, ...] = ()
+    recommends: bool = False
+    base: bool = False
+    closure: str = "install"  # or "mirror"
+    preferred: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (name, arch) -> version
+
+
+@dataclass
+class FixReport:
+    fix: str
+    chosen: DebCandidate | None
+    changed: list[tuple[str, str | None, str]]  # (name:arch, version before the fix or None, version now)
+
+
+@dataclass
+class DebSolution:
+    packages: list[DebCandidate]  # the install set (plus the mirror closure when asked), sorted
+    roots: list[DebCandidate]
+    edges: list[tuple[DebCandidate, DebCandidate, str]]  # (from, to, relation field)
+    fixes: list[FixReport]
+    vetoes_hit: list[tuple[DebVeto, list[DebCandidate]]]
+    mirror_extra: list[DebCandidate]
+    skipped_recommends: list[tuple[DebCandidate, str]]
+    stats: dict[str, float]
+
+
+# -- parsing the user's words ----------------------------------------------------------------------
+
+def parse_requirement(text: str, native_arch: str = "amd64") -> OrGroup:
+    """`"keystone (>= 2:23)"` or `"a | b"` → one OR group; InputError names the text when malformed."""
+    try:
+        groups = parse_relations(text, native_arch)
+    except InputError as e:
+        raise InputError(f"bad requirement {text!r}: {e.message}") from None
+    if len(groups) != 1:
+        raise InputError(f"bad requirement {text!r}: expected one package (alternatives with '|')")
+    for dep in groups[0]:
+        if dep.version is not None:
+            try:
+                check_version(dep.version)
+            except InputError:
+                raise InputError(f"bad requirement {text!r}: invalid version {dep.version!r}") from None
+    return groups[0]
+
+
+def parse_fix(text: str) -> Dep:
+    group = parse_requirement(text)
+    if len(group) != 1 or group[0].op is None:
+        raise InputError(f"bad fix {text!r}: expected 'name (= version)'")
+    return group[0]
+
+
+def parse_veto(package: str, version: str | None, reason: str) -> DebVeto:
+    if not package or " " in package.strip():
+        raise InputError(f"bad veto package name {package!r}")
+    if version is None or not version.strip():
+        return DebVeto(package.strip(), None, None, reason)
+    text = version.strip()
+    for op in ("<<", "<=", ">=", ">>", "="):
+        if text.startswith(op):
+            ver = text[len(op) :].strip()
+            break
+    else:
+        op, ver = "=", text
+    try:
+        check_version(ver)
+    except InputError:
+        raise InputError(f"bad veto of {package}: invalid version {ver!r}") from None
+    return DebVeto(package.strip(), op, ver, reason)
+
+
+# -- the encoding ----------------------------------------------------------------------------------
+
+class _Encoding:
+    """Variables for the reachable candidates and the clauses between them."""
+
+    def __init__(self, universe: DebUniverse, problem: DebProblem) -> None:
+        self.u = universe
+        self.problem = problem
+        self.native = universe.native_arch
+        self.cands: list[DebCandidate] = [DebCandidate("", "", "")]  # var 0 unused
+        self.var_of: dict[tuple[str, str, str], int] = {}
+        self.vetoed: dict[int, DebVeto] = {}
+        self._match_cache: dict[tuple[Dep, str], tuple[DebCandidate, ...]] = {}
+        self._pending: deque[int] = deque()
+        # Requirements the policy satisfies: per guard var, the ordered candidate vars of each group.
+        self.requirements: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+        self.weak: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+        self.root_reqs: list[tuple[int, ...]] = []
+
+    # candidates matching a relation atom, in policy order
+    def matches(self, dep: Dep, from_arch: str) -> tuple[DebCandidate, ...]:
+        key = (dep, from_arch)
+        hit = self._match_cache.get(key)
+        if hit is not None:
+            return hit
+        real = [
+            c
+            for c in self.u.candidates(dep.name)
+            if self._arch_ok(c, dep.arch, from_arch) and satisfies(c.version, dep.op, dep.version)
+        ]
+        virtual = []
+        for c in self.u.providers(dep.name):
+            if not self._arch_ok(c, dep.arch, from_arch):
+                continue
+            for p in c.provides:
+                if p.name != dep.name:
+                    continue
+                if dep.op is None or (p.op == "=" and p.version and satisfies(p.version, dep.op, dep.version)):
+                    virtual.append(c)
+                    break
+        result = tuple(self._order(real, from_arch)) + tuple(
+            c for c in self._order(virtual, from_arch, virtual=True) if c not in real
+        )
+        self._match_cache[key] = result
+        return result
+
+    def _arch_ok(self, c: DebCandidate, qualifier: str | None, from_arch: str) -> bool:
+        # Multi-Arch spec: a foreign package satisfies dependencies of any architecture; ":any"
+        # is also satisfied by "allowed" packages; "all" counts as the native architecture.
+        arch = self.native if c.arch == "all" else c.arch
+        if qualifier is None:
+            return arch == from_arch or c.multi_arch == "foreign"
+        if qualifier == "any":
+            return arch == from_arch or c.multi_arch in ("foreign", "allowed")
+        if qualifier == "native":
+            return arch == self.native
+        return arch == qualifier
+
+    def _order(self, cands: Iterable[DebCandidate], from_arch: str, virtual: bool = False) -> list[DebCandidate]:
+        """Policy order: the previous lock's version, then the dependent's architecture, then (for
+        providers of a virtual package) required/important/standard before the rest and by name,
+        then the newest version, then the source listed first."""
+        preferred = self.problem.preferred
+        native = self.native
+
+        def key(c: DebCandidate) -> tuple[int, int, int, str]:
+            arch = native if c.arch == "all" else c.arch
+            keep = preferred.get((c.name, c.arch)) == c.version
+            prio = _PRIORITY_ORDER.get(c.priority, 4) if virtual else 0
+            return (0 if keep else 1, 0 if arch == from_arch else 1, prio, c.name if virtual else "")
+
+        newest_first = sorted(cands, key=lambda c: (sort_key(c.version), -_rank(c)), reverse=True)
+        return sorted(newest_first, key=key)
+
+    def var(self, c: DebCandidate) -> int:
+        v = self.var_of.get(c.key)
+        if v is None:
+            v = len(self.cands)
+            self.cands.append(c)
+            self.var_of[c.key] = v
+            for veto in self.problem.vetoes:
+                if veto.covers(c):
+                    self.vetoed[v] = veto
+                    break
+            self._pending.append(v)
+        return v
+
+    def from_arch(self, c: DebCandidate) -> str:
+        return self.native if c.arch == "all" else c.arch
+
+    def expand(self) -> None:
+        """Breadth-first over Depends/Pre-Depends (and Recommends when on) from what is pending."""
+        recommends = self.problem.recommends
+        while self._pending:
+            v = self._pending.popleft()
+            if v in self.vetoed:
+                continue  # never installed: what it needs is irrelevant
+            c = self.cands[v]
+            arch = self.from_arch(c)
+            for groups, store in ((c.pre_depends, self.requirements), (c.depends, self.requirements)) + (
+                ((c.recommends, self.weak),) if recommends else ()
+            ):
+                for group in groups:
+                    alts: list[int] = []
+                    for dep in group:
+                        for m in self.matches(dep, arch):
+                            mv = self.var(m)
+                            if mv not in alts:
+                                alts.append(mv)
+                    store[v].append(tuple(alts))
+
+    def group_vars(self, group: OrGroup, arch: str) -> tuple[int, ...]:
+        alts: list[int] = []
+        for dep in group:
+            for m in self.matches(dep, arch):
+                mv = self.var(m)
+                if mv not in alts:
+                    alts.append(mv)
+        return tuple(alts)
+
+
+_PRIORITY_ORDER = {"required": 0, "important": 1, "standard": 2, "optional": 3, "extra": 4}
+
+
+def _rank(c: DebCandidate) -> int:
+    return c.origin.rank if c.origin is not None else 0
+
+
+# -- policy ----------------------------------------------------------------------------------------
+
+class _AptPolicy:
+    """Decides like apt: roots first, then each installed package's dependencies in the order they
+    became installed, each with its best unassigned alternative; then weak Recommends; then whatever
+    a learned clause still asks for. Everything left undecided is not installed."""
+
+    def __init__(self, enc: _Encoding) -> None:
+        self.enc = enc
+        self._scan = 0
+        self._seen_backjumps = 0
+        self.weak_dropped: set[tuple[int, int]] = set()
+
+    def decide(self, s: Solver) -> int | None:
+        value = s.value
+        if s.backjumps != self._seen_backjumps:
+            self._seen_backjumps = s.backjumps
+            self._scan = 0
+        for alts in self.enc.root_reqs:
+            lit = _first_open(alts, value)
+            if lit is not None:
+                return lit
+        trail = s.trail
+        reqs = self.enc.requirements
+        while self._scan < len(trail):
+            lit = trail[self._scan]
+            if lit > 0:
+                for alts in reqs.get(lit, ()):
+                    pick = _first_open(alts, value)
+                    if pick is not None:
+                        return pick
+            self._scan += 1
+        if self.enc.weak:
+            for lit in trail:
+                if lit > 0:
+                    for alts in self.enc.weak.get(lit, ()):
+                        pick = _first_open(alts, value)
+                        if pick is not None:
+                            return pick
+        for ci in range(len(s.clauses)):
+            if s.tags[ci] is not None:
+                continue
+            pick = _open_learned(s.clauses[ci], value)
+            if pick is not None:
+                return pick
+        return None
+
+
+def _first_open(alts: tuple[int, ...], value: list[int]) -> int | None:
+    """None when some alternative is installed (or none can be: propagation reports that);
+    else the first unassigned alternative."""
+    first = None
+    for v in alts:
+        x = value[v]
+        if x == 1:
+            return None
+        if x == 0 and first is None:
+            first = v
+    return first
+
+
+def _open_learned(clause: list[int], value: list[int]) -> int | None:
+    # Satisfied if a literal is true, or a negative literal is unassigned (it will default to false).
+    first = None
+    for lit in clause:
+        x = value[lit] if lit > 0 else -value[-lit]
+        if x == 1 or (x == 0 and lit < 0):
+            return None
+        if x == 0 and first is None:
+            first = lit
+    return first
+
+
+# -- solving ---------------------------------------------------------------------------------------
+
+def _encode(universe: DebUniverse, problem: DebProblem, with_fixes: bool) -> tuple[_Encoding, Solver]:
+    enc = _Encoding(universe, problem)
+    native = universe.native_arch
+    root_tags: list[tuple[object, ...]] = []
+    for group in problem.roots:
+        enc.root_reqs.append(enc.group_vars(group, native))
+        root_tags.append(("root", format_group(group)))
+    if problem.base:
+        for name in universe.base_system():
+            group = (Dep(name),)
+            enc.root_reqs.append(enc.group_vars(group, native))
+            root_tags.append(("base", name))
+    fix_vars: list[tuple[Dep, tuple[int, ...]]] = []
+    if with_fixes:
+        for fix in problem.fixes:
+            alts = tuple(v for v in enc.group_vars((fix,), native) if enc.cands[v].name == fix.name)
+            fix_vars.append((fix, alts))
+            enc.root_reqs.insert(len(fix_vars) - 1, alts)
+            root_tags.insert(len(fix_vars) - 1, ("fix", str(fix)))
+    enc.expand()
+
+    n = len(enc.cands) - 1
+    s = Solver(n)
+    for alts, tag in zip(enc.root_reqs, root_tags, strict=True):
+        s.add_clause(alts, tag)
+    for v, veto in enc.vetoed.items():
+        s.add_clause([-v], ("veto", v, veto))
+    for v, groups in enc.requirements.items():
+        c = enc.cands[v]
+        # Which field each group came from, for the explanation.
+        kinds = ["Pre-Depends"] * len(c.pre_depends) + ["Depends"] * len(c.depends)
+        sources = list(c.pre_depends) + list(c.depends)
+        for alts, kind, group in zip(groups, kinds, sources, strict=True):
+            s.add_clause([-v, *alts], ("dep", v, kind, format_group(group)))
+    # At most one version per name (per arch for Multi-Arch: same of one version).
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for v in range(1, n + 1):
+        by_name[enc.cands[v].name].append(v)
+    for name, vs in by_name.items():
+        for i in range(len(vs)):
+            a = enc.cands[vs[i]]
+            for j in range(i + 1, len(vs)):
+                b = enc.cands[vs[j]]
+                if (
+                    a.multi_arch == "same" == b.multi_arch
+                    and a.arch != b.arch
+                    and compare(a.version, b.version) == 0
+                ):
+                    continue
+                s.add_clause([-vs[i], -vs[j]], ("one-version", name, vs[i], vs[j]))
+    # Conflicts and Breaks, among reachable candidates only (others are never installed).
+    for v in range(1, n + 1):
+        c = enc.cands[v]
+        if v in enc.vetoed or not (c.conflicts or c.breaks):
+            continue
+        arch = enc.from_arch(c)
+        for kind, deps in (("Conflicts", c.conflicts), ("Breaks", c.breaks)):
+            for dep in deps:
+                for q in enc.matches(dep, arch):
+                    qv = enc.var_of.get(q.key)
+                    if qv is None or qv == v or q.name == c.name:
+                        continue
+                    s.add_clause([-v, -qv], ("conflict", v, qv, kind, str(dep)))
+    # A fix moves the other binaries of its source package to the fixed source version.
+    for fix, alts in fix_vars:
+        for fv in alts:
+            f = enc.cands[fv]
+            moved = {
+                enc.cands[v].name
+                for v in range(1, n + 1)
+                if enc.cands[v].source == f.source and enc.cands[v].source_version == f.source_version
+            }
+            for v in range(1, n + 1):
+                c = enc.cands[v]
+                if c.source == f.source and c.name != f.name and c.name in moved and c.source_version != f.source_version:
+                    s.add_clause([-fv, -v], ("source-move", str(fix), fv, v))
+    return enc, s
+
+
+def _solve_once(
+    universe: DebUniverse, problem: DebProblem, with_fixes: bool
+) -> tuple[_Encoding, Solver, _AptPolicy, bool]:
+    enc, s = _encode(universe, problem, with_fixes)
+    policy = _AptPolicy(enc)
+    ok = s.solve(policy)
+    return enc, s, policy, ok
+
+
+def solve(universe: DebUniverse, problem: DebProblem) -> DebSolution:
+    """The pinned set for `problem`; raises Unsatisfiable with a human explanation when none exists."""
+    t0 = time.perf_counter()
+    baseline: dict[tuple[str, str], str] | None = None
+    if problem.fixes:
+        benc, bs, _, bok = _solve_once(universe, problem, with_fixes=False)
+        if bok:
+            baseline = {
+                (benc.cands[v].name, benc.cands[v].arch): benc.cands[v].version
+                for v in range(1, bs.nvars + 1)
+                if bs.value[v] == 1
+            }
+            # Minimal change: the fixed solve keeps the baseline's versions where it can.
+            problem = DebProblem(
+                problem.roots,
+                problem.fixes,
+                problem.vetoes,
+                problem.recommends,
+                problem.base,
+                problem.closure,
+                {**baseline, **dict(problem.preferred)},
+            )
+    t1 = time.perf_counter()
+    enc, s, policy, ok = _solve_once(universe, problem, with_fixes=True)
+    t2 = time.perf_counter()
+    if not ok:
+        from .explain import explain
+
+        text, hint = explain(enc, s)
+        raise Unsatisfiable(text, hint=hint)
+
+    chosen_vars = [v for v in range(1, s.nvars + 1) if s.value[v] == 1]
+    chosen = {v: enc.cands[v] for v in chosen_vars}
+    edges: list[tuple[DebCandidate, DebCandidate, str]] = []
+    for v in chosen_vars:
+        c = chosen[v]
+        fields = ["Pre-Depends"] * len(c.pre_depends) + ["Depends"] * len(c.depends)
+        for alts, kind in zip(enc.requirements.get(v, ()), fields, strict=True):
+            for a in alts:
+                if s.value[a] == 1:
+                    edges.append((c, enc.cands[a], kind))
+        for alts in enc.weak.get(v, ()):
+            for a in alts:
+                if s.value[a] == 1:
+                    edges.append((c, enc.cands[a], "Recommends"))
+    skipped = [
+        (chosen[v], format_group(g))
+        for v in chosen_vars
+        for alts, g in zip(enc.weak.get(v, ()), chosen[v].recommends, strict=False)
+        if not any(s.value[a] == 1 for a in alts)
+    ]
+    roots = sorted(
+        {enc.cands[a] for alts in enc.root_reqs for a in alts if s.value[a] == 1}, key=_sort_key
+    )
+    packages = sorted(chosen.values(), key=_sort_key)
+    fixes = _fix_reports(problem, enc, s, baseline, edges)
+    vetoes_hit: dict[DebVeto, list[DebCandidate]] = defaultdict(list)
+    for v, veto in enc.vetoed.items():
+        vetoes_hit[veto].append(enc.cands[v])
+    mirror: list[DebCandidate] = []
+    if problem.closure == "mirror":
+        mirror = _mirror_closure(enc, packages, edges)
+    t3 = time.perf_counter()
+    return DebSolution(
+        packages=sorted(packages + mirror, key=_sort_key),
+        roots=roots,
+        edges=edges,
+        fixes=fixes,
+        vetoes_hit=[(k, sorted(vs, key=_sort_key)) for k, vs in vetoes_hit.items()],
+        mirror_extra=mirror,
+        skipped_recommends=skipped,
+        stats={
+            "variables": s.nvars,
+            "clauses": len(s.clauses),
+            "decisions": s.decisions,
+            "backjumps": s.backjumps,
+            "baseline_seconds": t1 - t0,
+            "solve_seconds": t2 - t1,
+            "report_seconds": t3 - t2,
+        },
+    )
+
+
+def _sort_key(c: DebCandidate) -> tuple[str, str, str]:
+    return (c.name, c.arch, c.version)
+
+
+def _fix_reports(
+    problem: DebProblem,
+    enc: _Encoding,
+    s: Solver,
+    baseline: dict[tuple[str, str], str] | None,
+    edges: Sequence[tuple[DebCandidate, DebCandidate, str]],
+) -> list[FixReport]:
+    if not problem.fixes:
+        return []
+    final = {(enc.cands[v].name, enc.cands[v].arch): enc.cands[v] for v in range(1, s.nvars + 1) if s.value[v] == 1}
+    changed = {
+        key: c for key, c in final.items() if baseline is None or baseline.get(key) != c.version
+    }
+    children: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for a, b, _ in edges:
+        children[(a.name, a.arch)].append((b.name, b.arch))
+    reports = []
+    for fix in problem.fixes:
+        chosen = next((c for (name, _), c in final.items() if name == fix.name), None)
+        reach: set[tuple[str, str]] = set()
+        if chosen is not None:
+            stack = [(chosen.name, chosen.arch)]
+            while stack:
+                k = stack.pop()
+                if k in reach or k not in changed:
+                    continue
+                reach.add(k)
+                stack.extend(children.get(k, ()))
+            reach |= {k for k, c in changed.items() if c.source == chosen.source}
+        reports.append(
+            FixReport(
+                fix=str(fix),
+                chosen=chosen,
+                changed=sorted(
+                    (f"{k[0]}:{k[1]}", baseline.get(k) if baseline else None, changed[k].version)
+                    for k in reach
+                    if k in changed
+                ),
+            )
+        )
+    return reports
+
+
+def _mirror_closure(
+    enc: _Encoding, packages: list[DebCandidate], edges: list[tuple[DebCandidate, DebCandidate, str]]
+) -> list[DebCandidate]:
+    """Every alternative and provider a dependency admits, recursively: the best version of each
+    (name, arch) that the install set does not already hold (what aptly's -filter-with-deps does)."""
+    have = {(c.name, c.arch) for c in packages}
+    extra: list[DebCandidate] = []
+    queue = deque(packages)
+    while queue:
+        c = queue.popleft()
+        arch = enc.from_arch(c)
+        groups = list(c.pre_depends) + list(c.depends) + (list(c.recommends) if enc.problem.recommends else [])
+        for group in groups:
+            for dep in group:
+                for m in enc.matches(dep, arch):
+                    if (m.name, m.arch) in have or any(v.covers(m) for v in enc.problem.vetoes):
+                        continue
+                    have.add((m.name, m.arch))
+                    extra.append(m)
+                    queue.append(m)
+                    edges.append((c, m, "mirror"))
+    return sorted(extra, key=_sort_key)
+
+
+def problem_from_spec(
+    require: Sequence[str],
+    fix: Sequence[str],
+    vetoes: Sequence[tuple[str, str | None, str]],
+    *,
+    native_arch: str,
+    recommends: bool = False,
+    base: bool = False,
+    closure: str = "install",
+    preferred: Mapping[tuple[str, str], str] | None = None,
+) -> DebProblem:
+    """Parse the spec's words into a DebProblem; InputError names the faulty entry."""
+    return DebProblem(
+        roots=tuple(parse_requirement(r, native_arch) for r in require),
+        fixes=tuple(parse_fix(f) for f in fix),
+        vetoes=tuple(parse_veto(p, v, r) for p, v, r in vetoes),
+        recommends=recommends,
+        base=base,
+        closure=closure,
+        preferred=dict(preferred or {}),
+    )
+
+
+__all__ = [
+    "DebProblem",
+    "DebSolution",
+    "DebVeto",
+    "FixReport",
+    "parse_dep",
+    "parse_fix",
+    "parse_requirement",
+    "parse_veto",
+    "problem_from_spec",
+    "solve",
+]

@@ -1,0 +1,158 @@
+"""Why there is no solution, in words a person can act on (PubGrub-style, never clause numbers).
+
+The SAT engine hands over the original clauses its refutation used (`Solver.core`); this module
+shrinks them to a minimal unsatisfiable subset (deletion-based: drop a clause, re-check on the tiny
+subproblem, keep it out if still unsatisfiable), orders them from the user's requests outwards and
+renders each as a sentence: "you require A", "A 1.0 depends on B (>= 2)", "B 2.0 is vetoed (CVE-…)".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .sat import Solver
+
+if TYPE_CHECKING:
+    from .debian import _Encoding
+
+_MINIMIZE_LIMIT = 60  # clauses; beyond this the raw core is shown
+
+
+class _AnyPolicy:
+    """A complete, policy-free decision rule for small subproblems."""
+
+    def decide(self, s: Solver) -> int | None:
+        for clause in s.clauses:
+            open_lit = None
+            for lit in clause:
+                x = s.lit_value(lit)
+                if x == 1:
+                    break
+                if x == 0 and open_lit is None:
+                    open_lit = lit
+            else:
+                if open_lit is not None:
+                    return open_lit
+        return None
+
+
+def _unsat(clauses: Sequence[list[int]], nvars: int) -> bool:
+    s = Solver(nvars)
+    for c in clauses:
+        s.add_clause(c, "x")
+    return not s.solve(_AnyPolicy())
+
+
+def minimal_core(s: Solver) -> list[int]:
+    core = s.core()
+    if len(core) > _MINIMIZE_LIMIT:
+        return core
+    keep = list(core)
+    i = 0
+    while i < len(keep):
+        trial = keep[:i] + keep[i + 1 :]
+        if _unsat([list(s.clauses[ci]) for ci in trial], s.nvars):
+            keep = trial
+        else:
+            i += 1
+    return keep
+
+
+def explain(enc: _Encoding, s: Solver) -> tuple[str, str | None]:
+    """The explanation text and an optional hint for an unsatisfiable encoding."""
+    core = minimal_core(s)
+    tags: list[tuple[Any, ...]] = [s.tags[ci] for ci in core]  # type: ignore[misc]
+    clauses = {id(t): s.clauses[ci] for t, ci in zip(tags, core, strict=True)}
+    ordered = _order(tags, clauses)
+    lines = [_sentence(t, enc, clauses[id(t)]) for t in ordered]
+    if not lines:
+        return "no consistent set exists.", None
+    text = "Because " + lines[0]
+    for line in lines[1:]:
+        text += ",\n  and " + line
+    text += ",\nno consistent set of packages exists."
+    missing = [t for t in ordered if not any(lit > 0 for lit in clauses[id(t)]) and t[0] in ("root", "dep", "base")]
+    return text, _hint(ordered, missing)
+
+
+def _subject(tag: tuple[Any, ...]) -> int | None:
+    kind = tag[0]
+    if kind in ("dep", "conflict", "veto"):
+        return int(tag[1])
+    if kind == "source-move":
+        return int(tag[2])
+    return None
+
+
+def _order(tags: list[tuple[Any, ...]], clauses: dict[int, list[int]]) -> list[tuple[Any, ...]]:
+    """From the user's requests outwards: a clause comes after one that can install its subject."""
+    starts = [t for t in tags if t[0] in ("root", "fix", "base")]
+    rest = [t for t in tags if t[0] not in ("root", "fix", "base")]
+    ordered = list(starts)
+    reached = {lit for t in starts for lit in clauses[id(t)] if lit > 0}
+    progress = True
+    while rest and progress:
+        progress = False
+        for t in list(rest):
+            subj = _subject(t)
+            if subj is None or subj in reached or (t[0] == "one-version" and (t[2] in reached or t[3] in reached)):
+                ordered.append(t)
+                rest.remove(t)
+                reached |= {lit for lit in clauses[id(t)] if lit > 0}
+                progress = True
+    return ordered + rest
+
+
+def _name(enc: _Encoding, v: int) -> str:
+    c = enc.cands[v]
+    arch = "" if c.arch in ("all", enc.native) else f":{c.arch}"
+    return f"{c.name}{arch} {c.version}"
+
+
+def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
+    kind = tag[0]
+    empty = not any(lit > 0 for lit in clause)
+    if kind == "root":
+        return f"you require {tag[1]}" + (", which no source provides" if empty else "")
+    if kind == "base":
+        return f"the base system needs {tag[1]}" + (", which no source provides" if empty else "")
+    if kind == "fix":
+        return f"you fix {tag[1]}" + (", but no source has that version" if empty else "")
+    if kind == "veto":
+        veto = tag[2]
+        return f"{_name(enc, tag[1])} is vetoed ({veto.reason})"
+    if kind == "dep":
+        verb = "pre-depends on" if tag[2] == "Pre-Depends" else "depends on"
+        text = f"{_name(enc, tag[1])} {verb} {tag[3]}"
+        if empty:
+            text += f", which no source provides for {enc.from_arch(enc.cands[tag[1]])}"
+        return text
+    if kind == "conflict":
+        verb = "conflicts with" if tag[3] == "Conflicts" else "breaks"
+        return f"{_name(enc, tag[1])} {verb} {tag[4]} (matched by {_name(enc, tag[2])})"
+    if kind == "one-version":
+        return f"only one of {_name(enc, tag[2])} and {_name(enc, tag[3])} can be installed"
+    if kind == "source-move":
+        f = enc.cands[tag[2]]
+        return (
+            f"the fix {tag[1]} moves every binary of source {f.source} to {f.source_version}, "
+            f"which rules out {_name(enc, tag[3])}"
+        )
+    return str(tag)
+
+
+def _hint(ordered: list[tuple[Any, ...]], missing: list[tuple[Any, ...]]) -> str | None:
+    for t in ordered:
+        if t[0] == "veto":
+            veto = t[2]
+            return (
+                f"the veto on {veto} ({veto.reason}) leaves no usable version; "
+                "add a fix for a version it allows, or drop what needs it"
+            )
+    for t in ordered:
+        if t[0] == "fix":
+            return f"check that the fix {t[1]} is compatible with what the other packages require"
+    if missing:
+        return "check that the sources list the suites, components and architectures that carry it"
+    return None

@@ -1,0 +1,107 @@
+"""The Python data model the resolver reads, and the protocol `repos/pypi` implements to supply it.
+
+A `Release` is one version of one project on an index (PEP 503/691), with its distribution files; a
+`DistFile` carries what the index says about the file (PEP 592 yanked, PEP 503 data-requires-python,
+PEP 658/714 core metadata availability, the sha256). `CoreMetadata` is what the resolver needs from a
+file's METADATA/PKG-INFO (core metadata spec 2.x: Requires-Dist, Requires-Python, PEP 643 Dynamic).
+Metadata arrives through `PackageIndex`, so this package never does I/O itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from typing import Protocol
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+
+@dataclass(frozen=True, slots=True)
+class DistFile:
+    """One file of a release as the index lists it."""
+
+    filename: str
+    url: str
+    sha256: str  # "" when the index gives no sha256
+    size: int | None
+    requires_python: str | None
+    yanked: str | None  # None: not yanked; else the reason ("" when none was given)
+    core_metadata: str | None  # None: not advertised; "" advertised without hash; else its sha256
+    index: str  # the index (or find-links directory) the file was listed by
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    name: str  # canonical (PEP 503 normalised)
+    version: Version
+    files: tuple[DistFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreMetadata:
+    name: str
+    version: str
+    metadata_version: str
+    requires_dist: tuple[str, ...]
+    requires_python: str | None
+    dynamic: tuple[str, ...]  # lower-cased field names (PEP 643)
+
+    @property
+    def is_static(self) -> bool:
+        """True when the dependencies can be trusted without building (PEP 643: 2.2+, not Dynamic)."""
+        try:
+            if Version(self.metadata_version) < Version("2.2"):
+                return False
+        except ValueError:
+            return False
+        return not {"requires-dist", "requires-python"} & set(self.dynamic)
+
+
+def parse_core_metadata(data: bytes) -> CoreMetadata:
+    """Parse METADATA / PKG-INFO headers (RFC 822 style; the body is the description, skipped)."""
+    msg = BytesHeaderParser().parsebytes(data)
+    return CoreMetadata(
+        name=canonicalize_name(str(msg.get("Name", ""))),
+        version=str(msg.get("Version", "")),
+        metadata_version=str(msg.get("Metadata-Version", "1.0")),
+        requires_dist=tuple(str(v) for v in msg.get_all("Requires-Dist") or ()),
+        requires_python=(str(msg["Requires-Python"]).strip() or None) if msg.get("Requires-Python") else None,
+        dynamic=tuple(str(v).strip().lower() for v in msg.get_all("Dynamic") or ()),
+    )
+
+
+PageCallback = Callable[[str, Sequence[Release]], None]
+MetadataCallback = Callable[[Release, DistFile, CoreMetadata], None]
+
+
+class PackageIndex(Protocol):
+    """What the resolver needs from the indexes. `repos.pypi` implements it over HTTP and files.
+
+    `list_releases` and `get_metadata` may block on the network; the `prefetch*` methods never block:
+    they start fetches in the background and call the callback (from another thread) when done, so the
+    resolver can run ahead of resolvelib's questions.
+    """
+
+    def list_releases(self, name: str) -> Sequence[Release]:
+        """Every release of `name` (canonical) the indexes offer; [] when no index has it."""
+        ...
+
+    def get_metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+        """The core metadata of `file` (PEP 658 file, a range read of the wheel, or the whole file)."""
+        ...
+
+    def prefetch(self, names: Iterable[str], on_page: PageCallback | None = None) -> None:
+        """Start fetching the project pages of `names`."""
+        ...
+
+    def prefetch_metadata(
+        self, items: Iterable[tuple[Release, DistFile]], on_metadata: MetadataCallback | None = None
+    ) -> None:
+        """Start fetching the metadata of these files."""
+        ...

@@ -1,0 +1,488 @@
+"""The resolvelib provider for Python packages (resolvelib's `AbstractProvider`, as pip uses it).
+
+Identifiers are canonical project names, `name[extra]` for an extra (which depends on `name==version`
+itself, pip's approach) and `<python>` for the target interpreter (so Requires-Python from metadata
+takes part in backtracking and in explanations). A candidate carries the set of target platforms it
+must serve: it is usable only when every one of those platforms has an installable file (a wheel whose
+tags the platform accepts, else an sdist with static PEP 643 metadata); a requirement applies to the
+platforms where its PEP 508 marker holds. Vetoes, constraints and fixes filter candidates before
+resolvelib sees them, and the reason each version was dropped is kept for the explanation.
+
+The provider never blocks resolvelib on one request at a time: every name it meets is prefetched and,
+as each project page arrives, the metadata of its newest usable release is prefetched too, and that
+metadata's dependencies in turn (a speculative walk of the newest-version closure, like uv's).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from .model import CoreMetadata, DistFile, PackageIndex, Release
+from .target import Target
+
+PYTHON = "<python>"
+
+
+@dataclass(frozen=True, slots=True)
+class VetoRule:
+    name: str  # canonical
+    specifier: SpecifierSet | None  # None: every version
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{self.specifier}" if self.specifier else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Req:
+    key: str  # the resolvelib identifier
+    name: str
+    extra: str | None
+    specifier: SpecifierSet
+    platforms: frozenset[str]
+    text: str  # for explanations, e.g. "b[x]>=2"
+    kind: str = "dep"  # "root" | "fix" | "dep" | "base" (an extra's own package) | "python"
+
+
+@dataclass(frozen=True, slots=True)
+class Cand:
+    key: str
+    name: str
+    extra: str | None
+    version: Version
+    platforms: frozenset[str]
+    files: tuple[tuple[str, DistFile], ...] = field(compare=False, default=())
+    release: Release | None = field(compare=False, default=None)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def file_for(self, platform: str) -> DistFile:
+        return dict(self.files)[platform]
+
+
+def identifier(name: str, extra: str | None) -> str:
+    return f"{name}[{extra}]" if extra else name
+
+
+def _pinned(spec: SpecifierSet) -> bool:
+    return any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in spec)
+
+
+def _spec_or_none(text: str | None) -> SpecifierSet | None:
+    if not text:
+        return None
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None  # pip ignores an invalid data-requires-python
+
+
+def _is_sdist(filename: str) -> bool:
+    return filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz"))
+
+
+class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
+    def __init__(
+        self,
+        index: PackageIndex,
+        target: Target,
+        *,
+        roots: Sequence[Req] = (),
+        constraints: Mapping[str, Sequence[Req]] | None = None,
+        vetoes: Sequence[VetoRule] = (),
+        preferred: Mapping[str, str] | None = None,
+    ) -> None:
+        self.index = index
+        self.target = target
+        self.all_platforms = frozenset(target.platforms)
+        self.platform_targets = {p.platform: p for p in target.per_platform}
+        self.root_keys = {r.key for r in roots}
+        self.root_reqs = list(roots)
+        self.constraints = dict(constraints or {})
+        self.vetoes: dict[str, list[VetoRule]] = defaultdict(list)
+        for v in vetoes:
+            self.vetoes[v.name].append(v)
+        self.preferred: dict[str, Version] = {}
+        for k, v in (preferred or {}).items():
+            try:
+                self.preferred[canonicalize_name(k)] = Version(v)
+            except ValueError:
+                pass
+        self.python_cand = Cand(PYTHON, PYTHON, None, target.version, self.all_platforms)
+        self.notes: list[str] = []
+        self.excluded: dict[str, dict[Version, str]] = defaultdict(dict)  # name -> version -> why
+        self.veto_removed: dict[tuple[str, Version], VetoRule] = {}
+        self.tried: dict[str, set[Version]] = defaultdict(set)
+        self._releases: dict[str, list[Release]] = {}
+        self._usable: dict[tuple[str, frozenset[str], bool], list[Cand]] = {}
+        self._deps: dict[Cand, list[Req]] = {}
+        self._sdist_ok: dict[tuple[str, Version, str], bool] = {}
+        self._metadata: dict[Cand, CoreMetadata] = {}
+        self._markers: dict[str, Marker] = {}
+        self._parsed: dict[str, Requirement | None] = {}
+        # speculation state, touched from the index's threads
+        self._spec_lock = threading.Lock()
+        self._spec_seen: set[str] = set()
+        self._spec_hint: dict[str, SpecifierSet] = {}
+
+    # ---- prefetch / speculation -------------------------------------------------------------
+    def start(self) -> None:
+        names = {r.name for r in self.root_reqs}
+        with self._spec_lock:
+            for r in self.root_reqs:
+                self._spec_hint[r.name] = self._spec_hint.get(r.name, SpecifierSet()) & r.specifier
+            for name, reqs in self.constraints.items():
+                for r in reqs:
+                    self._spec_hint[name] = self._spec_hint.get(name, SpecifierSet()) & r.specifier
+            self._spec_seen |= names
+        self.index.prefetch(sorted(names), self._speculate_page)
+
+    def _speculate_page(self, name: str, releases: Sequence[Release]) -> None:
+        try:
+            hint = self._spec_hint.get(name, SpecifierSet())
+            for rel in sorted(releases, key=lambda r: r.version, reverse=True):
+                if rel.version.is_prerelease or not hint.contains(rel.version, prereleases=True):
+                    continue
+                if self._vetoed(name, rel.version) is not None:
+                    continue
+                files = self._files_for(rel, self.all_platforms, allow_yanked=False)
+                if files is None:
+                    continue
+                file = files[0][1]
+                if file.is_wheel:
+                    self.index.prefetch_metadata([(rel, file)], self._speculate_metadata)
+                return
+        except Exception:  # speculation is only a hint; the real question will report errors
+            return
+
+    def _speculate_metadata(self, release: Release, file: DistFile, meta: CoreMetadata) -> None:
+        try:
+            new = []
+            for text in meta.requires_dist:
+                req = self._parse(text)
+                if req is None:
+                    continue
+                if req.marker is not None and not any(
+                    self._marker_true(req.marker, p, "") for p in self.all_platforms
+                ):
+                    continue
+                name = canonicalize_name(req.name)
+                with self._spec_lock:
+                    if name in self._spec_seen:
+                        continue
+                    self._spec_seen.add(name)
+                    self._spec_hint[name] = req.specifier
+                new.append(name)
+            if new:
+                self.index.prefetch(new, self._speculate_page)
+        except Exception:
+            return
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _parse(self, text: str) -> Requirement | None:
+        if text not in self._parsed:
+            try:
+                self._parsed[text] = Requirement(text)
+            except InvalidRequirement:
+                self._parsed[text] = None
+        return self._parsed[text]
+
+    def _marker_true(self, marker: Marker, platform: str, extra: str) -> bool:
+        env = dict(self.platform_targets[platform].environment)
+        env["extra"] = extra
+        return marker.evaluate(env)
+
+    def _vetoed(self, name: str, version: Version) -> VetoRule | None:
+        for v in self.vetoes.get(name, ()):
+            if v.specifier is None or v.specifier.contains(version, prereleases=True):
+                return v
+        return None
+
+    def releases(self, name: str) -> list[Release]:
+        if name not in self._releases:
+            rels = list(self.index.list_releases(name))
+            rels.sort(key=lambda r: r.version, reverse=True)
+            self._releases[name] = rels
+        return self._releases[name]
+
+    def _files_for(
+        self, rel: Release, platforms: Iterable[str], allow_yanked: bool
+    ) -> list[tuple[str, DistFile]] | None:
+        """The best file per platform, or None when some platform has none."""
+        out = []
+        for platform in sorted(platforms):
+            pt = self.platform_targets[platform]
+            best: tuple[int, int, str, DistFile] | None = None
+            for f in rel.files:
+                if f.yanked is not None and not allow_yanked:
+                    continue
+                rp = _spec_or_none(f.requires_python)
+                if rp is not None and not rp.contains(self.target.version, prereleases=True):
+                    continue
+                if f.is_wheel:
+                    prio = pt.wheel_priority(f.filename)
+                    if prio is None:
+                        continue
+                    key = (0 if f.yanked is None else 1, prio, f.filename, f)
+                elif _is_sdist(f.filename):
+                    key = (0 if f.yanked is None else 1, 1 << 30, f.filename, f)
+                else:
+                    continue
+                if best is None or key[:3] < best[:3]:
+                    best = key
+            if best is None:
+                return None
+            out.append((platform, best[3]))
+        return out
+
+    def _why_no_file(self, rel: Release, platforms: Iterable[str], allow_yanked: bool) -> str:
+        if rel.files and all(f.yanked is not None for f in rel.files) and not allow_yanked:
+            return "is yanked"
+        rps = {f.requires_python for f in rel.files if f.requires_python}
+        for rp in sorted(rps):
+            spec = _spec_or_none(rp)
+            if spec is not None and not spec.contains(self.target.version, prereleases=True):
+                if all(f.requires_python == rp for f in rel.files):
+                    return f"requires Python {rp} (the target is Python {self.target.python_version})"
+        for platform in sorted(platforms):
+            if self._files_for(rel, [platform], allow_yanked) is None:
+                return f"has no file installable on {platform} for Python {self.target.python_version}"
+        return "has no usable file"
+
+    def usable(self, name: str, platforms: frozenset[str], allow_yanked: bool) -> list[Cand]:
+        """Releases surviving vetoes, constraints and file selection, newest first (not yet sdist-checked)."""
+        key = (name, platforms, allow_yanked)
+        if key in self._usable:
+            return self._usable[key]
+        out = []
+        constraints = self.constraints.get(name, ())
+        for rel in self.releases(name):
+            veto = self._vetoed(name, rel.version)
+            if veto is not None:
+                self.excluded[name][rel.version] = f"is vetoed ({veto.reason})"
+                self.veto_removed[(name, rel.version)] = veto
+                continue
+            bad = [c for c in constraints if not c.specifier.contains(rel.version, prereleases=True)]
+            if bad:
+                what = "the fix" if bad[0].kind == "fix" else "the constraint"
+                self.excluded[name].setdefault(rel.version, f"is excluded by {what} {bad[0].text}")
+                continue
+            files = self._files_for(rel, platforms, allow_yanked)
+            if files is None:
+                self.excluded[name].setdefault(rel.version, self._why_no_file(rel, platforms, allow_yanked))
+                continue
+            out.append(Cand(name, name, None, rel.version, platforms, tuple(files), rel))
+        self._usable[key] = out
+        return out
+
+    def _sdist_usable(self, cand: Cand) -> bool:
+        for _platform, f in cand.files:
+            if f.is_wheel or cand.release is None:
+                continue
+            key = (cand.name, cand.version, f.filename)
+            if key not in self._sdist_ok:
+                meta = self.index.get_metadata(cand.release, f)
+                ok = meta.is_static
+                self._sdist_ok[key] = ok
+                if not ok:
+                    why = (
+                        f"metadata {meta.metadata_version} < 2.2"
+                        if not _static_version(meta)
+                        else "dynamic " + ", ".join(sorted(set(meta.dynamic)))
+                    )
+                    note = f"skipped {f.filename}: sdist-only release whose PKG-INFO is not static ({why})"
+                    self.notes.append(note)
+                    self.excluded[cand.name][cand.version] = (
+                        "has only an sdist whose dependencies are not static (PEP 643)"
+                    )
+            if not self._sdist_ok[key]:
+                return False
+        return True
+
+    def metadata(self, cand: Cand) -> CoreMetadata:
+        if cand not in self._metadata:
+            assert cand.release is not None
+            platform, f = cand.files[0]
+            self._metadata[cand] = self.index.get_metadata(cand.release, f)
+        return self._metadata[cand]
+
+    # ---- resolvelib protocol ---------------------------------------------------------------
+    def identify(self, requirement_or_candidate: Req | Cand) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Cand],
+        candidates: Mapping[str, Iterator[Cand]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> tuple[bool, bool, bool, bool, str]:
+        infos = list(information[identifier])
+        pinned = any(_pinned(i.requirement.specifier) for i in infos)
+        direct = any(i.parent is None for i in infos)
+        return (identifier != PYTHON, not pinned, not direct, "[" not in identifier, identifier)
+
+    def narrow_requirement_selection(
+        self,
+        identifiers: Iterable[str],
+        resolutions: Mapping[str, Cand],
+        candidates: Mapping[str, Iterator[Cand]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> Iterable[str]:
+        ids = list(identifiers)
+        if PYTHON in ids:
+            return [PYTHON]
+        causes = set()
+        for c in backtrack_causes:
+            causes.add(c.requirement.key)
+            if c.parent is not None:
+                causes.add(c.parent.key)
+        hit = [i for i in ids if i in causes]
+        return hit or ids
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Cand]],
+    ) -> Any:
+        reqs = list(requirements[identifier])
+        if identifier == PYTHON:
+            ok = all(r.specifier.contains(self.target.version, prereleases=True) for r in reqs)
+            bad = any(c.version == self.target.version for c in incompatibilities[identifier])
+            return [self.python_cand] if ok and not bad else []
+        name = reqs[0].name
+        extra = reqs[0].extra
+        if extra is not None:
+            reqs += list(requirements.get(name, ()))
+        platforms = frozenset().union(*(r.platforms for r in reqs)) or self.all_platforms
+        allow_yanked = any(_pinned(r.specifier) for r in reqs)
+        bad_versions = {c.version for c in incompatibilities[identifier]}
+        base = self.usable(name, platforms, allow_yanked)
+        allow_pre = any(r.specifier.prereleases for r in reqs)
+        matches = self._filter(base, reqs, bad_versions, allow_pre)
+        if not matches and not allow_pre:
+            matches = self._filter(base, reqs, bad_versions, True)
+        if extra is not None:
+            matches = [Cand(identifier, name, extra, c.version, c.platforms, c.files, c.release) for c in matches]
+        pref = self.preferred.get(name)
+        if pref is not None:
+            matches.sort(key=lambda c: c.version != pref)
+        if matches:
+            first = matches[0]
+            if first.release is not None and first.files[0][1].is_wheel:
+                self.index.prefetch_metadata([(first.release, first.files[0][1])])
+
+        def lazy() -> Iterator[Cand]:
+            for c in matches:
+                if self._sdist_usable(c):
+                    yield c
+
+        return lazy
+
+    @staticmethod
+    def _filter(base: list[Cand], reqs: list[Req], bad: set[Version], pre: bool) -> list[Cand]:
+        out = []
+        for c in base:
+            if c.version in bad:
+                continue
+            if c.version.is_prerelease and not pre:
+                continue
+            if all(r.specifier.contains(c.version, prereleases=True) for r in reqs):
+                out.append(c)
+        return out
+
+    def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
+        if not requirement.specifier.contains(candidate.version, prereleases=True):
+            return False
+        return requirement.kind == "python" or requirement.platforms <= candidate.platforms
+
+    def get_dependencies(self, candidate: Cand) -> list[Req]:
+        if candidate.key == PYTHON:
+            return []
+        if candidate in self._deps:
+            return self._deps[candidate]
+        self.tried[candidate.name].add(candidate.version)
+        meta = self.metadata(candidate)
+        deps: list[Req] = []
+        if candidate.extra is not None:
+            deps.append(
+                Req(
+                    candidate.name,
+                    candidate.name,
+                    None,
+                    SpecifierSet(f"=={candidate.version}"),
+                    candidate.platforms,
+                    f"{candidate.name}=={candidate.version}",
+                    "base",
+                )
+            )
+        if meta.requires_python:
+            spec = _spec_or_none(meta.requires_python)
+            if spec is not None:
+                deps.append(Req(PYTHON, PYTHON, None, spec, candidate.platforms, f"Python {spec}", "python"))
+        extra = candidate.extra or ""
+        for text in meta.requires_dist:
+            req = self._parse(text)
+            if req is None:
+                self.notes.append(f"{candidate.label}: ignored the invalid dependency {text!r}")
+                continue
+            if req.url:
+                self.notes.append(f"{candidate.label}: ignored the direct-URL dependency {text!r}")
+                continue
+            if req.marker is None:
+                plats = candidate.platforms
+            else:
+                m = req.marker
+                plats = frozenset(p for p in candidate.platforms if self._marker_true(m, p, extra))
+            if not plats:
+                continue
+            if candidate.extra is not None and req.marker is not None and plats == frozenset(
+                p for p in candidate.platforms if self._marker_true(req.marker, p, "")
+            ):
+                continue  # not specific to the extra: the base candidate already has it
+            if candidate.extra is not None and req.marker is None:
+                continue
+            deps.extend(requirement_objects(req, plats, "dep"))
+        self._deps[candidate] = deps
+        names = sorted({d.name for d in deps if d.name != PYTHON})
+        if names:
+            with self._spec_lock:
+                fresh = [n for n in names if n not in self._spec_seen]
+                self._spec_seen.update(fresh)
+            self.index.prefetch(fresh, self._speculate_page)
+        return deps
+
+
+def _static_version(meta: CoreMetadata) -> bool:
+    try:
+        return Version(meta.metadata_version) >= Version("2.2")
+    except ValueError:
+        return False
+
+
+def requirement_objects(req: Requirement, platforms: frozenset[str], kind: str) -> list[Req]:
+    """One Req for the project, plus one per extra (identifier `name[extra]`)."""
+    name = canonicalize_name(req.name)
+    spec = req.specifier
+    text = str(Requirement(f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{spec}"))
+    out = [Req(name, name, None, spec, platforms, text, kind)]
+    for extra in sorted(canonicalize_name(e) for e in req.extras):
+        out.append(Req(identifier(name, extra), name, extra, spec, platforms, text, kind))
+    return out
