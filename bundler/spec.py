@@ -131,6 +131,9 @@ def _debian(path: Path, data: Any) -> DebSpec:
         uri = s.get("uri", str)
         if not uri:
             raise _fail(path, f"debian.sources[{i}].uri", "is required")
+        if "://" not in uri and not uri.startswith("file:"):
+            # A plain path is relative to the spec, so an example can ship its own repository.
+            uri = (path.parent / uri).resolve().as_uri()
         suites = s.strings("suites")
         if not suites:
             raise _fail(path, f"debian.sources[{i}].suites", "is required")

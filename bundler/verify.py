@@ -86,7 +86,7 @@ def _inside(root: Path, rel: str) -> bool:
 
 
 def _walk(root: Path) -> list[str]:
-    out = []
+    out: list[str] = []
     for dirpath, _dirs, files in os.walk(root):
         rel = os.path.relpath(dirpath, root)
         out.extend(name if rel == "." else f"{rel}/{name}" for name in files)
@@ -279,7 +279,7 @@ class _PyFile:
 
 def _target(lock: Lock | None) -> tuple[str, dict[str, str]]:
     extra: dict[str, Any] = dict(lock.extra) if lock is not None else {}
-    nested = extra.get("python") if isinstance(extra.get("python"), dict) else {}
+    nested: dict[str, Any] = extra["python"] if isinstance(extra.get("python"), dict) else {}
     pv = str(extra.get("python-version") or extra.get("python_version") or nested.get("python-version") or "3.11")
     platforms = extra.get("platforms") or nested.get("platforms") or []
     machine = "x86_64"
@@ -385,18 +385,20 @@ def _check_py_closure(root: Path, files: list[_PyFile], lock: Lock | None, probl
     full, env = _target(lock)
     target_version = Version(full)
     versions: dict[str, list[Version]] = {}
-    metas: dict[str, Any] = {}
+    metas: dict[str, Any] = {}  # rel -> email.message.Message
     for f in files:
         text = _metadata(root, f)
         if text is None:
             problems.append(f"{f.rel}: no readable metadata")
             continue
-        meta = HeaderParser().parsestr(text)
-        metas[f.rel] = meta
+        parsed = HeaderParser().parsestr(text)
+        metas[f.rel] = parsed
         try:
-            versions.setdefault(normalize(meta.get("Name", f.project)), []).append(Version(meta.get("Version", "")))
+            versions.setdefault(normalize(parsed.get("Name", f.project)), []).append(
+                Version(parsed.get("Version", ""))
+            )
         except InvalidVersion:
-            problems.append(f"{f.rel}: invalid version {meta.get('Version')!r}")
+            problems.append(f"{f.rel}: invalid version {parsed.get('Version')!r}")
     for f in files:
         meta = metas.get(f.rel)
         if meta is None:

@@ -327,7 +327,7 @@ def _encode(universe: DebUniverse, problem: DebProblem, with_fixes: bool) -> tup
     root_tags: list[tuple[object, ...]] = []
     for group in problem.roots:
         enc.root_reqs.append(enc.group_vars(group, native))
-        root_tags.append(("root", format_group(group)))
+        root_tags.append(("root", group))
     if problem.base:
         for name in universe.base_system():
             group = (Dep(name),)
@@ -354,7 +354,7 @@ def _encode(universe: DebUniverse, problem: DebProblem, with_fixes: bool) -> tup
         kinds = ["Pre-Depends"] * len(c.pre_depends) + ["Depends"] * len(c.depends)
         sources = list(c.pre_depends) + list(c.depends)
         for alts, kind, group in zip(groups, kinds, sources, strict=True):
-            s.add_clause([-v, *alts], ("dep", v, kind, format_group(group)))
+            s.add_clause([-v, *alts], ("dep", v, kind, group))
     # At most one version per name (per arch for Multi-Arch: same of one version).
     by_name: dict[str, list[int]] = defaultdict(list)
     for v in range(1, n + 1):

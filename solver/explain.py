@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .model import format_group
 from .sat import Solver
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
     kind = tag[0]
     empty = not any(lit > 0 for lit in clause)
     if kind == "root":
-        return f"you require {tag[1]}" + (", which no source provides" if empty else "")
+        return f"you require {format_group(tag[1])}" + (", which no source provides" if empty else "")
     if kind == "base":
         return f"the base system needs {tag[1]}" + (", which no source provides" if empty else "")
     if kind == "fix":
@@ -124,7 +125,7 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
         return f"{_name(enc, tag[1])} is vetoed ({veto.reason})"
     if kind == "dep":
         verb = "pre-depends on" if tag[2] == "Pre-Depends" else "depends on"
-        text = f"{_name(enc, tag[1])} {verb} {tag[3]}"
+        text = f"{_name(enc, tag[1])} {verb} {format_group(tag[3])}"
         if empty:
             text += f", which no source provides for {enc.from_arch(enc.cands[tag[1]])}"
         return text

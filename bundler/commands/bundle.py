@@ -76,7 +76,7 @@ def serve(
         server = make_server(out, host, port)
     except OSError as e:
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     base = f"http://{bound_host}:{bound_port}"
     _out.print(f"serving {out} at {base}/")
     _out.print(f"  apt: deb [trusted=yes] {base}/debian <suite> <components>")

@@ -117,9 +117,9 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         for v in vetoes:
             self.vetoes[v.name].append(v)
         self.preferred: dict[str, Version] = {}
-        for k, v in (preferred or {}).items():
+        for k, text in (preferred or {}).items():
             try:
-                self.preferred[canonicalize_name(k)] = Version(v)
+                self.preferred[canonicalize_name(k)] = Version(text)
             except ValueError:
                 pass
         self.python_cand = Cand(PYTHON, PYTHON, None, target.version, self.all_platforms)

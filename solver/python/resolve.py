@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from solver.errors import InputError, Unsatisfiable
@@ -128,7 +129,7 @@ def resolve(
     try:
         result = resolver.resolve(roots, max_rounds=20000)
     except ResolutionImpossible as e:
-        raise Unsatisfiable(explain(e.causes, provider)) from None
+        raise Unsatisfiable(explain(list(e.causes), provider)) from None
     except ResolutionTooDeep:
         raise Unsatisfiable("the resolver gave up after too many backtracking rounds") from None
 
@@ -153,7 +154,7 @@ def resolve(
     hit = []
     for (name, version), veto in sorted(provider.veto_removed.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         pin = pins.get(name)
-        if pin is None or version <= cand_version(pin):
+        if pin is None or version <= Version(pin.version):
             continue
         crit = result.criteria.get(name)
         reqs = list(crit.iter_requirement()) if crit is not None else []
@@ -167,9 +168,3 @@ def resolve(
         notes=sorted(set(provider.notes)),
         vetoes_hit=hit,
     )
-
-
-def cand_version(pin: Pin):  # type: ignore[no-untyped-def]
-    from packaging.version import Version
-
-    return Version(pin.version)

@@ -1,0 +1,301 @@
+"""`solve_python`: the Python half of `bundler solve` (DESIGN.md, "Solving").
+
+Reads the spec's [python] section (requirements, requirements files in pip's format, constraints,
+fixes, vetoes), picks the indexes (the spec's, else the host's pip configuration), resolves with
+`solver.python` over `repos.pypi`, and turns the result into `LockedPackage`s and `IndexDigest`s for
+the lock. Also reports what each fix changed (by solving again without it) and which vetoes mattered.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bundler.lock import IndexDigest, LockedPackage
+from bundler.spec import PythonSpec
+from repos.pypi import PypiIndex, read_pip_config
+from solver.errors import InputError, Unsatisfiable
+from solver.python import PythonResolution, Target, Veto, Wanted, resolve
+
+
+@dataclass
+class PythonSolution:
+    packages: list[LockedPackage]
+    indexes: list[IndexDigest]
+    roots: list[str]
+    fix_changes: dict[str, list[str]] = field(default_factory=dict)
+    vetoes_hit: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ---- requirements files (pip's format) -------------------------------------------------------
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_IGNORED_OPTIONS = (
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--no-index",
+    "--pre",
+    "--prefer-binary",
+    "--only-binary",
+    "--no-binary",
+    "--trusted-host",
+    "--use-feature",
+    "--require-hashes",
+)
+
+
+@dataclass
+class RequirementSet:
+    requires: list[Wanted] = field(default_factory=list)
+    constraints: list[Wanted] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _logical_lines(path: Path) -> list[tuple[int, str]]:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read requirements file: {e.strerror}", where=str(path)) from None
+    out: list[tuple[int, str]] = []
+    buf, start = "", 0
+    for no, raw in enumerate(text.splitlines(), 1):
+        if not buf:
+            start = no
+        if raw.endswith("\\") and not _COMMENT.search(raw):
+            buf += raw[:-1]
+            continue
+        line = _COMMENT.sub("", buf + raw).strip()
+        buf = ""
+        if line:
+            out.append((start, _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(0)), line)))
+    if buf.strip():
+        out.append((start, _COMMENT.sub("", buf).strip()))
+    return out
+
+
+def read_requirements_file(
+    path: Path, into: RequirementSet, *, constraint: bool = False, seen: set[Path] | None = None
+) -> RequirementSet:
+    """Read a pip requirements file (with -r/-c includes, comments, continuations) into `into`."""
+    seen = set() if seen is None else seen
+    real = path.resolve()
+    if real in seen:
+        raise InputError("requirements files include each other", where=str(path))
+    seen = seen | {real}
+    for no, line in _logical_lines(path):
+        where = f"{path}:{no}"
+        if line.startswith("-"):
+            try:
+                words = shlex.split(line)
+            except ValueError as e:
+                raise InputError(f"cannot parse option line: {e}", where=where) from None
+            opt, _, value = words[0].partition("=")
+            if not value and len(words) > 1:
+                value = words[1]
+            if opt in ("-r", "--requirement", "-c", "--constraint"):
+                if not value:
+                    raise InputError(f"{opt} needs a file name", where=where)
+                read_requirements_file(
+                    path.parent / value,
+                    into,
+                    constraint=constraint or opt in ("-c", "--constraint"),
+                    seen=seen,
+                )
+            elif opt in ("-e", "--editable"):
+                raise InputError("editable requirements cannot be bundled", where=where)
+            elif opt in _IGNORED_OPTIONS:
+                into.notes.append(f"{where}: ignored pip option {opt} (indexes come from the spec)")
+            else:
+                raise InputError(f"unsupported option {opt}", where=where)
+            continue
+        # trailing per-requirement options, e.g. --hash=sha256:...
+        text = re.split(r"\s+--?[a-z]", line, maxsplit=1)[0].strip()
+        (into.constraints if constraint else into.requires).append(Wanted(text, where))
+    return into
+
+
+def _requirement_set(spec: PythonSpec) -> RequirementSet:
+    rs = RequirementSet()
+    rs.requires.extend(Wanted(t, "python.require") for t in spec.require)
+    rs.constraints.extend(Wanted(t, "python.constraints") for t in spec.constraints)
+    if spec.requirements_file:
+        read_requirements_file(spec.base_dir / spec.requirements_file, rs)
+    if spec.constraints_file:
+        read_requirements_file(spec.base_dir / spec.constraints_file, rs, constraint=True)
+    if not rs.requires and not spec.fix:
+        raise InputError("python: nothing is required (require or requirements-file)")
+    return rs
+
+
+# ---- sources -----------------------------------------------------------------------------------
+def _sources(spec: PythonSpec) -> tuple[list[str], list[str], str | None, list[str]]:
+    notes: list[str] = []
+    cert = None
+    find_links = [str(spec.base_dir / f) if "://" not in f else f for f in spec.find_links]
+    if spec.indexes is not None:
+        indexes = list(spec.indexes)
+    else:
+        cfg = read_pip_config()
+        indexes = list(cfg.indexes())
+        find_links += [f for f in cfg.find_links if f not in find_links]
+        cert = cfg.cert or os.environ.get("SSL_CERT_FILE")
+        if not indexes and not find_links:
+            notes.append("pip configuration has no-index and no find-links")
+    return indexes, find_links, cert, notes
+
+
+def _progress(progress: Any) -> tuple[Callable[[str, str], None] | None, Callable[[], None]]:
+    if progress is None or progress is False:
+        return None, lambda: None
+    if callable(progress):
+        return progress, lambda: None
+    try:
+        from rich.console import Console
+    except ImportError:
+        return None, lambda: None
+    console = Console(stderr=True)
+    status = console.status("resolving Python packages")
+    status.start()
+    counts = {"page": 0, "metadata": 0}
+
+    def tick(kind: str, what: str) -> None:
+        if kind in counts:
+            counts[kind] += 1
+            status.update(f"resolving Python packages: {counts['page']} pages, {counts['metadata']} metadata")
+
+    return tick, status.stop
+
+
+# ---- the solve ---------------------------------------------------------------------------------
+def solve_python(
+    spec: PythonSpec,
+    *,
+    cache_dir: Path,
+    offline: bool = False,
+    preferred: dict[str, str] | None = None,
+    progress: Any = None,
+) -> PythonSolution:
+    """Resolve the spec's [python] section; raises Unsatisfiable (with an explanation) or InputError."""
+    rs = _requirement_set(spec)
+    target = Target(spec.python_version, tuple(spec.platforms))
+    indexes, find_links, cert, notes = _sources(spec)
+    fixes = [Wanted(t, "python.fix") for t in spec.fix]
+    vetoes = [Veto(v.package, v.version, v.reason) for v in spec.veto]
+    tick, stop = _progress(progress)
+    index = PypiIndex(
+        indexes,
+        find_links,
+        cache_dir=cache_dir,
+        offline=offline,
+        strategy=spec.index_strategy,
+        cert=cert,
+        progress=tick,
+    )
+    try:
+
+        def run(fix_list: list[Wanted]) -> PythonResolution:
+            return resolve(
+                index,
+                target,
+                rs.requires,
+                constraints=rs.constraints,
+                fixes=fix_list,
+                vetoes=vetoes,
+                preferred=preferred,
+            )
+
+        result = run(fixes)
+        fix_changes: dict[str, list[str]] = {}
+        for fix in fixes:
+            fix_changes[fix.text] = _fix_changes(result, fix, fixes, run)
+        packages = _locked(result, index, target)
+        digests = []
+        for name in sorted(result.pins):
+            for page in index.pages(name):
+                digests.append(IndexDigest("python", page.url, page.sha256))
+        return PythonSolution(
+            packages=packages,
+            indexes=sorted(set(digests), key=lambda d: d.url),
+            roots=[f"python:{n}" for n in result.roots],
+            fix_changes=fix_changes,
+            vetoes_hit=result.vetoes_hit,
+            notes=rs.notes + notes + sorted(index.notes) + result.notes,
+        )
+    finally:
+        stop()
+        index.close()
+
+
+def _fix_changes(
+    result: PythonResolution,
+    fix: Wanted,
+    fixes: list[Wanted],
+    run: Callable[[list[Wanted]], PythonResolution],
+) -> list[str]:
+    """Packages that changed or came in because of `fix`: the solution against one solved without it."""
+    try:
+        without = run([f for f in fixes if f is not fix])
+    except Unsatisfiable:
+        without = None
+    if without is None:  # nothing to compare with: the fix and everything it pulls in
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+
+        start = canonicalize_name(Requirement(fix.text).name)
+        seen: set[str] = set()
+        todo: list[str] = [start]
+        while todo:
+            n = todo.pop()
+            if n in seen or n not in result.pins:
+                continue
+            seen.add(n)
+            todo.extend(result.pins[n].depends)
+        return sorted(f"{n} {result.pins[n].version}" for n in seen)
+    out = []
+    for name, pin in sorted(result.pins.items()):
+        old = without.pins.get(name)
+        if old is None:
+            out.append(f"{name} {pin.version} (new)")
+        elif old.version != pin.version:
+            out.append(f"{name} {old.version} -> {pin.version}")
+    for name in sorted(set(without.pins) - set(result.pins)):
+        out.append(f"{name} {without.pins[name].version} (dropped)")
+    return out
+
+
+def _locked(result: PythonResolution, index: PypiIndex, target: Target) -> list[LockedPackage]:
+    files = [f for pin in result.pins.values() for _, f in pin.files]
+    digests = index.file_digests(files)
+    single = len(target.platforms) == 1
+    out = []
+    for name, pin in sorted(result.pins.items()):
+        depends = tuple(f"python:{d}" for d in pin.depends)
+        distinct = {f.url for _, f in pin.files}
+        per_platform = not single and (len(distinct) > 1 or pin.platforms != frozenset(target.platforms))
+        for platform, f in pin.files if per_platform else pin.files[:1]:
+            sha, size = digests[f.url]
+            out.append(
+                LockedPackage(
+                    ecosystem="python",
+                    name=name,
+                    version=pin.version,
+                    filename=f.filename,
+                    size=size,
+                    sha256=sha,
+                    url=f.url,
+                    platform=platform if per_platform else "",
+                    requires_python=f.requires_python or "",
+                    depends=depends,
+                    fixed=pin.fixed,
+                )
+            )
+    return out
