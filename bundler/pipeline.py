@@ -84,7 +84,7 @@ def _apt_sources(spec: DebSpec) -> list[Any]:
     from repos.deb import sources as apt_sources
 
     if not spec.sources:
-        return list(apt_sources.host_sources())
+        return list(apt_sources.read_apt_sources())
     return [_to_apt(s) for s in spec.sources]
 
 

@@ -18,9 +18,12 @@ from solver.graph import ROOT, build_graph, dependency_cycles, find_nodes, why_p
 
 
 def lock_graph(lock: Lock) -> nx.DiGraph:
+    archs = {p.architecture for p in lock.packages if p.ecosystem == "deb" and p.architecture != "all"}
+    multiarch = len(archs) > 1
     nodes = {
         p.id: {
-            "label": f"{p.name} {p.version}",
+            "label": f"{p.name}:{p.architecture} {p.version}" if multiarch and p.architecture != "all"
+            else f"{p.name} {p.version}",
             "ecosystem": p.ecosystem,
             "name": p.name,
             "version": p.version,
@@ -33,10 +36,7 @@ def lock_graph(lock: Lock) -> nx.DiGraph:
 
 
 def _label(g: nx.DiGraph, node: str) -> str:
-    data = g.nodes[node]
-    arch = data.get("architecture")
-    name = f"{data.get('name', node)}:{arch}" if arch else data.get("name", node)
-    return f"{name} {data.get('version', '')}".strip()
+    return str(g.nodes[node].get("label", node))
 
 
 @app.command()

@@ -123,14 +123,13 @@ class Fetcher:
         todo: Sequence[T] = list(items)
         if not todo:
             return []
-        task = None
-        if self.progress is not None:
-            task = self.progress.add_task(description or "fetching", total=len(todo))
+        progress = self.progress
+        task = progress.add_task(description or "fetching", total=len(todo)) if progress is not None else None
 
         def run(item: T) -> R:
             result = fn(item)
-            if task is not None:
-                self.progress.advance(task)
+            if progress is not None:
+                progress.advance(task)
             return result
 
         if len(todo) == 1:

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -291,7 +292,7 @@ class PypiIndex:
         for name in names:
             fut = self._project_future(name)
             if on_page is not None:
-                fut.add_done_callback(_then(lambda f, n=name: on_page(n, f.result())))
+                fut.add_done_callback(_then(partial(_call_page, on_page, name)))
 
     def get_metadata(self, release: Release, file: DistFile) -> CoreMetadata:
         return self._metadata_future(release, file).result()
@@ -302,7 +303,7 @@ class PypiIndex:
         for release, file in items:
             fut = self._metadata_future(release, file)
             if on_metadata is not None:
-                fut.add_done_callback(_then(lambda f, r=release, d=file: on_metadata(r, d, f.result())))
+                fut.add_done_callback(_then(partial(_call_metadata, on_metadata, release, file)))
 
     def _metadata_future(self, release: Release, file: DistFile) -> Future[CoreMetadata]:
         with self._lock:
@@ -452,3 +453,11 @@ def _then(fn: Callable[[Future], None]) -> Callable[[Future], None]:  # type: ig
             pass
 
     return cb
+
+
+def _call_page(on_page: PageCallback, name: str, fut: Future[list[Release]]) -> None:
+    on_page(name, fut.result())
+
+
+def _call_metadata(on_metadata: MetadataCallback, release: Release, file: DistFile, fut: Future[CoreMetadata]) -> None:
+    on_metadata(release, file, fut.result())

@@ -406,6 +406,22 @@ class DebRepo:
             sign_with.sign_release(release)
         return release
 
+    def relist(self, release: Path, sign_with: GpgKey | None = None) -> None:
+        """Recompute `release`'s checksums from the index files now on disk (after a test tampered with
+        them), keeping its other fields; re-sign it with `sign_with`, else drop stale signatures."""
+        top = release.parent
+        header = release.read_text().split("\nMD5Sum:\n", 1)[0] + "\n"
+        files = {}
+        for path in sorted(top.rglob("*")):
+            rel = path.relative_to(top).as_posix()
+            if path.is_file() and "by-hash" not in rel and rel not in ("Release", "InRelease", "Release.gpg"):
+                files[rel] = path.read_bytes()
+        release.write_text(header + _checksums(files))
+        for stale in ("InRelease", "Release.gpg"):
+            (top / stale).unlink(missing_ok=True)
+        if sign_with is not None:
+            sign_with.sign_release(release)
+
 
 def _rfc2822(when: datetime) -> str:
     return email.utils.format_datetime(when.astimezone(UTC), usegmt=False).replace("-0000", "UTC").replace(

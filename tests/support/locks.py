@@ -34,7 +34,7 @@ def build_wheel(directory: Path, name: str, version: str, *, requires: tuple[str
     """A pure-Python wheel `<dist>-<version>-py3-none-any.whl` whose module is `<dist>`."""
     dist = name.replace("-", "_").replace(".", "_").lower()
     info = f"{dist}-{version}.dist-info"
-    meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     if requires_python:
         meta.append(f"Requires-Python: {requires_python}")
     meta += [f"Requires-Dist: {r}" for r in requires]

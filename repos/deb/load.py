@@ -1,0 +1,211 @@
+"""Loading Debian repositories into a `LazyDebUniverse`: the one entry point of `repos.deb`.
+
+For each source and suite (wiki.debian.org/DebianRepository/Format): fetch `dists/<suite>/InRelease`
+(else `Release` + `Release.gpg`) — all suites concurrently — verify them, then fetch every
+`<component>/binary-<arch>/Packages` they list (and `binary-all` when listed), concurrently, in the
+cheapest compression listed, by hash when the Release offers `Acquire-By-Hash`, check each against the
+Release's SHA256, and build (or reuse from the cache) its compact index. A flat repository
+(`deb uri dir/`) has `Release` and `Packages` directly in `<uri>/<dir>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import FetchError, NotFound, OfflineMiss, ParseError
+from .cache import Cache, CompactIndex, build_compact
+from .decompress import choose, decompress, extensions_of
+from .fetch import Fetcher, file_path, join_url
+from .release import Release, load_release
+from .sources import AptSource, host_architecture
+from .universe import LazyDebUniverse, Shard
+
+
+@dataclass(frozen=True)
+class LoadedDebian:
+    universe: LazyDebUniverse
+    indexes: list[tuple[str, str]]  # ("<uri> <suite>", sha256 of its InRelease/Release), in source order
+
+
+@dataclass(frozen=True)
+class _Suite:
+    source: AptSource
+    rank: int
+    suite: str
+
+    @property
+    def url(self) -> str:  # the identity recorded in the lock
+        return f"{self.source.uri} {self.suite}"
+
+    @property
+    def base(self) -> str:  # the directory holding the Release
+        if self.source.is_flat:
+            return join_url(self.source.uri, self.suite)
+        return join_url(self.source.uri, "dists", self.suite)
+
+
+@dataclass(frozen=True)
+class _Index:
+    suite: _Suite
+    release: Release
+    path: str  # relative to the Release's directory, without compression extension
+    component: str
+    arch: str
+
+    @property
+    def repository(self) -> str:
+        if self.suite.source.is_flat:
+            return self.suite.url
+        return f"{self.suite.url} {self.component}"
+
+
+def load_debian(
+    sources: Sequence[AptSource],
+    *,
+    architectures: Sequence[str] | None,
+    cache_dir: Path,
+    offline: bool = False,
+    progress: Any | None = None,
+    fetcher: Fetcher | None = None,
+) -> LoadedDebian:
+    """Fetch, verify and index `sources` (rank = position in the list) for `architectures`.
+
+    `architectures`: the target architectures, native first; None = the sources' own (each source's
+    `architectures`), else the host's. Raises a `repos.errors.RepoError` naming the URL or file at fault.
+    """
+    cache = Cache(Path(cache_dir))
+    own = fetcher is None
+    f = fetcher or Fetcher(progress=progress)
+    try:
+        suites = [_Suite(src, rank, suite) for rank, src in enumerate(sources) for suite in src.suites]
+        releases = f.map(lambda s: _release(f, cache, s, offline), suites, description="Release files")
+        targets = list(architectures or _union(s.architectures for s in sources) or (host_architecture(),))
+        plan: list[_Index] = []
+        for s, rel in zip(suites, releases, strict=True):
+            plan.extend(_plan(s, rel, architectures))
+        indexes = f.map(lambda i: _index(f, cache, i, offline), plan, description="Packages files")
+    finally:
+        if own:
+            f.close()
+    shards = [
+        Shard(idx, i.repository, join_url(i.suite.base, i.path), i.suite.rank)
+        for i, idx in zip(plan, indexes, strict=True)
+    ]
+    universe = LazyDebUniverse(shards, native_arch=targets[0], architectures=targets)
+    return LoadedDebian(universe, [(s.url, r.sha256) for s, r in zip(suites, releases, strict=True)])
+
+
+def _union(groups: Any) -> list[str]:
+    out: list[str] = []
+    for group in groups:
+        out.extend(a for a in group if a not in out)
+    return out
+
+
+def _release(f: Fetcher, cache: Cache, s: _Suite, offline: bool) -> Release:
+    src = s.source
+    if offline:
+        files = cache.read_release(s.url)
+        if not files:
+            raise OfflineMiss("no cached Release for this suite (run once without --offline)", where=s.url)
+    else:
+        files = {}
+        try:
+            files["InRelease"] = f.get(join_url(s.base, "InRelease"))
+        except NotFound:
+            try:
+                files["Release"] = f.get(join_url(s.base, "Release"))
+            except NotFound:
+                raise FetchError(
+                    join_url(s.base, "InRelease"), "the repository has neither InRelease nor Release"
+                ) from None
+            try:
+                files["Release.gpg"] = f.get(join_url(s.base, "Release.gpg"))
+            except NotFound:
+                pass
+    rel = load_release(
+        inrelease=files.get("InRelease"),
+        release=files.get("Release"),
+        release_gpg=files.get("Release.gpg"),
+        signed_by=src.signed_by,
+        trusted=src.trusted,
+        check_valid_until=src.check_valid_until,
+        where=join_url(s.base, "InRelease" if "InRelease" in files else "Release"),
+    )
+    if not offline:
+        cache.write_release(s.url, files)
+    return rel
+
+
+def _plan(s: _Suite, rel: Release, architectures: Sequence[str] | None) -> list[_Index]:
+    src = s.source
+    listed = set(rel.files)
+    if src.is_flat:
+        if not extensions_of(listed, "Packages"):
+            raise ParseError("the Release lists no Packages file", where=join_url(s.base, "Release"))
+        return [_Index(s, rel, "Packages", "", "")]
+    archs = list(architectures or src.architectures or (host_architecture(),))
+    out = []
+    for comp in src.components:
+        found = []
+        for arch in [*archs, "all"]:
+            path = f"{comp}/binary-{arch}/Packages"
+            if extensions_of(listed, path):
+                found.append(_Index(s, rel, path, comp, arch))
+        if not found:
+            raise ParseError(
+                f"component {comp!r} has no Packages index for {', '.join(archs)} in this Release",
+                where=join_url(s.base, "Release"),
+            )
+        out.extend(found)
+    return out
+
+
+def _index(f: Fetcher, cache: Cache, i: _Index, offline: bool) -> CompactIndex:
+    rel = i.release
+    cached = cache.read_index(rel.sha256, i.path)
+    if cached is not None:
+        return cached
+    where = join_url(i.suite.base, i.path)
+    if offline:
+        raise OfflineMiss(f"{i.path} of this Release is not in the cache", where=i.suite.url)
+    variants = extensions_of(rel.files, i.path)
+    sizes = {ext: rel.files[p].size for ext, p in variants.items()}
+    plain = rel.files.get(i.path)
+    local = file_path(i.suite.base) is not None
+    order = choose(sizes, uncompressed_size=plain.size if plain else None, local=local)
+    last_error: FetchError | None = None
+    for ext in order:
+        rel_path = variants[ext]
+        url = join_url(i.suite.base, rel_path)
+        data = _get_listed(f, i, rel_path, url)
+        if data is None:
+            last_error = NotFound(url, "listed in the Release but missing")
+            continue
+        rel.check(rel_path, data, url)
+        text = decompress(data, ext, url)
+        index = build_compact(text, url)
+        cache.write_index(rel.sha256, i.path, index)
+        return index
+    raise last_error or FetchError(where, "no usable Packages file")
+
+
+def _get_listed(f: Fetcher, i: _Index, rel_path: str, url: str) -> bytes | None:
+    """A file listed in the Release: by hash when offered (consistent during mirror updates), else by name."""
+    if i.release.acquire_by_hash:
+        digest = i.release.files[rel_path].sha256
+        directory = rel_path.rsplit("/", 1)[0] if "/" in rel_path else ""
+        try:
+            data = f.get(join_url(i.suite.base, directory, "by-hash", "SHA256", digest))
+            if hashlib.sha256(data).hexdigest() == digest:
+                return data
+        except NotFound:
+            pass
+    try:
+        return f.get(url)
+    except NotFound:
+        return None

@@ -1,0 +1,91 @@
+"""`LazyDebUniverse`: the solver's `DebUniverse` protocol over compact indexes (DESIGN.md, "The model").
+
+Several indexes (sources x suites x components x architectures) are merged. A name's stanzas are parsed
+into `DebCandidate`s only when the solver first asks for that name, so a solve of a few roots
+materialises only the reachable part of a 60,000-package archive. Duplicates — the same (name, version,
+arch) in two indexes, e.g. an `Architecture: all` package listed for amd64 and for i386, or one version
+in two suites — keep the candidate of the lowest rank (the source listed first), then the first loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from solver.model import DebCandidate
+
+from .cache import CompactIndex
+from .packages import parse_stanza, to_candidate
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One Packages index as the universe sees it."""
+
+    index: CompactIndex
+    repository: str  # "<uri> <suite> <component>", or "<uri> <suite>" for a flat repository
+    where: str  # the Packages URL, for errors
+    rank: int  # the source's position in the list (0 = preferred)
+
+
+class LazyDebUniverse:
+    """Implements `solver.universe.DebUniverse`; every method is cheap after its first call for a name."""
+
+    def __init__(self, shards: Sequence[Shard], native_arch: str, architectures: Sequence[str]) -> None:
+        self.native_arch = native_arch
+        self.architectures = tuple(architectures) or (native_arch,)
+        self.shards = tuple(sorted(shards, key=lambda s: s.rank))
+        self._candidates: dict[str, tuple[DebCandidate, ...]] = {}
+        self._providers: dict[str, tuple[DebCandidate, ...]] = {}
+        self._lock = threading.Lock()
+
+    def candidates(self, name: str) -> Sequence[DebCandidate]:
+        found = self._candidates.get(name)
+        if found is not None:
+            return found
+        chosen: dict[tuple[str, str, str], DebCandidate] = {}
+        for shard in self.shards:
+            for text in shard.index.stanzas(name):
+                c = to_candidate(
+                    parse_stanza(text, shard.where),
+                    where=f"{shard.where}: package {name}",
+                    repository=shard.repository,
+                    rank=shard.rank,
+                    native_arch=self.native_arch,
+                )
+                if c.arch != "all" and c.arch not in self.architectures:
+                    continue
+                if c.key not in chosen:  # shards are in rank order: the first one wins
+                    chosen[c.key] = c
+        result = tuple(chosen.values())
+        with self._lock:
+            self._candidates[name] = result
+        return result
+
+    def providers(self, name: str) -> Sequence[DebCandidate]:
+        found = self._providers.get(name)
+        if found is not None:
+            return found
+        names: list[str] = []
+        for shard in self.shards:
+            for pkg in shard.index.provides.get(name, ()):
+                if pkg not in names:
+                    names.append(pkg)
+        result = tuple(
+            c for pkg in sorted(names) for c in self.candidates(pkg) if any(p.name == name for p in c.provides)
+        )
+        with self._lock:
+            self._providers[name] = result
+        return result
+
+    def base_system(self) -> Iterable[str]:
+        names = {n for shard in self.shards for n in shard.index.base}
+        return sorted(n for n in names if any(c.essential or c.priority == "required" for c in self.candidates(n)))
+
+    def names(self) -> list[str]:
+        """Every package name of every index, sorted (for `bundler` listings and mirror closures)."""
+        return sorted({n for shard in self.shards for n in shard.index.names})
+
+    def __len__(self) -> int:
+        return len(self.names())
