@@ -132,20 +132,13 @@ def fetch_debian(
     rel = f"{component}/binary-{arch}/Packages"
     if rel not in sums:
         raise OSError(f"{base}{release_name} does not list {rel}")
-    data = None
-    for ext in (".xz", ".gz", ".bz2", ""):
-        if rel + ext not in sums:
-            continue
-        log(f"  fetching {base}{rel}{ext}")
-        raw = fetch(base + rel + ext, timeout=600)
-        if hashlib.sha256(raw).hexdigest() != sums[rel + ext][0]:
-            raise OSError(f"{base}{rel}{ext}: sha256 differs from {release_name}")
-        data = _DECOMPRESS[ext](raw)
-        break
-    if data is None:
-        raise OSError(f"{base}: no Packages file listed in {release_name} could be fetched")
-    if hashlib.sha256(data).hexdigest() != sums[rel][0]:
-        raise OSError(f"{base}{rel}: uncompressed sha256 differs from {release_name}")
+    store = root / "dists" / suite
+    data = _fetch_packages(base, rel, sums, release_name, log, store)
+    # Debian also lists binary-all (merged into each binary-<arch> as well): copied too, since a
+    # client that reads it (bundler does) must find it in the copy. The peers read binary-<arch>.
+    rel_all = f"{component}/binary-all/Packages"
+    if rel_all in sums:
+        _fetch_packages(base, rel_all, sums, release_name, log, store)
     index = DebIndex(
         uri=uri.rstrip("/"),
         suite=suite,
@@ -160,12 +153,39 @@ def fetch_debian(
         stanzas=sum(1 for line in data.split(b"\n") if line.startswith(b"Package: ")),
         signed_by=signed_by,
     )
-    index.release_path.parent.mkdir(parents=True, exist_ok=True)
     index.release_path.write_bytes(release)
-    index.packages_path.parent.mkdir(parents=True, exist_ok=True)
-    index.packages_path.write_bytes(data)
     meta.write_text(json.dumps(index.to_json(), indent=1))
     return index
+
+
+def _fetch_packages(base: str, rel: str, sums: dict, release_name: str, log, store: Path) -> bytes:
+    """Fetch `rel` in the first compression listed, check it (both digests), store both forms."""
+    for ext in (".xz", ".gz", ".bz2", ""):
+        if rel + ext not in sums:
+            continue
+        want = sums[rel + ext][0]
+        log(f"  fetching {base}{rel}{ext}")
+        # By hash first: a mirror that updates between our Release and our Packages request still
+        # serves the file this Release names (Acquire-By-Hash, DebianRepository/Format).
+        raw = b""
+        for url in (f"{base}{rel.rsplit('/', 1)[0]}/by-hash/SHA256/{want}", base + rel + ext):
+            try:
+                raw = fetch(url, timeout=600)
+            except OSError:
+                continue
+            if hashlib.sha256(raw).hexdigest() == want:
+                break
+        else:
+            raise OSError(f"{base}{rel}{ext}: no copy with the sha256 {release_name} lists")
+        data = _DECOMPRESS[ext](raw)
+        if hashlib.sha256(data).hexdigest() != sums[rel][0]:
+            raise OSError(f"{base}{rel}: uncompressed sha256 differs from {release_name}")
+        (store / rel).parent.mkdir(parents=True, exist_ok=True)
+        (store / rel).write_bytes(data)
+        if ext:
+            (store / (rel + ext)).write_bytes(raw)
+        return data
+    raise OSError(f"{base}: no {rel} listed in {release_name} could be fetched")
 
 
 def stanzas(path: Path) -> list[dict[str, str]]:

@@ -125,7 +125,11 @@ class AptRoot:
         for sub in ("lists/partial", "cache/archives/partial", "sources.list.d", "preferences.d", "apt.conf.d"):
             (workdir / sub).mkdir(parents=True, exist_ok=True)
         (workdir / "status").write_text("")
-        (workdir / "apt.conf").write_text("")
+        # Read first (APT_CONFIG), so the host's apt.conf.d (which may disable pkgcache.bin, set proxies or
+        # Install-Recommends) never applies: parts and main config point into this root.
+        (workdir / "apt.conf").write_text(
+            f'Dir::Etc::Parts "{workdir / "apt.conf.d"}";\nDir::Etc::Main "/dev/null";\n'
+        )
         lines = []
         for i in indexes:
             # One sources line per (uri, suite); the lists hold exactly the cached files.
@@ -148,6 +152,8 @@ class AptRoot:
             "Dir::State::Lists": d / "lists",
             "Dir::State::extended_states": d / "extended_states",
             "Dir::Cache": d / "cache",
+            "Dir::Cache::pkgcache": "pkgcache.bin",
+            "Dir::Cache::srcpkgcache": "srcpkgcache.bin",
             "Dir::Etc::SourceList": d / "sources.list",
             "Dir::Etc::SourceParts": d / "sources.list.d",
             "Dir::Etc::Preferences": d / "preferences",

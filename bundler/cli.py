@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 import sys
@@ -35,9 +36,14 @@ def report(error: BundlerError) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A solve allocates hundreds of thousands of small, long-lived objects (candidates, clauses);
+    # the default collector thresholds would walk them over and over for nothing.
+    gc.set_threshold(200_000, 50, 100)
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code  # `raise typer.Exit(n)` in a command arrives here as n
     except BundlerError as e:
         return report(e)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bundler.lock import IndexDigest, Lock, LockedPackage, read_lock
+from bundler.lock import IndexDigest, Lock, LockedPackage, pinned_versions
 from bundler.spec import DebSource, DebSpec, Spec
 from solver.debian import DebSolution, problem_from_spec
 from solver.debian import solve as solve_debian
@@ -104,14 +104,12 @@ def _to_apt(s: DebSource) -> Any:
 
 def _previous_versions(lock_path: Path) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     """The versions of an existing lock, kept where possible when re-solving (minimal change)."""
-    if not lock_path.exists():
-        return {}, {}
     try:
-        old = read_lock(lock_path)
-    except InputError:
-        return {}, {}
-    deb = {(p.name, p.architecture): p.version for p in old.packages if p.ecosystem == "deb"}
-    py = {p.name: p.version for p in old.packages if p.ecosystem == "python"}
+        pinned = pinned_versions(lock_path.read_text("utf-8"), str(lock_path))
+    except (OSError, UnicodeDecodeError, InputError):
+        return {}, {}  # no usable previous lock: solve from scratch
+    deb = {(name, arch): version for eco, name, version, arch in pinned if eco == "deb"}
+    py = {name: version for eco, name, version, _ in pinned if eco == "python"}
     return deb, py
 
 

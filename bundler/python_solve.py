@@ -183,8 +183,13 @@ def solve_python(
     offline: bool = False,
     preferred: dict[str, str] | None = None,
     progress: Any = None,
+    legacy_sdists: bool = False,
 ) -> PythonSolution:
-    """Resolve the spec's [python] section; raises Unsatisfiable (with an explanation) or InputError."""
+    """Resolve the spec's [python] section; raises Unsatisfiable (with an explanation) or InputError.
+
+    `legacy_sdists=True` trusts an sdist's egg-info requirements when its PKG-INFO is not static
+    metadata (PEP 643); by default such sdist-only releases are skipped with a note.
+    """
     rs = _requirement_set(spec)
     target = Target(spec.python_version, tuple(spec.platforms))
     indexes, find_links, cert, notes = _sources(spec)
@@ -211,6 +216,7 @@ def solve_python(
                 fixes=fix_list,
                 vetoes=vetoes,
                 preferred=preferred,
+                legacy_sdists=legacy_sdists,
             )
 
         result = run(fixes)

@@ -20,6 +20,7 @@ JSON_V1 = "application/vnd.pypi.simple.v1+json"
 HTML_V1 = "application/vnd.pypi.simple.v1+html"
 HTML = "text/html"
 _OFFERED = (JSON_V1, HTML_V1, HTML)
+_WILDCARD_ORDER = (HTML, HTML_V1, JSON_V1)
 
 
 def negotiate(accept: str | None, query: str = "") -> str | None:
@@ -39,9 +40,10 @@ def negotiate(accept: str | None, query: str = "") -> str | None:
                     q = float(param[2:])
                 except ValueError:
                     q = 0.0
-        for rank, offered in enumerate(_OFFERED):
+        for offered in _OFFERED:
             if media in (offered, "*/*", offered.split("/")[0] + "/*") and q > 0:
-                key = (q, -rank if media == offered else -10 - rank, offered)
+                # An exact match beats a wildcard; a bare wildcard gets HTML, the classic answer.
+                key = (q, 0 if media == offered else -10 - _WILDCARD_ORDER.index(offered), offered)
                 if best is None or key[:2] > best[:2]:
                     best = key
     return best[2] if best else None
@@ -76,16 +78,22 @@ class BundleHandler(SimpleHTTPRequestHandler):
             if target.is_dir():
                 if not path.endswith("/"):
                     self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                    self.send_header("Location", parts.path + "/" + (f"?{parts.query}" if parts.query else ""))
+                    self.send_header(
+                        "Location", parts.path + "/" + (f"?{parts.query}" if parts.query else "")
+                    )
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return None
                 chosen = negotiate(self.headers.get("Accept"), parts.query)
                 if chosen is None:
-                    self.send_error(HTTPStatus.NOT_ACCEPTABLE, "only the PEP 691 JSON and HTML forms are offered")
+                    self.send_error(
+                        HTTPStatus.NOT_ACCEPTABLE, "only the PEP 691 JSON and HTML forms are offered"
+                    )
                     return None
                 name = "index.json" if chosen == JSON_V1 else "index.html"
-                return self._send_file(target / name, chosen if chosen != HTML else "text/html; charset=utf-8")
+                return self._send_file(
+                    target / name, chosen if chosen != HTML else "text/html; charset=utf-8"
+                )
         return super().send_head()
 
     def _send_file(self, path: Path, ctype: str):  # type: ignore[no-untyped-def]

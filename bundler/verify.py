@@ -111,7 +111,9 @@ def _check_sums(root: Path, digests: _Digests, problems: list[str]) -> int:
         if got is None:
             problems.append(f"{rel}: listed in SHA256SUMS but missing")
         elif got[1] != digest:
-            problems.append(f"{rel}: sha256 mismatch (SHA256SUMS says {digest[:16]}…, the file is {got[1][:16]}…)")
+            problems.append(
+                f"{rel}: sha256 mismatch (SHA256SUMS says {digest[:16]}…, the file is {got[1][:16]}…)"
+            )
     for rel in _walk(root):
         if rel != "SHA256SUMS" and rel not in listed:
             problems.append(f"{rel}: not listed in SHA256SUMS")
@@ -124,8 +126,9 @@ def _fields(stanza: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def _clearsigned_text(data: str) -> str | None:
-    m = re.search(r"-----BEGIN PGP SIGNED MESSAGE-----\n(?:[^\n]+\n)*\n(.*?)\n-----BEGIN PGP SIGNATURE-----",
-                  data, re.S)
+    m = re.search(
+        r"-----BEGIN PGP SIGNED MESSAGE-----\n(?:[^\n]+\n)*\n(.*?)\n-----BEGIN PGP SIGNATURE-----", data, re.S
+    )
     if m is None:
         return None
     return "\n".join(line[2:] if line.startswith("- ") else line for line in m.group(1).split("\n")) + "\n"
@@ -142,7 +145,7 @@ class _Deb:
 
 def _check_debian(root: Path, digests: _Digests, problems: list[str]) -> int:
     dists = root / "debian" / "dists"
-    count = 0
+    seen_files: set[str] = set()
     if not dists.is_dir():
         return 0
     for suite_dir in sorted(p for p in dists.iterdir() if p.is_dir()):
@@ -198,12 +201,12 @@ def _check_debian(root: Path, digests: _Digests, problems: list[str]) -> int:
                         problems.append(f"debian/{filename}: size/sha256 differ from {where}")
                     elif "md5sum" in f and got[2] != f["md5sum"]:
                         problems.append(f"debian/{filename}: MD5sum differs from {where}")
-                count += 1
+                seen_files.add(filename)
                 by_arch.setdefault(arch, []).append(_Deb(name, version, f.get("architecture", ""), f, where))
         for arch, debs in sorted(by_arch.items()):
             if arch != "all":
                 _check_deb_closure(arch, debs + by_arch.get("all", []), problems)
-    return count
+    return len(seen_files)
 
 
 def _check_deb_closure(arch: str, debs: list[_Deb], problems: list[str]) -> None:
@@ -236,8 +239,13 @@ def _check_deb_closure(arch: str, debs: list[_Deb], problems: list[str]) -> None
                     )
 
 
-def _deb_satisfied(name: str, op: str | None, version: str | None, names: dict[str, list[str]],
-                   provides: dict[str, list[str | None]]) -> bool:
+def _deb_satisfied(
+    name: str,
+    op: str | None,
+    version: str | None,
+    names: dict[str, list[str]],
+    provides: dict[str, list[str | None]],
+) -> bool:
     if any(satisfies(v, op, version) for v in names.get(name, ())):
         return True
     for provided in provides.get(name, ()):
@@ -280,7 +288,9 @@ class _PyFile:
 def _target(lock: Lock | None) -> tuple[str, dict[str, str]]:
     extra: dict[str, Any] = dict(lock.extra) if lock is not None else {}
     nested: dict[str, Any] = extra["python"] if isinstance(extra.get("python"), dict) else {}
-    pv = str(extra.get("python-version") or extra.get("python_version") or nested.get("python-version") or "3.11")
+    pv = str(
+        extra.get("python-version") or extra.get("python_version") or nested.get("python-version") or "3.11"
+    )
     platforms = extra.get("platforms") or nested.get("platforms") or []
     machine = "x86_64"
     for tag in platforms if isinstance(platforms, list) else []:
@@ -375,8 +385,15 @@ def _metadata(root: Path, f: _PyFile) -> str | None:
                 for name in zf.namelist():
                     if name.count("/") == 1 and name.endswith("/PKG-INFO"):
                         return zf.read(name).decode("utf-8", "replace")
-    except (OSError, BundlerError, tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError,
-            gzip.BadGzipFile):
+    except (
+        OSError,
+        BundlerError,
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        EOFError,
+        lzma.LZMAError,
+        gzip.BadGzipFile,
+    ):
         return None
     return None
 

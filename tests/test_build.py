@@ -42,8 +42,12 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
 def built(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One bundle (with archive and ISO) from file:// sources, shared by the read-only tests."""
     base = tmp_path_factory.mktemp("built")
-    build_bundle(upstream.lock(), base / "out", archive=base / "b.tar.zst",
-                 iso=base / "b.iso" if HAVE_XORRISO else None)
+    build_bundle(
+        upstream.lock(),
+        base / "out",
+        archive=base / "b.tar.zst",
+        iso=base / "b.iso" if HAVE_XORRISO else None,
+    )
     return base
 
 
@@ -96,7 +100,11 @@ def test_release_and_packages(built: Path) -> None:
     assert release["No-Support-for-Architecture-all"] == "Packages"
     assert "Valid-Until" not in release
     sha = {line.split()[2]: line.split()[0] for line in release["SHA256"].strip().splitlines()}
-    for rel in ("main/binary-amd64/Packages", "main/binary-amd64/Packages.gz", "main/binary-amd64/Packages.xz"):
+    for rel in (
+        "main/binary-amd64/Packages",
+        "main/binary-amd64/Packages.gz",
+        "main/binary-amd64/Packages.xz",
+    ):
         assert sha[rel] == hashlib.sha256((dist / rel).read_bytes()).hexdigest()
     gz = (dist / "main/binary-amd64/Packages.gz").read_bytes()
     assert gz[3] == 0 and gz[4:8] == b"\0\0\0\0"  # no file name, mtime 0
@@ -129,7 +137,9 @@ def test_python_index(built: Path) -> None:
 
 
 # -- the real clients -----------------------------------------------------------------------------
-def _apt(root: Path, sources_line: str, *args: str, keyring: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _apt(
+    root: Path, sources_line: str, *args: str, keyring: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     for d in ("etc/parts", "etc/trusted.d", "etc/prefs.d", "lists/partial", "cache/archives/partial", "log"):
         (root / d).mkdir(parents=True, exist_ok=True)
     (root / "status").touch()
@@ -199,12 +209,11 @@ def _pip_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
     """A fresh venv (no pip inside: the test's pip drives it with --python, which is much faster)."""
-    path = tmp_path_factory.mktemp("venv") / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    return path / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "v")], check=True)
+    return tmp_path / "v" / "bin" / "python"
 
 
 def pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -212,22 +221,19 @@ def pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, env=_pip_env())
 
 
-def _installed(venv: Path) -> set[str]:
-    r = pip(venv, "list", "--format=freeze")
-    return {line.split("==")[0].lower() for line in r.stdout.splitlines()}
-
-
 @pytest.mark.parametrize("how", ["index", "find-links"])
 def test_pip_installs_from_bundle(built: Path, venv: Path, how: str) -> None:
     py = built / "out/python"
-    source = (["--index-url", (py / "simple").as_uri()] if how == "index"
-              else ["--no-index", "--find-links", str(py / "files")])
+    source = (
+        ["--index-url", (py / "simple").as_uri()]
+        if how == "index"
+        else ["--no-index", "--find-links", str(py / "files")]
+    )
     r = pip(venv, "install", *source, "foo")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert {"foo", "bar.lib"} <= _installed(venv) or {"foo", "bar-lib"} <= _installed(venv)
+    assert "Successfully installed Bar.Lib-1.2 foo-1.0" in r.stdout
     r = pip(venv, "check")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert pip(venv, "uninstall", "-y", "foo", "Bar.Lib").returncode == 0
 
 
 # -- reproducibility ------------------------------------------------------------------------------
@@ -247,8 +253,12 @@ def test_reproducible(built: Path, upstream: Upstream, tmp_path: Path) -> None:
     write_lock(tmp_path / "bundle.lock", upstream.lock())
     time.sleep(max(0.0, 1.1 - (time.time() - (built / "b.tar.zst").stat().st_mtime)))
     env = {**os.environ, "TZ": "Pacific/Chatham", "PYTHONPATH": str(REPO), "LC_ALL": "C"}
-    subprocess.run([sys.executable, "-c", _SECOND_BUILD, str(tmp_path), "1" if HAVE_XORRISO else "0"],
-                   check=True, env=env, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-c", _SECOND_BUILD, str(tmp_path), "1" if HAVE_XORRISO else "0"],
+        check=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert files_of(built / "out") == files_of(tmp_path / "elsewhere/deeper/out")
     assert (built / "b.tar.zst").read_bytes() == (tmp_path / "x.tar.zst").read_bytes()
     if HAVE_XORRISO:
@@ -261,18 +271,26 @@ def test_archive_contents(built: Path) -> None:
         members = tar.getmembers()
     names = [m.name for m in members]
     assert names == sorted(names) and names[0] == "demo"
-    assert all(m.mtime == EPOCH and m.uid == 0 and m.gid == 0 and m.uname == "" and m.gname == "" for m in members)
+    assert all(
+        m.mtime == EPOCH and m.uid == 0 and m.gid == 0 and m.uname == "" and m.gname == "" for m in members
+    )
     files = {m.name.removeprefix("demo/") for m in members if m.isfile()}
     assert files == set(files_of(built / "out"))
 
 
 @pytest.mark.skipif(not HAVE_XORRISO, reason="xorriso is not installed")
 def test_iso_lists_the_same_files(built: Path) -> None:
-    r = subprocess.run(["xorriso", "-indev", str(built / "b.iso"), "-find", "/", "-type", "f"],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        ["xorriso", "-indev", str(built / "b.iso"), "-find", "/", "-type", "f"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     listed = {line.strip().strip("'").lstrip("/") for line in r.stdout.splitlines() if line.startswith("'/")}
     assert listed == set(files_of(built / "out"))
-    r = subprocess.run(["xorriso", "-indev", str(built / "b.iso"), "-pvd_info"], capture_output=True, text=True)
+    r = subprocess.run(
+        ["xorriso", "-indev", str(built / "b.iso"), "-pvd_info"], capture_output=True, text=True
+    )
     assert "Volume Id    : DEMO" in r.stdout and "2023" in r.stdout
 
 
@@ -356,7 +374,9 @@ def truncating(upstream: Upstream) -> Iterator[type[_Truncating]]:
         server.server_close()
 
 
-def test_truncated_downloads_are_resumed(upstream: Upstream, truncating: type[_Truncating], tmp_path: Path) -> None:
+def test_truncated_downloads_are_resumed(
+    upstream: Upstream, truncating: type[_Truncating], tmp_path: Path
+) -> None:
     url = truncating.url  # type: ignore[attr-defined]
     lock = upstream.lock(f"{url}/debian", f"{url}/py")
     report = build_bundle(lock, tmp_path / "out", cache_dir=tmp_path / "cache")
@@ -385,10 +405,13 @@ def test_cache_and_resume_over_http(upstream: Upstream, built: Path, tmp_path: P
         # The short cache entry was continued first, then (its prefix being wrong) fetched whole.
         assert [rng for path, rng in ranges if path == f"/py/{wheel.filename}"] == ["bytes=9-", None]
         assert len(ranges) == 7
+
     def same(a: Path, b: Path) -> bool:  # the same bundle whatever the source (the lock's URLs differ)
         ignore = {"bundle.lock", "SHA256SUMS"}
         fa, fb = files_of(a), files_of(b)
-        return {k: v for k, v in fa.items() if k not in ignore} == {k: v for k, v in fb.items() if k not in ignore}
+        return {k: v for k, v in fa.items() if k not in ignore} == {
+            k: v for k, v in fb.items() if k not in ignore
+        }
 
     assert same(tmp_path / "out1", built / "out")
     assert (cache / "sha256" / hello.sha256[:2] / hello.sha256).read_bytes() == full
@@ -401,8 +424,18 @@ def test_cache_and_resume_over_http(upstream: Upstream, built: Path, tmp_path: P
 # -- the CLI --------------------------------------------------------------------------------------
 def test_cli_build(upstream: Upstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_lock(tmp_path / "bundle.lock", upstream.lock())
-    assert main(["build", str(tmp_path / "bundle.lock"), str(tmp_path / "out"), "--archive",
-                 str(tmp_path / "o.tar.zst")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                str(tmp_path / "bundle.lock"),
+                str(tmp_path / "out"),
+                "--archive",
+                str(tmp_path / "o.tar.zst"),
+            ]
+        )
+        == 0
+    )
     assert "4 .deb, 2 Python files" in capsys.readouterr().out
     assert (tmp_path / "o.tar.zst").is_file()
     write_lock(tmp_path / "bad.lock", with_package(upstream.lock(), "bar-lib", sha256="f" * 64))
@@ -411,3 +444,29 @@ def test_cli_build(upstream: Upstream, tmp_path: Path, capsys: pytest.CaptureFix
     assert "bar_lib-1.2-py3-none-any.whl: sha256 mismatch" in capsys.readouterr().err
     assert not (tmp_path / "out3").exists()
     assert main(["build", str(tmp_path / "missing.lock"), str(tmp_path / "out4")]) == 2
+
+
+def test_interrupted_build_resumes(
+    upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bundler.build import download
+
+    class Interrupt(download.Meter):
+        def advance(self, nbytes: int) -> None:
+            if nbytes > 0:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(download, "CHUNK", 256)  # so that a test .deb takes several reads
+    with serve_directory(upstream.root) as server:
+        lock = upstream.lock(f"{server.url}/debian", f"{server.url}/py")
+        with pytest.raises(KeyboardInterrupt):
+            build_bundle(lock, tmp_path / "out", progress=Interrupt(), archive=tmp_path / "o.tar.zst")
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".out.downloads"]
+        parts = list((tmp_path / ".out.downloads").rglob("*.part"))
+        assert parts and all(0 < p.stat().st_size for p in parts)
+        n = len(server.requests)
+        build_bundle(lock, tmp_path / "out")
+        resumed = [r.headers.get("Range") for r in server.requests[n:]]
+        assert sum(1 for r in resumed if r) == len(parts)  # each partial file was continued, not refetched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # the transient store is gone
+    subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=tmp_path / "out", check=True)

@@ -31,7 +31,9 @@ def _pip() -> list[str]:
     return [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
 
-@pytest.mark.skipif(sys.platform != "linux" or sys.version_info[:2] != (3, 11), reason="target is cp311 linux")
+@pytest.mark.skipif(
+    sys.platform != "linux" or sys.version_info[:2] != (3, 11), reason="target is cp311 linux"
+)
 def test_locked_set_installs_with_pip(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", UNIVERSE)
     spec = PythonSpec(

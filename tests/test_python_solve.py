@@ -23,7 +23,11 @@ LINUX_TAGS = [f"manylinux_2_{m}_x86_64" for m in range(28, 4, -1)] + [
 WIN = "win_amd64"
 
 UNIVERSE = [
-    Dist("app", "1.0", ["lib>=1.0", "helper[fast]>=2; python_version >= '3.8'", "winonly; sys_platform == 'win32'"]),
+    Dist(
+        "app",
+        "1.0",
+        ["lib>=1.0", "helper[fast]>=2; python_version >= '3.8'", "winonly; sys_platform == 'win32'"],
+    ),
     Dist("lib", "1.0"),
     Dist("lib", "1.1"),
     Dist("lib", "1.2", yanked="broken build"),
@@ -161,7 +165,9 @@ def test_whole_wheel_when_ranges_refused(tmp_path: Path) -> None:
 def test_offline_cold_cache_is_an_input_error(repo, tmp_path: Path) -> None:
     with serve_directory(repo.root) as server:
         with pytest.raises(InputError, match="cache"):
-            solve_python(spec(tmp_path, indexes=(server.url + "/simple/",)), cache_dir=tmp_path / "c", offline=True)
+            solve_python(
+                spec(tmp_path, indexes=(server.url + "/simple/",)), cache_dir=tmp_path / "c", offline=True
+            )
         assert server.requests == []
 
 
@@ -197,7 +203,9 @@ def test_malformed_pages(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", ["app >=", "lib[", "lib @ "])
 def test_bad_requirement_strings(repo, tmp_path: Path, bad: str) -> None:
     with pytest.raises(InputError, match="bad requirement"):
-        solve_python(spec(tmp_path, indexes=(repo.simple.as_uri(),), require=(bad,)), cache_dir=tmp_path / "c")
+        solve_python(
+            spec(tmp_path, indexes=(repo.simple.as_uri(),), require=(bad,)), cache_dir=tmp_path / "c"
+        )
 
 
 def test_veto_on_needed_release(repo, tmp_path: Path) -> None:
@@ -227,16 +235,23 @@ def test_fix_conflicting_with_requirement(repo, tmp_path: Path) -> None:
 
 
 def test_requires_python_excludes_all(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", [Dist("new", "1.0", requires_python=">=3.12"), Dist("new", "2.0", requires_python=">=3.13")])
+    repo = make_repo(
+        tmp_path / "r",
+        [Dist("new", "1.0", requires_python=">=3.12"), Dist("new", "2.0", requires_python=">=3.13")],
+    )
     with pytest.raises(Unsatisfiable) as e:
-        solve_python(spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("new",)), cache_dir=tmp_path / "c")
+        solve_python(
+            spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("new",)), cache_dir=tmp_path / "c"
+        )
     text = e.value.explanation
     assert text.startswith("Because you require new and new 2.0 requires Python >=3.13")
     assert "new 1.0 requires Python >=3.12 (the target is Python 3.11)" in text
 
 
 def test_fix_changes_and_fixed_flag(repo, tmp_path: Path) -> None:
-    sol = solve_python(spec(tmp_path, indexes=(repo.simple.as_uri(),), fix=("lib==1.0",)), cache_dir=tmp_path / "c")
+    sol = solve_python(
+        spec(tmp_path, indexes=(repo.simple.as_uri(),), fix=("lib==1.0",)), cache_dir=tmp_path / "c"
+    )
     assert versions(sol)["lib"] == "1.0"
     assert sol.fix_changes == {"lib==1.0": ["lib 1.1 -> 1.0"]}
     assert [p.name for p in sol.packages if p.fixed] == ["lib"]
@@ -244,10 +259,14 @@ def test_fix_changes_and_fixed_flag(repo, tmp_path: Path) -> None:
 
 
 def test_yanked_only_when_pinned(repo, tmp_path: Path) -> None:
-    sol = solve_python(spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("lib==1.2",)), cache_dir=tmp_path / "c")
+    sol = solve_python(
+        spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("lib==1.2",)), cache_dir=tmp_path / "c"
+    )
     assert versions(sol) == {"lib": "1.2"}
     with pytest.raises(Unsatisfiable, match="lib 1.2 is yanked"):
-        solve_python(spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("lib>1.1",)), cache_dir=tmp_path / "c")
+        solve_python(
+            spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("lib>1.1",)), cache_dir=tmp_path / "c"
+        )
 
 
 def test_constraints_preferred_and_requirements_files(repo, tmp_path: Path) -> None:

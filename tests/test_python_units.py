@@ -4,6 +4,7 @@ resolver over an in-memory index (explanations are checked as text)."""
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -32,14 +33,20 @@ def test_manylinux_follows_pip_platform_semantics() -> None:
 def test_wheel_priorities_and_markers() -> None:
     t = Target("3.11", ("manylinux_2_28_x86_64", "win_amd64", "macosx_11_0_arm64"))
     linux, win, mac = t.per_platform
-    assert linux.wheel_priority("a-1-cp311-cp311-manylinux_2_28_x86_64.whl") < linux.wheel_priority(
-        "a-1-cp38-abi3-manylinux2014_x86_64.whl"
-    ) < linux.wheel_priority("a-1-py3-none-any.whl")
+    assert (
+        linux.wheel_priority("a-1-cp311-cp311-manylinux_2_28_x86_64.whl")
+        < linux.wheel_priority("a-1-cp38-abi3-manylinux2014_x86_64.whl")
+        < linux.wheel_priority("a-1-py3-none-any.whl")
+    )
     assert linux.wheel_priority("a-1-cp312-cp312-manylinux_2_17_x86_64.whl") is None
     assert linux.wheel_priority("a-1-cp311-cp311-linux_x86_64.whl") is None
     assert win.wheel_priority("a-1-cp311-cp311-win_amd64.whl") is not None
     assert mac.wheel_priority("a-1-cp311-cp311-macosx_10_9_universal2.whl") is not None
-    assert (linux.environment["sys_platform"], win.environment["sys_platform"], mac.environment["sys_platform"]) == (
+    assert (
+        linux.environment["sys_platform"],
+        win.environment["sys_platform"],
+        mac.environment["sys_platform"],
+    ) == (
         "linux",
         "win32",
         "darwin",
@@ -105,7 +112,12 @@ def test_parse_json_and_html_pages() -> None:
         "",
         None,
     )
-    assert (b.url, b.sha256, b.yanked, b.core_metadata) == ("https://i.invalid/simple/x/x-1.0-py3-none-any.whl", "", None, "")
+    assert (b.url, b.sha256, b.yanked, b.core_metadata) == (
+        "https://i.invalid/simple/x/x-1.0-py3-none-any.whl",
+        "",
+        None,
+        "",
+    )
     with pytest.raises(InputError, match="api-version|unsupported"):
         parse_json_page(b'{"meta":{"api-version":"2.0"},"files":[]}', "u", "i")
     with pytest.raises(InputError, match="no 'files'"):
@@ -118,12 +130,12 @@ def _wheel(extra_members: int) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("x-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: x\nVersion: 1.0\n")
         for i in range(extra_members):
-            z.writestr(f"x/mod{i}.py", f"# {i}\n" * 50)
+            z.writestr(f"x/mod{i}.py", random.Random(i).randbytes(4096))
         z.writestr("x-1.0.dist-info/RECORD", "")
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("members,tail", [(0, 65536), (2000, 1024), (2000, 100)])
+@pytest.mark.parametrize("members,tail", [(0, 65536), (300, 1024), (300, 100), (300, 65536)])
 def test_remote_wheel_metadata_by_ranges(members: int, tail: int) -> None:
     data = _wheel(members)
     calls = []
@@ -139,7 +151,7 @@ def test_remote_wheel_metadata_by_ranges(members: int, tail: int) -> None:
     assert meta.startswith(b"Metadata-Version: 2.1") and total == len(data)
     fetched = sum((len(data) - max(0, len(data) - e)) if s is None else e - s + 1 for s, e in calls)
     if members:
-        assert fetched < len(data) / 2
+        assert fetched < len(data) / 10
 
 
 def test_ranges_refused_propagates() -> None:
@@ -161,10 +173,7 @@ class MemIndex:
     def list_releases(self, name: str) -> Sequence[Release]:
         out = []
         for v, (_deps, _rp, files) in self.u.get(name, {}).items():
-            fs = tuple(
-                DistFile(f, f"mem://{f}", "", 1, None, "old" if f.startswith("!") else None, "", "mem") for f in files
-            )
-            fs = tuple(DistFile(f.filename.lstrip("!"), *[getattr(f, a) for a in ("url", "sha256", "size", "requires_python", "yanked", "core_metadata", "index")]) for f in fs)
+            fs = tuple(DistFile(f, f"mem://{f}", "", 1, None, None, "", "mem") for f in files)
             out.append(Release(name, Version(v), fs))
         return out
 
@@ -273,14 +282,17 @@ def test_one_version_serves_every_platform() -> None:
         {
             "n": {
                 "2.0": ([], None, ["n-2.0-cp311-cp311-manylinux_2_17_x86_64.whl"]),
-                "1.0": ([], None, ["n-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "n-1.0-cp311-cp311-win_amd64.whl"]),
+                "1.0": (
+                    [],
+                    None,
+                    ["n-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "n-1.0-cp311-cp311-win_amd64.whl"],
+                ),
             },
             "w": {"1.0": (["n; sys_platform == 'win32'"], None, ["w-1.0-py3-none-any.whl"])},
         }
     )
     assert pins(idx, ["n"], target=t) == {"n": "1.0"}
-    assert pins(idx, ["w", "n>=2; sys_platform == 'linux'"], target=t) == {"n": "1.0", "w": "1.0"} or True
-    r = resolve(idx, t, [Wanted("w")])
-    assert r.pins["n"].platforms == frozenset({"win_amd64"}) and r.pins["n"].version == "2.0" or r.pins[
-        "n"
-    ].version == "1.0"
+    r = resolve(idx, t, [Wanted("w")])  # n is needed on Windows only: 1.0 is the newest with a Windows wheel
+    assert (r.pins["n"].version, r.pins["n"].platforms) == ("1.0", frozenset({"win_amd64"}))
+    with pytest.raises(Unsatisfiable, match="n 2.0 has no file installable on win_amd64"):
+        pins(idx, ["w", "n>=2; sys_platform == 'linux'"], target=t)

@@ -12,7 +12,7 @@ from bundler.app import app
 from bundler.lock import read_lock
 from solver.errors import InputError
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -24,8 +24,9 @@ def build(
     iso: Path | None = typer.Option(None, "--iso", help="Also write the bundle as an ISO 9660 image."),
     sign_key: str | None = typer.Option(None, "--sign-key", help="gpg key id to sign the Release file with."),
     cache: Path | None = typer.Option(None, "--cache", help="Local artifact cache (read first, filled)."),
-    epoch: int | None = typer.Option(None, "--epoch", help="Timestamp of everything (default: lock, "
-                                     "SOURCE_DATE_EPOCH, 1980-01-01)."),
+    epoch: int | None = typer.Option(
+        None, "--epoch", help="Timestamp of everything (default: lock, SOURCE_DATE_EPOCH, 1980-01-01)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Download, verify and lay out every artifact of LOCK as an offline bundle in OUT."""
@@ -57,8 +58,10 @@ def verify(out: Path = typer.Argument(..., help="The bundle directory to check."
         for problem in report.problems:
             _err.out(f"  {problem}")
         raise typer.Exit(1)
-    _out.print(f"ok: {report.files} files, {report.debs} Debian package entries, "
-               f"{report.python_files} Python files; dependencies satisfiable")
+    _out.print(
+        f"ok: {report.files} files, {report.debs} Debian package entries, "
+        f"{report.python_files} Python files; dependencies satisfiable"
+    )
 
 
 @app.command()
@@ -68,6 +71,7 @@ def serve(
     port: int = typer.Option(8080, "--port", help="Port to listen on (0: any free port)."),
 ) -> None:
     """Serve the bundle over HTTP: apt at /debian, pip/uv at /python/simple (PEP 503 + PEP 691)."""
+    from bundler.build.debfile import parse_stanzas
     from bundler.serve import make_server
 
     if not (out / "SHA256SUMS").is_file():
@@ -79,8 +83,13 @@ def serve(
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     base = f"http://{bound_host}:{bound_port}"
     _out.print(f"serving {out} at {base}/")
-    _out.print(f"  apt: deb [trusted=yes] {base}/debian <suite> <components>")
-    _out.print(f"  pip: --index-url {base}/python/simple")
+    for release in sorted((out / "debian" / "dists").glob("*/Release")):
+        fields = dict(parse_stanzas(release.read_text("utf-8", "replace"))[0])
+        signed = (release.parent / "InRelease").is_file()
+        option = "signed-by=<keyring>" if signed else "trusted=yes"
+        _out.print(f"  apt: deb [{option}] {base}/debian {fields.get('Suite', '')} {fields.get('Components', '')}")
+    if (out / "python" / "simple").is_dir():
+        _out.print(f"  pip: --index-url {base}/python/simple")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -6,18 +6,21 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import networkx as nx
 import typer
 
 from bundler.app import app
 from bundler.lock import Lock, read_lock
 from solver.errors import InputError
-from solver.graph import ROOT, build_graph, dependency_cycles, find_nodes, why_paths
+
+if TYPE_CHECKING:  # networkx costs 0.1 s to import: only the commands that need it pay for it
+    import networkx as nx
 
 
 def lock_graph(lock: Lock) -> nx.DiGraph:
+    from solver.graph import build_graph
+
     archs = {p.architecture for p in lock.packages if p.ecosystem == "deb" and p.architecture != "all"}
     multiarch = len(archs) > 1
     nodes = {
@@ -46,6 +49,8 @@ def why(
     limit: Annotated[int, typer.Option("--limit", help="At most this many paths.")] = 5,
 ) -> None:
     """Print the dependency path(s) from a root to PACKAGE."""
+    from solver.graph import ROOT, find_nodes, why_paths
+
     lock = read_lock(lock_path)
     g = lock_graph(lock)
     targets = find_nodes(g, package)
@@ -71,6 +76,10 @@ def graph(
     cycles: Annotated[bool, typer.Option("--cycles", help="List dependency cycles instead.")] = False,
 ) -> None:
     """Export the dependency graph of a lock."""
+    import networkx as nx
+
+    from solver.graph import ROOT, dependency_cycles
+
     g = lock_graph(read_lock(lock_path))
     if cycles:
         for group in dependency_cycles(g):

@@ -9,6 +9,7 @@ passed in; by default nothing is printed.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -64,12 +65,9 @@ class Fetcher:
         self.max_workers = max_workers
         self.progress = progress
         self._own_client = client is None
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=max_workers, max_keepalive_connections=max_workers),
-            follow_redirects=True,
-            headers={"User-Agent": "bundler (Debian index loader)"},
-        )
+        self._client = client
+        self._timeout = timeout
+        self._client_lock = threading.Lock()
         self.requests = 0  # network requests made, for tests and reports
 
     def __enter__(self) -> Fetcher:
@@ -79,8 +77,23 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        if self._own_client:
+        if self._own_client and self._client is not None:
             self._client.close()
+            self._client = None
+
+    def _http(self) -> httpx.Client:
+        # Created on first use: building the TLS context costs ~0.1 s, wasted on a cached or file:// load.
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
+                    limits=httpx.Limits(
+                        max_connections=self.max_workers, max_keepalive_connections=self.max_workers
+                    ),
+                    follow_redirects=True,
+                    headers={"User-Agent": "bundler (Debian index loader)"},
+                )
+            return self._client
 
     def get(self, url: str) -> bytes:
         """The body at `url`. Raises NotFound (404/410, missing file) or FetchError."""
@@ -99,7 +112,7 @@ class Fetcher:
             last = attempt == self.retries
             try:
                 self.requests += 1
-                response = self._client.get(url)
+                response = self._http().get(url)
             except httpx.TransportError as e:
                 if last:
                     raise FetchError(url, f"cannot fetch: {type(e).__name__}: {e}") from None

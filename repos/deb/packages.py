@@ -194,7 +194,9 @@ def to_candidate(
         priority=get("Priority", "optional") or "optional",
         source=source,
         source_version=source_version,
-        origin=Origin(repository=repository, filename=filename, size=int(size_text), sha256=sha256, rank=rank),
+        origin=Origin(
+            repository=repository, filename=filename, size=int(size_text), sha256=sha256, rank=rank
+        ),
     )
 
 
@@ -213,7 +215,11 @@ def parse_packages(
     for n, fields in enumerate(iter_stanzas(data, where, use_apt=use_apt), 1):
         out.append(
             to_candidate(
-                fields, where=f"{where}: stanza {n}", repository=repository, rank=rank, native_arch=native_arch
+                fields,
+                where=f"{where}: stanza {n}",
+                repository=repository,
+                rank=rank,
+                native_arch=native_arch,
             )
         )
     return out

@@ -157,6 +157,24 @@ def parse_release(text: bytes, where: str, *, digest_of: bytes | None = None) ->
     return Release(fields, files, hashlib.sha256(raw).hexdigest(), raw)
 
 
+def keyring_identity(signed_by: str | None) -> str:
+    """A digest of the keys `signed_by` designates (file contents, inline key, or the host's keyrings)."""
+    h = hashlib.sha256((signed_by or "").encode())
+    if signed_by is None or "BEGIN PGP PUBLIC KEY BLOCK" not in signed_by:
+        words = signed_by.split() if signed_by is not None else []
+        paths = [Path(w) for w in words]
+        if signed_by is None:
+            for name in HOST_KEYRINGS:
+                p = Path(name)
+                paths.extend(sorted(p.iterdir()) if p.is_dir() else [p])
+        for p in paths:
+            try:
+                h.update(p.read_bytes())
+            except OSError:
+                h.update(b"-missing-")
+    return h.hexdigest()
+
+
 def _keyring_files(signed_by: str | None, tmp: Path) -> list[Path]:
     """Keyring files for gpgv: signed-by paths (dearmoring .asc keys), an inline key, or the host's."""
     if signed_by is not None and "BEGIN PGP PUBLIC KEY BLOCK" in signed_by:

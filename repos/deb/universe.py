@@ -73,7 +73,10 @@ class LazyDebUniverse:
                 if pkg not in names:
                     names.append(pkg)
         result = tuple(
-            c for pkg in sorted(names) for c in self.candidates(pkg) if any(p.name == name for p in c.provides)
+            c
+            for pkg in sorted(names)
+            for c in self.candidates(pkg)
+            if any(p.name == name for p in c.provides)
         )
         with self._lock:
             self._providers[name] = result
@@ -81,7 +84,9 @@ class LazyDebUniverse:
 
     def base_system(self) -> Iterable[str]:
         names = {n for shard in self.shards for n in shard.index.base}
-        return sorted(n for n in names if any(c.essential or c.priority == "required" for c in self.candidates(n)))
+        return sorted(
+            n for n in names if any(c.essential or c.priority == "required" for c in self.candidates(n))
+        )
 
     def names(self) -> list[str]:
         """Every package name of every index, sorted (for `bundler` listings and mirror closures)."""

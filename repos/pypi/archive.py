@@ -38,23 +38,67 @@ def wheel_metadata(data: bytes, where: str) -> bytes:
 
 
 def sdist_metadata(data: bytes, filename: str, where: str) -> bytes:
-    """The top-level PKG-INFO of an sdist (`<name>-<version>/PKG-INFO`)."""
+    """The top-level PKG-INFO of an sdist (`<name>-<version>/PKG-INFO`).
+
+    When the sdist also carries setuptools' `*.egg-info/requires.txt`, its requirements are added as
+    `X-Legacy-Requires-Dist` headers (with `X-Legacy-Egg-Info: yes`): not trusted by default (PEP 643
+    says only static metadata is), but usable when the caller opts in to legacy sdists.
+    """
+    members: dict[str, bytes] = {}
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 for n in z.namelist():
-                    if n.count("/") == 1 and n.endswith("/PKG-INFO"):
-                        return z.read(n)
+                    if _wanted_sdist_member(n):
+                        members[n] = z.read(n)
         else:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as t:
                 for m in t:
-                    if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/PKG-INFO"):
+                    if m.isfile() and _wanted_sdist_member(m.name):
                         f = t.extractfile(m)
                         if f is not None:
-                            return f.read()
+                            members[m.name] = f.read()
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
         raise InputError(f"not a readable sdist: {e}", where=where) from None
-    raise InputError("sdist has no PKG-INFO", where=where)
+    pkg_info = [b for n, b in sorted(members.items()) if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+    if not pkg_info:
+        raise InputError("sdist has no PKG-INFO", where=where)
+    egg = [b for n, b in sorted(members.items()) if n.endswith(".egg-info/PKG-INFO")]
+    requires = [b for n, b in sorted(members.items()) if n.endswith(".egg-info/requires.txt")]
+    if not egg:
+        return pkg_info[0]
+    extra = b"X-Legacy-Egg-Info: yes\n"
+    for req in legacy_requires(requires[0].decode("utf-8", "replace") if requires else ""):
+        extra += f"X-Legacy-Requires-Dist: {req}\n".encode()
+    return extra + pkg_info[0]
+
+
+def _wanted_sdist_member(name: str) -> bool:
+    depth = name.count("/")
+    if depth == 1 and name.endswith("/PKG-INFO"):
+        return True
+    return depth <= 3 and name.endswith((".egg-info/requires.txt", ".egg-info/PKG-INFO"))
+
+
+def legacy_requires(text: str) -> list[str]:
+    """setuptools' requires.txt (`[extra:marker]` sections) as PEP 508 strings."""
+    out = []
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        extra, _, marker = section.partition(":")
+        conds = []
+        if marker:
+            conds.append(f"({marker})")
+        if extra:
+            conds.append(f'extra == "{extra}"')
+        out.append(f"{line}; {' and '.join(conds)}" if conds else line)
+    return out
 
 
 # (start, end inclusive) or (None, n) for the last n bytes -> (bytes, offset of first byte, total size)
@@ -91,7 +135,9 @@ def remote_wheel_metadata(read: RangeReader, where: str, tail: int = 65536) -> t
     cd = buf[cd_offset - start : cd_offset - start + cd_size]
     i = 0
     while i + 46 <= len(cd) and cd[i : i + 4] == _CDH:
-        (method, _t, _d, _crc, csize, usize, nlen, xlen, clen) = struct.unpack("<HHHIIIHHH", cd[i + 10 : i + 34])
+        (method, _t, _d, _crc, csize, usize, nlen, xlen, clen) = struct.unpack(
+            "<HHHIIIHHH", cd[i + 10 : i + 34]
+        )
         (local_off,) = struct.unpack("<I", cd[i + 42 : i + 46])
         name = cd[i + 46 : i + 46 + nlen].decode("utf-8", "replace")
         extra = cd[i + 46 + nlen : i + 46 + nlen + xlen]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import tempfile
 import threading
@@ -85,15 +86,26 @@ class Cache:
         meta = {k: v for k, v in page.__dict__.items() if k != "body"}
         _write(base.with_suffix(".json"), json.dumps(meta, sort_keys=True).encode())
 
+    # parsed pages: the files of a page as plain tuples (marshal), so a warm run skips JSON/HTML parsing
+    def parsed(self, url: str, sha256: str) -> list[tuple[Any, ...]] | None:
+        try:
+            got_sha, rows = marshal.loads((self.root / "pages" / f"{_key(url)}.parsed").read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return rows if got_sha == sha256 else None  # type: ignore[no-any-return]
+
+    def store_parsed(self, url: str, sha256: str, rows: list[tuple[Any, ...]]) -> None:
+        _write(self.root / "pages" / f"{_key(url)}.parsed", marshal.dumps((sha256, rows)))
+
     # metadata
     def metadata(self, url: str, sha256: str) -> bytes | None:
         try:
-            return (self.root / "metadata" / f"{_key(url + '#' + sha256)}.metadata").read_bytes()
+            return (self.root / "metadata" / f"{_key('v2:' + url + '#' + sha256)}.metadata").read_bytes()
         except OSError:
             return None
 
     def store_metadata(self, url: str, sha256: str, data: bytes, size: int | None) -> None:
-        k = _key(url + "#" + sha256)
+        k = _key(f"v2:{url}#{sha256}")
         _write(self.root / "metadata" / f"{k}.metadata", data)
         if size is not None:
             self.store_size(url, size)

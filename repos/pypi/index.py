@@ -97,7 +97,10 @@ class PypiIndex:
         self.notes: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pypi")
+        # offline the work is parsing, not waiting: a few threads contend less for the GIL
+        self._pool = ThreadPoolExecutor(
+            max_workers=min(workers, 6) if offline else workers, thread_name_prefix="pypi"
+        )
         self._projects: dict[str, Future[list[Release]]] = {}
         self._pages: dict[str, list[ProjectPage]] = {}
         self._metadata: dict[str, Future[CoreMetadata]] = {}
@@ -121,7 +124,7 @@ class PypiIndex:
             raise InputError("offline: the network may not be used")
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(**self._client_args)  # type: ignore[arg-type]
+                self._client = httpx.Client(**self._client_args)  # type: ignore[arg-type, call-arg]
             return self._client
 
     def close(self) -> None:
@@ -155,14 +158,19 @@ class PypiIndex:
     # ---- project pages -----------------------------------------------------------------------
     def _http_page(self, url: str) -> tuple[bytes, str, str] | None:
         """(body, content type, sha256) of a project page, or None when the index has no such project."""
-        cached = self.cache.page(url)
-        if self.offline:
+        cached = self.cache.page(url, with_body=False)
+        now = time.time()
+        if self.offline or (cached is not None and cached.max_age and now < cached.fetched + cached.max_age):
             if cached is None:
                 raise InputError("not in the cache; run once without offline", where=url)
-            return None if cached.status != 200 else (cached.body or b"", cached.content_type, cached.sha256)
-        now = time.time()
-        if cached is not None and cached.max_age and now < cached.fetched + cached.max_age:
-            return None if cached.status != 200 else (cached.body or b"", cached.content_type, cached.sha256)
+            if cached.status != 200:
+                return None
+            if self.cache.parsed(url, cached.sha256) is not None:
+                return b"", cached.content_type, cached.sha256  # the parsed form will be used
+            full = self.cache.page(url)
+            return (full.body or b"") if full else b"", cached.content_type, cached.sha256
+        if cached is not None and cached.status == 200:
+            cached = self.cache.page(url)
         headers = {"Accept": ACCEPT}
         if cached is not None and cached.status == 200:
             if cached.etag:
@@ -223,10 +231,15 @@ class PypiIndex:
             if fetched is None:
                 return None
             data, ctype, sha = fetched
+        rows = None if _is_local(index) else self.cache.parsed(page_url, sha)
+        if rows is not None:
+            return ProjectPage(page_url, sha, tuple(DistFile(*row, index) for row in rows))  # type: ignore[arg-type, call-arg]
         if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
             files = parse_json_page(data, page_url, index)
         else:
             files = parse_html_page(data, page_url, index)
+        if not _is_local(index):
+            self.cache.store_parsed(page_url, sha, [_row(f) for f in files])
         return ProjectPage(page_url, sha, tuple(files))
 
     def _flat_files(self) -> dict[str, list[DistFile]]:
@@ -252,7 +265,9 @@ class PypiIndex:
             out = []
             for p in sorted(root.iterdir()):
                 if p.is_file() and split_filename(p.name) is not None:
-                    out.append(DistFile(p.name, p.resolve().as_uri(), "", p.stat().st_size, None, None, None, loc))
+                    out.append(
+                        DistFile(p.name, p.resolve().as_uri(), "", p.stat().st_size, None, None, None, loc)
+                    )
             return out
         fetched = self._http_page(loc)
         if fetched is None:
@@ -459,5 +474,11 @@ def _call_page(on_page: PageCallback, name: str, fut: Future[list[Release]]) -> 
     on_page(name, fut.result())
 
 
-def _call_metadata(on_metadata: MetadataCallback, release: Release, file: DistFile, fut: Future[CoreMetadata]) -> None:
+def _call_metadata(
+    on_metadata: MetadataCallback, release: Release, file: DistFile, fut: Future[CoreMetadata]
+) -> None:
     on_metadata(release, file, fut.result())
+
+
+def _row(f: DistFile) -> tuple[object, ...]:
+    return (f.filename, f.url, f.sha256, f.size, f.requires_python, f.yanked, f.core_metadata)

@@ -25,6 +25,17 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _SDIST_EXT = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+_KEEP = (".whl", *_SDIST_EXT)
+
+
+_CANONICAL: dict[str, str] = {}
+
+
+def _canonical(name: str) -> str:
+    c = _CANONICAL.get(name)
+    if c is None:
+        c = _CANONICAL[name] = canonicalize_name(name)
+    return c
 
 
 def split_filename(filename: str) -> tuple[str, str] | None:
@@ -33,15 +44,19 @@ def split_filename(filename: str) -> tuple[str, str] | None:
         parts = filename[:-4].split("-")
         if len(parts) not in (5, 6):
             return None
-        return canonicalize_name(parts[0]), parts[1]
+        return _canonical(parts[0]), parts[1]
     for ext in _SDIST_EXT:
         if filename.endswith(ext):
             stem = filename[: -len(ext)]
             name, sep, version = stem.rpartition("-")
             if not sep or not name:
                 return None
-            return canonicalize_name(name), version
+            return _canonical(name), version
     return None
+
+
+def _join(base: str, url: str) -> str:
+    return url if url.startswith(("https://", "http://")) else urljoin(base, url)
 
 
 def _metadata_flag(value: Any, url: str) -> str | None:
@@ -78,7 +93,13 @@ def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
         raise InputError(f"unsupported simple API version {api}", where=page_url)
     out = []
     for i, f in enumerate(doc["files"]):
-        if not isinstance(f, dict) or not isinstance(f.get("filename"), str) or not isinstance(f.get("url"), str):
+        if isinstance(f, dict) and isinstance(f.get("filename"), str) and not f["filename"].endswith(_KEEP):
+            continue  # eggs, installers: never candidates
+        if (
+            not isinstance(f, dict)
+            or not isinstance(f.get("filename"), str)
+            or not isinstance(f.get("url"), str)
+        ):
             raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
         hashes = f.get("hashes") or {}
         yanked = f.get("yanked", False)
@@ -87,7 +108,7 @@ def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
         out.append(
             DistFile(
                 filename=f["filename"],
-                url=urljoin(page_url, f["url"]),
+                url=_join(page_url, f["url"]),
                 sha256=_sha256(hashes.get("sha256") if isinstance(hashes, dict) else None, page_url),
                 size=size if isinstance(size, int) else None,
                 requires_python=f.get("requires-python") or None,
@@ -149,8 +170,8 @@ def parse_html_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
                 size=None,
                 requires_python=html.unescape(rp) if rp else None,
                 yanked=None if "data-yanked" not in attrs else (yanked or ""),
-                core_metadata=_metadata_flag(meta, page_url) if "data-core-metadata" in attrs
-                or "data-dist-info-metadata" in attrs
+                core_metadata=_metadata_flag(meta, page_url)
+                if "data-core-metadata" in attrs or "data-dist-info-metadata" in attrs
                 else None,
                 index=index,
             )

@@ -51,6 +51,7 @@ class CoreMetadata:
     requires_dist: tuple[str, ...]
     requires_python: str | None
     dynamic: tuple[str, ...]  # lower-cased field names (PEP 643)
+    legacy_requires_dist: tuple[str, ...] | None = None  # an sdist's egg-info requires.txt, if any
 
     @property
     def is_static(self) -> bool:
@@ -73,6 +74,9 @@ def parse_core_metadata(data: bytes) -> CoreMetadata:
         requires_dist=tuple(str(v) for v in msg.get_all("Requires-Dist") or ()),
         requires_python=(str(msg["Requires-Python"]).strip() or None) if msg.get("Requires-Python") else None,
         dynamic=tuple(str(v).strip().lower() for v in msg.get_all("Dynamic") or ()),
+        legacy_requires_dist=tuple(str(v) for v in msg.get_all("X-Legacy-Requires-Dist") or ())
+        if msg.get("X-Legacy-Egg-Info")
+        else None,
     )
 
 

@@ -15,6 +15,8 @@ metadata's dependencies in turn (a speculative walk of the newest-version closur
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -82,6 +84,7 @@ def _pinned(spec: SpecifierSet) -> bool:
     return any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in spec)
 
 
+@functools.lru_cache(maxsize=4096)
 def _spec_or_none(text: str | None) -> SpecifierSet | None:
     if not text:
         return None
@@ -105,8 +108,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         constraints: Mapping[str, Sequence[Req]] | None = None,
         vetoes: Sequence[VetoRule] = (),
         preferred: Mapping[str, str] | None = None,
+        legacy_sdists: bool = False,
     ) -> None:
         self.index = index
+        self.legacy_sdists = legacy_sdists
         self.target = target
         self.all_platforms = frozenset(target.platforms)
         self.platform_targets = {p.platform: p for p in target.per_platform}
@@ -128,7 +133,9 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self.veto_removed: dict[tuple[str, Version], VetoRule] = {}
         self.tried: dict[str, set[Version]] = defaultdict(set)
         self._releases: dict[str, list[Release]] = {}
-        self._usable: dict[tuple[str, frozenset[str], bool], list[Cand]] = {}
+        self._usable: dict[tuple[str, Version, frozenset[str], bool], Cand | None] = {}
+        self._contains_cache: dict[tuple[int, Version], bool] = {}
+        self._keepalive: list[SpecifierSet] = []
         self._deps: dict[Cand, list[Req]] = {}
         self._sdist_ok: dict[tuple[str, Version, str], bool] = {}
         self._metadata: dict[Cand, CoreMetadata] = {}
@@ -263,31 +270,37 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 return f"has no file installable on {platform} for Python {self.target.python_version}"
         return "has no usable file"
 
-    def usable(self, name: str, platforms: frozenset[str], allow_yanked: bool) -> list[Cand]:
-        """Releases surviving vetoes, constraints and file selection, newest first (not yet sdist-checked)."""
-        key = (name, platforms, allow_yanked)
+    def _evaluate(self, rel: Release, platforms: frozenset[str], allow_yanked: bool) -> Cand | None:
+        """The candidate for `rel` if it survives vetoes, constraints and file selection (cached)."""
+        name = rel.name
+        key = (name, rel.version, platforms, allow_yanked)
         if key in self._usable:
             return self._usable[key]
-        out = []
-        constraints = self.constraints.get(name, ())
-        for rel in self.releases(name):
-            veto = self._vetoed(name, rel.version)
-            if veto is not None:
-                self.excluded[name][rel.version] = f"is vetoed ({veto.reason})"
-                self.veto_removed[(name, rel.version)] = veto
-                continue
-            bad = [c for c in constraints if not c.specifier.contains(rel.version, prereleases=True)]
-            if bad:
-                what = "the fix" if bad[0].kind == "fix" else "the constraint"
-                self.excluded[name].setdefault(rel.version, f"is excluded by {what} {bad[0].text}")
-                continue
+        cand: Cand | None = None
+        veto = self._vetoed(name, rel.version)
+        bad = [c for c in self.constraints.get(name, ()) if not self._contains(c.specifier, rel.version)]
+        if veto is not None:
+            self.excluded[name][rel.version] = f"is vetoed ({veto.reason})"
+            self.veto_removed[(name, rel.version)] = veto
+        elif bad:
+            what = "the fix" if bad[0].kind == "fix" else "the constraint"
+            self.excluded[name].setdefault(rel.version, f"is excluded by {what} {bad[0].text}")
+        else:
             files = self._files_for(rel, platforms, allow_yanked)
             if files is None:
                 self.excluded[name].setdefault(rel.version, self._why_no_file(rel, platforms, allow_yanked))
-                continue
-            out.append(Cand(name, name, None, rel.version, platforms, tuple(files), rel))
-        self._usable[key] = out
-        return out
+            else:
+                cand = Cand(name, name, None, rel.version, platforms, tuple(files), rel)
+        self._usable[key] = cand
+        return cand
+
+    def _contains(self, spec: SpecifierSet, version: Version) -> bool:
+        key = (id(spec), version)
+        hit = self._contains_cache.get(key)
+        if hit is None:
+            self._keepalive.append(spec)  # ids stay unique while the spec is alive
+            hit = self._contains_cache[key] = spec.contains(version, prereleases=True)
+        return hit
 
     def _sdist_usable(self, cand: Cand) -> bool:
         for _platform, f in cand.files:
@@ -297,6 +310,11 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             if key not in self._sdist_ok:
                 meta = self.index.get_metadata(cand.release, f)
                 ok = meta.is_static
+                if not ok and self.legacy_sdists and meta.legacy_requires_dist is not None:
+                    ok = True
+                    self.notes.append(
+                        f"{f.filename}: dependencies taken from its egg-info (legacy sdist, not PEP 643 static)"
+                    )
                 self._sdist_ok[key] = ok
                 if not ok:
                     why = (
@@ -317,7 +335,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         if cand not in self._metadata:
             assert cand.release is not None
             platform, f = cand.files[0]
-            self._metadata[cand] = self.index.get_metadata(cand.release, f)
+            meta = self.index.get_metadata(cand.release, f)
+            if not f.is_wheel and not meta.is_static and meta.legacy_requires_dist is not None:
+                meta = dataclasses.replace(meta, requires_dist=meta.legacy_requires_dist)
+            self._metadata[cand] = meta
         return self._metadata[cand]
 
     # ---- resolvelib protocol ---------------------------------------------------------------
@@ -374,42 +395,42 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         platforms = frozenset().union(*(r.platforms for r in reqs)) or self.all_platforms
         allow_yanked = any(_pinned(r.specifier) for r in reqs)
         bad_versions = {c.version for c in incompatibilities[identifier]}
-        base = self.usable(name, platforms, allow_yanked)
         allow_pre = any(r.specifier.prereleases for r in reqs)
-        matches = self._filter(base, reqs, bad_versions, allow_pre)
-        if not matches and not allow_pre:
-            matches = self._filter(base, reqs, bad_versions, True)
-        if extra is not None:
-            matches = [Cand(identifier, name, extra, c.version, c.platforms, c.files, c.release) for c in matches]
+        releases = list(self.releases(name))
         pref = self.preferred.get(name)
         if pref is not None:
-            matches.sort(key=lambda c: c.version != pref)
-        if matches:
-            first = matches[0]
-            if first.release is not None and first.files[0][1].is_wheel:
-                self.index.prefetch_metadata([(first.release, first.files[0][1])])
+            releases.sort(key=lambda r: r.version != pref)
+        specs = [r.specifier for r in reqs]
+
+        def candidates(pre: bool) -> Iterator[Cand]:
+            for rel in releases:
+                v = rel.version
+                if v in bad_versions or (v.is_prerelease and not pre):
+                    continue
+                if not all(self._contains(spec, v) for spec in specs):
+                    continue
+                cand = self._evaluate(rel, platforms, allow_yanked)
+                if cand is None or not self._sdist_usable(cand):
+                    continue
+                if extra is not None:
+                    cand = Cand(identifier, name, extra, v, cand.platforms, cand.files, cand.release)
+                yield cand
 
         def lazy() -> Iterator[Cand]:
-            for c in matches:
-                if self._sdist_usable(c):
-                    yield c
+            found = False
+            for cand in candidates(allow_pre):
+                found = True
+                yield cand
+            if not found and not allow_pre:
+                yield from candidates(True)
 
+        first = next(lazy(), None)
+        if first is not None and first.release is not None and first.files[0][1].is_wheel:
+            self.index.prefetch_metadata([(first.release, first.files[0][1])])
         return lazy
 
-    @staticmethod
-    def _filter(base: list[Cand], reqs: list[Req], bad: set[Version], pre: bool) -> list[Cand]:
-        out = []
-        for c in base:
-            if c.version in bad:
-                continue
-            if c.version.is_prerelease and not pre:
-                continue
-            if all(r.specifier.contains(c.version, prereleases=True) for r in reqs):
-                out.append(c)
-        return out
-
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
-        if not requirement.specifier.contains(candidate.version, prereleases=True):
+        if not self._contains(requirement.specifier, candidate.version):
             return False
         return requirement.kind == "python" or requirement.platforms <= candidate.platforms
 
@@ -453,8 +474,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 plats = frozenset(p for p in candidate.platforms if self._marker_true(m, p, extra))
             if not plats:
                 continue
-            if candidate.extra is not None and req.marker is not None and plats == frozenset(
-                p for p in candidate.platforms if self._marker_true(req.marker, p, "")
+            if (
+                candidate.extra is not None
+                and req.marker is not None
+                and plats == frozenset(p for p in candidate.platforms if self._marker_true(req.marker, p, ""))
             ):
                 continue  # not specific to the extra: the base candidate already has it
             if candidate.extra is not None and req.marker is None:
@@ -481,7 +504,9 @@ def requirement_objects(req: Requirement, platforms: frozenset[str], kind: str) 
     """One Req for the project, plus one per extra (identifier `name[extra]`)."""
     name = canonicalize_name(req.name)
     spec = req.specifier
-    text = str(Requirement(f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{spec}"))
+    text = str(
+        Requirement(f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{spec}")
+    )
     out = [Req(name, name, None, spec, platforms, text, kind)]
     for extra in sorted(canonicalize_name(e) for e in req.extras):
         out.append(Req(identifier(name, extra), name, extra, spec, platforms, text, kind))

@@ -90,7 +90,10 @@ def resolve(
     fixes: Sequence[Wanted] = (),
     vetoes: Sequence[Veto] = (),
     preferred: Mapping[str, str] | None = None,
+    legacy_sdists: bool = False,
 ) -> PythonResolution:
+    """Resolve; `legacy_sdists=True` also trusts the egg-info requirements of sdists without static
+    (PEP 643) metadata, which are otherwise skipped with a note."""
     platforms = target.per_platform
     all_platforms = frozenset(target.platforms)
 
@@ -122,7 +125,13 @@ def resolve(
         obj = requirement_objects(req, all_platforms, "constraint")[0]
         cons.setdefault(obj.name, []).append(obj)
     provider = PythonProvider(
-        index, target, roots=roots, constraints=cons, vetoes=_veto_rules(vetoes), preferred=preferred
+        index,
+        target,
+        roots=roots,
+        constraints=cons,
+        vetoes=_veto_rules(vetoes),
+        preferred=preferred,
+        legacy_sdists=legacy_sdists,
     )
     provider.start()
     resolver: Resolver = Resolver(provider, BaseReporter())  # type: ignore[type-arg]

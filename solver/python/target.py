@@ -9,6 +9,7 @@ and the legacy aliases manylinux2014/2010/1 of those, but not the bare `linux_x8
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,6 +87,14 @@ def _system(platform: str) -> tuple[str, str, str]:
     return "linux", "Linux", "posix"
 
 
+@functools.lru_cache(maxsize=65536)
+def _wheel_tags(filename: str) -> frozenset[tags.Tag]:
+    try:
+        return parse_wheel_filename(filename)[3]
+    except (InvalidWheelFilename, InvalidVersion):
+        return frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformTarget:
     """One platform of the target: its marker environment and its wheel tag priorities."""
@@ -96,10 +105,7 @@ class PlatformTarget:
 
     def wheel_priority(self, filename: str) -> int | None:
         """Lower is better; None when the wheel cannot be installed on this platform."""
-        try:
-            _, _, _, wheel_tags = parse_wheel_filename(filename)
-        except (InvalidWheelFilename, InvalidVersion):
-            return None
+        wheel_tags = _wheel_tags(filename)
         best = None
         for tag in wheel_tags:
             p = self.tag_priority.get(tag)

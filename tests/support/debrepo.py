@@ -94,7 +94,9 @@ def control_fields(
     fields["Priority"] = priority
     for key, value in (extra_fields or {}).items():
         fields[key] = value
-    fields.setdefault("Description", f"test package {name}\n test package {name} {version}, built by the tests")
+    fields.setdefault(
+        "Description", f"test package {name}\n test package {name} {version}, built by the tests"
+    )
     return fields
 
 
@@ -215,15 +217,27 @@ class GpgKey:
     def _gpg(self, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         env = dict(os.environ, GNUPGHOME=str(self.home))
         return subprocess.run(
-            ["gpg", "--batch", "--quiet", "--no-tty", *args], input=input, capture_output=True, check=True, env=env
+            ["gpg", "--batch", "--quiet", "--no-tty", *args],
+            input=input,
+            capture_output=True,
+            check=True,
+            env=env,
         )
 
     def clearsign(self, data: bytes) -> bytes:
-        return self._gpg("--local-user", self.fingerprint, "--digest-algo", "SHA512", "--clearsign", input=data).stdout
+        return self._gpg(
+            "--local-user", self.fingerprint, "--digest-algo", "SHA512", "--clearsign", input=data
+        ).stdout
 
     def detach_sign(self, data: bytes) -> bytes:
         return self._gpg(
-            "--local-user", self.fingerprint, "--digest-algo", "SHA512", "--armor", "--detach-sign", input=data
+            "--local-user",
+            self.fingerprint,
+            "--digest-algo",
+            "SHA512",
+            "--armor",
+            "--detach-sign",
+            input=data,
         ).stdout
 
     def sign_release(self, release: Path) -> None:
@@ -284,7 +298,13 @@ class DebRepo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         entry = PoolEntry(
-            suite, component, fields, rel, len(data), hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
+            suite,
+            component,
+            fields,
+            rel,
+            len(data),
+            hashlib.md5(data).hexdigest(),
+            hashlib.sha256(data).hexdigest(),
         )
         self.entries.append(entry)
         return entry
@@ -297,7 +317,9 @@ class DebRepo:
         return sorted({e.suite for e in self.entries} | {r[0] for r in self.raw})
 
     def _packages_text(self, entries: Iterable[PoolEntry], raws: Iterable[str]) -> bytes:
-        stanzas = [e.stanza() for e in sorted(entries, key=lambda e: (e.fields["Package"], e.fields["Version"]))]
+        stanzas = [
+            e.stanza() for e in sorted(entries, key=lambda e: (e.fields["Package"], e.fields["Version"]))
+        ]
         stanzas.extend(t if t.endswith("\n") else t + "\n" for t in raws)
         return "\n".join(stanzas).encode()
 
@@ -310,11 +332,13 @@ class DebRepo:
         binary_all: bool = False,
         architectures: Sequence[str] | None = None,
         date: datetime | None = None,
+        release_fields: dict[str, str] | None = None,
     ) -> list[Path]:
         """Write `dists/<suite>/...` for every suite; return the Release files written.
 
         The Release lists the uncompressed Packages' checksums even when "" is not among `compressions`,
         as the Debian archive does. `architectures` defaults to those of the added packages (amd64 if all).
+        `release_fields` adds fields to the Release (e.g. "No-Support-for-Architecture-all": "Packages").
         """
         releases = []
         for suite in self.suites():
@@ -360,6 +384,7 @@ class DebRepo:
             header["Components"] = " ".join(components)
             if by_hash:
                 header["Acquire-By-Hash"] = "yes"
+            header.update(release_fields or {})
             release = dist / "Release"
             release.parent.mkdir(parents=True, exist_ok=True)
             release.write_text(format_stanza(header) + _checksums(files))
@@ -424,8 +449,10 @@ class DebRepo:
 
 
 def _rfc2822(when: datetime) -> str:
-    return email.utils.format_datetime(when.astimezone(UTC), usegmt=False).replace("-0000", "UTC").replace(
-        "+0000", "UTC"
+    return (
+        email.utils.format_datetime(when.astimezone(UTC), usegmt=False)
+        .replace("-0000", "UTC")
+        .replace("+0000", "UTC")
     )
 
 

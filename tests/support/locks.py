@@ -29,8 +29,14 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def build_wheel(directory: Path, name: str, version: str, *, requires: tuple[str, ...] = (),
-                requires_python: str | None = None) -> Path:
+def build_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    *,
+    requires: tuple[str, ...] = (),
+    requires_python: str | None = None,
+) -> Path:
     """A pure-Python wheel `<dist>-<version>-py3-none-any.whl` whose module is `<dist>`."""
     dist = name.replace("-", "_").replace(".", "_").lower()
     info = f"{dist}-{version}.dist-info"
@@ -72,44 +78,92 @@ class Upstream:
         up = cls(root)
         repo = DebRepo(root / "debian")
         add = [
-            ("main", dict(name="hello", version="1.0-1", depends="libgreet1 (>= 1.0), greeting-data | nothing-else",
-                          pre_depends="libgreet1"), "hello", "deb:libgreet1:amd64,deb:greet-data:all"),
-            ("main", dict(name="libgreet1", version="1.2-1", source="libgreet", provides="greeter (= 1.2)"),
-             "libgreet", ""),
-            ("main", dict(name="greet-data", version="1:1.0", arch="all", source="greet", provides="greeting-data"),
-             "greet", ""),
-            ("contrib", dict(name="extra-tool", version="0.1", depends="hello (>= 1.0), greeter"),
-             "extra-tool", "deb:hello:amd64,deb:libgreet1:amd64"),
+            (
+                "main",
+                dict(
+                    name="hello",
+                    version="1.0-1",
+                    depends="libgreet1 (>= 1.0), greeting-data | nothing-else",
+                    pre_depends="libgreet1",
+                ),
+                "hello",
+                "deb:libgreet1:amd64,deb:greet-data:all",
+            ),
+            (
+                "main",
+                dict(name="libgreet1", version="1.2-1", source="libgreet", provides="greeter (= 1.2)"),
+                "libgreet",
+                "",
+            ),
+            (
+                "main",
+                dict(
+                    name="greet-data", version="1:1.0", arch="all", source="greet", provides="greeting-data"
+                ),
+                "greet",
+                "",
+            ),
+            (
+                "contrib",
+                dict(name="extra-tool", version="0.1", depends="hello (>= 1.0), greeter"),
+                "extra-tool",
+                "deb:hello:amd64,deb:libgreet1:amd64",
+            ),
         ]
         for component, kwargs, source, deps in add:
             entry = repo.add("bookworm", component, **kwargs)
             up.debs.append((entry, source, deps))
         py = root / "py"
-        foo = build_wheel(py, "foo", "1.0", requires=("Bar.Lib>=1.0", 'baz; python_version < "3.0"',
-                                                      'qux; extra == "fast"'))
+        foo = build_wheel(
+            py, "foo", "1.0", requires=("Bar.Lib>=1.0", 'baz; python_version < "3.0"', 'qux; extra == "fast"')
+        )
         bar = build_wheel(py, "Bar.Lib", "1.2", requires_python=">=3.8")
         up.wheels.append((foo, "foo", "1.0", "", ("python:bar-lib",)))
         up.wheels.append((bar, "Bar.Lib", "1.2", ">=3.8", ()))
         return up
 
-    def lock(self, deb_base: str | None = None, py_base: str | None = None, *, epoch: int | None = EPOCH,
-             name: str = "demo") -> Lock:
+    def lock(
+        self,
+        deb_base: str | None = None,
+        py_base: str | None = None,
+        *,
+        epoch: int | None = EPOCH,
+        name: str = "demo",
+    ) -> Lock:
         deb_base = deb_base or (self.root / "debian").as_uri()
         py_base = py_base or (self.root / "py").as_uri()
         packages = []
         for entry, source, deps in self.debs:
             f = entry.fields
-            packages.append(LockedPackage(
-                ecosystem="deb", name=f["Package"], version=f["Version"], filename=entry.filename,
-                size=entry.size, sha256=entry.sha256, architecture=f["Architecture"], source=source,
-                source_version=f["Version"], repository=f"{deb_base} bookworm {entry.component}",
-                depends=tuple(d for d in deps.split(",") if d),
-            ))
+            packages.append(
+                LockedPackage(
+                    ecosystem="deb",
+                    name=f["Package"],
+                    version=f["Version"],
+                    filename=entry.filename,
+                    size=entry.size,
+                    sha256=entry.sha256,
+                    architecture=f["Architecture"],
+                    source=source,
+                    source_version=f["Version"],
+                    repository=f"{deb_base} bookworm {entry.component}",
+                    depends=tuple(d for d in deps.split(",") if d),
+                )
+            )
         for path, name_, version, rp, deps in self.wheels:
-            packages.append(LockedPackage(
-                ecosystem="python", name=name_, version=version, filename=path.name, size=path.stat().st_size,
-                sha256=_sha(path), url=f"{py_base}/{path.name}", requires_python=rp, depends=deps,
-            ))
+            packages.append(
+                LockedPackage(
+                    ecosystem="python",
+                    name=name_,
+                    version=version,
+                    filename=path.name,
+                    size=path.stat().st_size,
+                    sha256=_sha(path),
+                    url=f"{py_base}/{path.name}",
+                    requires_python=rp,
+                    depends=deps,
+                )
+            )
         return Lock(
             name=name, suite="bookworm", spec_sha256="0" * 64, epoch=epoch,
             roots=("deb:hello:amd64", "deb:extra-tool:amd64", "python:foo"),
@@ -120,8 +174,13 @@ class Upstream:
 
 def with_package(lock: Lock, name: str, **changes: object) -> Lock:
     """`lock` with the package called `name` changed (e.g. a wrong sha256)."""
-    return replace(lock, packages=tuple(replace(p, **changes) if p.name == name else p  # type: ignore[arg-type]
-                                        for p in lock.packages))
+    return replace(
+        lock,
+        packages=tuple(
+            replace(p, **changes) if p.name == name else p  # type: ignore[arg-type]
+            for p in lock.packages
+        ),
+    )
 
 
 @dataclass
@@ -138,15 +197,33 @@ class OldKey:
         home.chmod(0o700)
         env = dict(os.environ, GNUPGHOME=str(home))
         gpg = ["gpg", "--batch", "--quiet", "--no-tty"]
-        subprocess.run([*gpg, "--faked-system-time", "1000000000!", "--passphrase", "", "--pinentry-mode",
-                        "loopback", "--quick-gen-key", "Bundle Test <bundle@example.invalid>", "ed25519", "sign",
-                        "never"], env=env, check=True, capture_output=True)
-        out = subprocess.run([*gpg, "--with-colons", "--list-secret-keys"], env=env, check=True,
-                             capture_output=True).stdout.decode()
+        subprocess.run(
+            [
+                *gpg,
+                "--faked-system-time",
+                "1000000000!",
+                "--passphrase",
+                "",
+                "--pinentry-mode",
+                "loopback",
+                "--quick-gen-key",
+                "Bundle Test <bundle@example.invalid>",
+                "ed25519",
+                "sign",
+                "never",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        out = subprocess.run(
+            [*gpg, "--with-colons", "--list-secret-keys"], env=env, check=True, capture_output=True
+        ).stdout.decode()
         fpr = next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
         keyring = home / "bundle.gpg"
-        keyring.write_bytes(subprocess.run([*gpg, "--export", fpr], env=env, check=True,
-                                           capture_output=True).stdout)
+        keyring.write_bytes(
+            subprocess.run([*gpg, "--export", fpr], env=env, check=True, capture_output=True).stdout
+        )
         return cls(home, fpr, keyring)
 
     def close(self) -> None:

@@ -54,7 +54,11 @@ class Dist:
 
 
 def metadata_text(d: Dist) -> str:
-    lines = [f"Metadata-Version: {d.metadata_version if d.sdist else '2.1'}", f"Name: {d.name}", f"Version: {d.version}"]
+    lines = [
+        f"Metadata-Version: {d.metadata_version if d.sdist else '2.1'}",
+        f"Name: {d.name}",
+        f"Version: {d.version}",
+    ]
     if d.requires_python:
         lines.append(f"Requires-Python: {d.requires_python}")
     for e in d.provides_extra:
@@ -155,7 +159,9 @@ def make_repo(
     repo.simple.mkdir(parents=True, exist_ok=True)
     names = sorted(by_project)
     (repo.simple / "index.html").write_text(
-        "<!DOCTYPE html><html><body>\n" + "".join(f'<a href="{n}/">{n}</a>\n' for n in names) + "</body></html>\n"
+        "<!DOCTYPE html><html><body>\n"
+        + "".join(f'<a href="{n}/">{n}</a>\n' for n in names)
+        + "</body></html>\n"
     )
     for name, items in by_project.items():
         pdir = repo.simple / name
@@ -167,7 +173,12 @@ def make_repo(
             if p.name in tamper_hash:
                 sha = "0" * 64
             url = f"../../files/{p.name}"
-            entry: dict[str, Any] = {"filename": p.name, "url": url, "hashes": {"sha256": sha}, "size": p.stat().st_size}
+            entry: dict[str, Any] = {
+                "filename": p.name,
+                "url": url,
+                "hashes": {"sha256": sha},
+                "size": p.stat().st_size,
+            }
             attrs = f' href="{url}#sha256={sha}"'
             if d.requires_python:
                 entry["requires-python"] = d.requires_python
@@ -209,7 +220,12 @@ def target_environment(python_version: str, platform: str) -> dict[str, str]:
     elif platform.startswith("macosx"):
         system = ("darwin", "Darwin", "posix", platform.rsplit("_", 1)[-1])
     else:
-        system = ("linux", "Linux", "posix", platform.split("_", 3)[-1] if platform.startswith("manylinux_") else "x86_64")
+        system = (
+            "linux",
+            "Linux",
+            "posix",
+            platform.split("_", 3)[-1] if platform.startswith("manylinux_") else "x86_64",
+        )
     return {
         "python_version": ".".join(python_version.split(".")[:2]),
         "python_full_version": full,
@@ -316,7 +332,9 @@ def _check_platform(
             return
         n = canonicalize_name(r.name)
         assert n in serving, f"{who} needs {text} on {platform}, absent"
-        assert r.specifier.contains(versions[n], prereleases=True), f"{who} needs {text}, got {n} {versions[n]}"
+        assert r.specifier.contains(versions[n], prereleases=True), (
+            f"{who} needs {text}, got {n} {versions[n]}"
+        )
         for e in r.extras:
             extras_wanted.setdefault(n, set()).add(canonicalize_name(e))
 

@@ -1,0 +1,225 @@
+"""repos.deb: apt sources files, and the two Packages parsers (apt_pkg and pure Python) agreeing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from repos.deb.cache import CompactIndex, build_compact
+from repos.deb.packages import HAVE_APT_PKG, iter_stanzas, parse_packages, parse_stanza, to_candidate
+from repos.deb.sources import AptSource, read_apt_sources
+from repos.errors import ParseError
+from tests.support.debrepo import DebRepo
+
+needs_apt = pytest.mark.skipif(not HAVE_APT_PKG, reason="python-apt is not importable")
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_apt_sources_one_line_and_deb822(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "etc/apt/sources.list",
+        """\
+# a comment
+deb http://mirror.example/debian bookworm main contrib   # trailing comment
+deb-src http://mirror.example/debian bookworm main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/x.gpg check-valid-until=no] http://m.example/d/ sid main
+deb [trusted=yes] file:///srv/flat ./
+
+""",
+    )
+    write(
+        tmp_path,
+        "etc/apt/sources.list.d/b.sources",
+        """\
+Types: deb deb-src
+URIs: http://a.example/debian http://b.example/debian
+Suites: bookworm bookworm-updates
+Components: main non-free-firmware
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+# disabled
+Enabled: no
+Types: deb
+URIs: http://disabled.example/
+Suites: x
+Components: main
+
+Types: deb-src
+URIs: http://src-only.example/
+Suites: x
+Components: main
+
+Types: deb
+URIs: http://inline.example/
+Suites: y/
+Architectures: i386
+Signed-By:
+ -----BEGIN PGP PUBLIC KEY BLOCK-----
+ .
+ mDMEZQ==
+ -----END PGP PUBLIC KEY BLOCK-----
+""",
+    )
+    write(tmp_path, "etc/apt/sources.list.d/a.list", "deb [arch+=i386] http://c.example/ stable main\n")
+    write(tmp_path, "etc/apt/sources.list.d/ignored.txt", "deb http://ignored.example/ x main\n")
+    got = read_apt_sources(tmp_path, native_arch="amd64")
+    assert got[:3] == [
+        AptSource("http://mirror.example/debian", ("bookworm",), ("main", "contrib"), ("amd64",)),
+        AptSource("http://m.example/d", ("sid",), ("main",), ("amd64", "arm64"), "/usr/share/keyrings/x.gpg",
+                  check_valid_until=False),
+        AptSource("file:///srv/flat", ("./",), (), ("amd64",), trusted=True),
+    ]  # fmt: skip
+    assert got[3] == AptSource("http://c.example", ("stable",), ("main",), ("amd64", "i386"))
+    key = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    assert got[4:6] == [
+        AptSource(u, ("bookworm", "bookworm-updates"), ("main", "non-free-firmware"), ("amd64",), key)
+        for u in ("http://a.example/debian", "http://b.example/debian")
+    ]
+    inline = got[6]
+    assert inline.is_flat and inline.architectures == ("i386",)
+    assert inline.signed_by is not None and inline.signed_by.startswith(
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"
+    )
+    assert len(got) == 7
+
+
+def test_apt_sources_errors(tmp_path: Path) -> None:
+    write(tmp_path, "etc/apt/sources.list", "deb http://x.example/ bookworm\n")
+    with pytest.raises(ParseError, match="component") as e:
+        read_apt_sources(tmp_path, native_arch="amd64")
+    assert e.value.where is not None and e.value.where.endswith("sources.list:1")
+    write(tmp_path, "etc/apt/sources.list", "")
+    write(
+        tmp_path,
+        "etc/apt/sources.list.d/x.sources",
+        "Types: deb\nURIs: http://x/\nSuites: a\nComponents: main\nEnabled: maybe\n",
+    )
+    with pytest.raises(ParseError, match="yes or no"):
+        read_apt_sources(tmp_path, native_arch="amd64")
+    assert read_apt_sources(tmp_path / "nothing", native_arch="amd64") == []
+
+
+TRICKY = b"""\
+Package: alpha
+Version: 1:2.0~rc1-3
+Architecture: amd64
+Depends: libc6 (>= 2.36), foo | bar (<< 3)
+Description: short
+ long line one
+ .
+ long line three
+Filename: pool/main/a/alpha/alpha_2.0~rc1-3_amd64.deb
+Size: 10
+SHA256: %(h)s
+
+Package: beta
+Source: beta-src (0.9-1)
+Version: 1.0-1+b1
+Architecture: all
+Multi-Arch: foreign
+Provides: beta-virtual (= 1.0), other
+X-Empty:
+ continued
+Filename: pool/main/b/beta-src/beta_1.0-1+b1_all.deb
+Size: 20
+SHA256: %(h)s
+
+
+Package: gamma
+Version: 3
+Architecture: amd64
+Essential: yes
+Priority: required
+Pre-Depends: alpha:any
+Breaks: beta (<< 1.0)
+Conflicts: delta
+Filename: pool/main/g/gamma/gamma_3_amd64.deb
+Size: 30
+SHA256: %(h)s
+""" % {b"h": b"a" * 64}
+
+
+@needs_apt
+def test_apt_and_pure_parsers_agree(deb_repo: DebRepo) -> None:
+    pure = list(iter_stanzas(TRICKY, "P", use_apt=False))
+    apt = list(iter_stanzas(TRICKY, "P", use_apt=True))
+    assert pure == apt
+    assert pure[0]["Description"] == "short\n long line one\n .\n long line three"
+    assert pure[1]["X-Empty"] == "continued"
+    a = parse_packages(TRICKY, "P", repository="r s main", use_apt=False)
+    b = parse_packages(TRICKY, "P", repository="r s main", use_apt=True)
+    assert a == b and [c.origin for c in a] == [c.origin for c in b]
+    # A generated index too.
+    for i in range(30):
+        deb_repo.add("s", "main", name=f"p{i}", version=f"{i}.0", depends=f"p{i + 1} (>= 1)",
+                     provides="v" if i % 3 == 0 else None, extra_fields={"Homepage": "https://x.invalid/"})  # fmt: skip
+    deb_repo.write(compressions=("",))
+    data = (deb_repo.root / "dists/s/main/binary-amd64/Packages").read_bytes()
+    assert list(iter_stanzas(data, "P", use_apt=False)) == list(iter_stanzas(data, "P", use_apt=True))
+
+
+@pytest.mark.parametrize("use_apt", [False, pytest.param(True, marks=needs_apt)])
+def test_parsers_reject_malformed(use_apt: bool) -> None:
+    bad = b"Package: a\nVersion: 1\n\nPackage: b\nnot a field\nVersion: 2\n"
+    with pytest.raises(ParseError, match="malformed line") as e:
+        list(iter_stanzas(bad, "Packages", use_apt=use_apt))
+    assert e.value.where in ("Packages:5", "Packages: stanza 2")
+
+
+def test_candidate_fields() -> None:
+    a, b, g = parse_packages(TRICKY, "P", repository="r s main", rank=2, native_arch="amd64", use_apt=False)
+    assert (a.name, a.version, a.arch, a.source, a.source_version) == (
+        "alpha",
+        "1:2.0~rc1-3",
+        "amd64",
+        "alpha",
+        "1:2.0~rc1-3",
+    )
+    assert [[str(d) for d in grp] for grp in a.depends] == [["libc6 (>= 2.36)"], ["foo", "bar (<< 3)"]]
+    assert (b.source, b.source_version, b.multi_arch) == ("beta-src", "0.9-1", "foreign")
+    assert [str(p) for p in b.provides] == ["beta-virtual (= 1.0)", "other"]
+    assert g.essential and g.priority == "required" and str(g.pre_depends[0][0]) == "alpha:any"
+    assert [str(d) for d in g.breaks] == ["beta (<< 1.0)"] and [str(d) for d in g.conflicts] == ["delta"]
+    assert (
+        g.origin is not None
+        and g.origin.rank == 2
+        and g.origin.repository == "r s main"
+        and g.origin.size == 30
+    )
+    with pytest.raises(ParseError, match="zeta"):
+        to_candidate({"Package": "zeta", "Version": "1", "Architecture": "amd64"}, where="P", repository="r",
+                      rank=0, native_arch="amd64")  # fmt: skip
+
+
+def test_compact_index_round_trip_matches_full_parse() -> None:
+    index = build_compact(TRICKY, "P")
+    assert index.names == ["alpha", "beta", "gamma"]
+    assert index.provides == {"beta-virtual": ("beta",), "other": ("beta",)}
+    assert index.base == ("gamma",)
+    again = CompactIndex.from_bytes(index.to_bytes(), "cache")
+    full = {c.name: c for c in parse_packages(TRICKY, "P", repository="r", use_apt=False)}
+    for name in index.names:
+        (text,) = again.stanzas(name)
+        assert "Description" not in text
+        c = to_candidate(parse_stanza(text, "P"), where="P", repository="r", rank=0, native_arch="amd64")
+        assert c == full[name] and c.origin == full[name].origin
+    with pytest.raises(ParseError, match="corrupt cache"):
+        CompactIndex.from_bytes(b"garbage", "cachefile")
+
+
+def test_compact_index_rejects_malformed() -> None:
+    with pytest.raises(ParseError) as e:
+        build_compact(TRICKY + b"\nPackage: z\ngarbage\n", "P")
+    line = TRICKY.count(b"\n") + 3
+    assert e.value.where == f"P:{line}"
+    with pytest.raises(ParseError, match="continuation"):
+        build_compact(b" leading continuation\nPackage: a\n", "P")
+    with pytest.raises(ParseError, match="NUL"):
+        build_compact(b"Package: a\x00\n", "P")
