@@ -51,6 +51,7 @@ class DebIndex:
     packages_size: int
     stanzas: int
     signed_by: str | None = None
+    note: str = ""
 
     @property
     def release_path(self) -> Path:
@@ -137,8 +138,12 @@ def fetch_debian(
     # Debian also lists binary-all (merged into each binary-<arch> as well): copied too, since a
     # client that reads it (bundler does) must find it in the copy. The peers read binary-<arch>.
     rel_all = f"{component}/binary-all/Packages"
+    note = ""
     if rel_all in sums:
-        _fetch_packages(base, rel_all, sums, release_name, log, store)
+        try:
+            _fetch_packages(base, rel_all, sums, release_name, log, store)
+        except OSError as e:
+            note = f"binary-all not copied: {e}"
     index = DebIndex(
         uri=uri.rstrip("/"),
         suite=suite,
@@ -152,6 +157,7 @@ def fetch_debian(
         packages_size=len(data),
         stanzas=sum(1 for line in data.split(b"\n") if line.startswith(b"Package: ")),
         signed_by=signed_by,
+        note=note,
     )
     index.release_path.write_bytes(release)
     meta.write_text(json.dumps(index.to_json(), indent=1))
@@ -176,7 +182,8 @@ def _fetch_packages(base: str, rel: str, sums: dict, release_name: str, log, sto
             if hashlib.sha256(raw).hexdigest() == want:
                 break
         else:
-            raise OSError(f"{base}{rel}{ext}: no copy with the sha256 {release_name} lists")
+            log(f"  {base}{rel}{ext}: no copy with the sha256 {release_name} lists; trying another")
+            continue
         data = _DECOMPRESS[ext](raw)
         if hashlib.sha256(data).hexdigest() != sums[rel][0]:
             raise OSError(f"{base}{rel}: uncompressed sha256 differs from {release_name}")
@@ -185,7 +192,7 @@ def _fetch_packages(base: str, rel: str, sums: dict, release_name: str, log, sto
         if ext:
             (store / (rel + ext)).write_bytes(raw)
         return data
-    raise OSError(f"{base}: no {rel} listed in {release_name} could be fetched")
+    raise OSError(f"{base}: no {rel} with the sha256 {release_name} lists could be fetched (mirror in sync?)")
 
 
 def stanzas(path: Path) -> list[dict[str, str]]:

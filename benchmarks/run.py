@@ -158,6 +158,8 @@ def gather_inputs(ctx: Ctx) -> None:
         except OSError as e:
             ctx.notes.append(f"{suite}: cannot fetch ({e}); left out")
             continue
+        if idx.note:
+            ctx.notes.append(f"{suite}: {idx.note}")
         if suite == "bookworm":
             ctx.main.append(idx)
         ctx.many.append(idx)

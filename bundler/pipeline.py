@@ -223,7 +223,12 @@ def solve_spec(
 
         t0 = time.perf_counter()
         py_solution = solve_python(
-            spec.python, cache_dir=cache_dir, offline=offline, preferred=prev_py, progress=progress
+            spec.python,
+            cache_dir=cache_dir,
+            offline=offline,
+            preferred=prev_py,
+            progress=progress is not None,  # it draws its own status line
+            legacy_sdists=spec.python.legacy_sdists,
         )
         timings["python"] = time.perf_counter() - t0
         packages += py_solution.packages

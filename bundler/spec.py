@@ -58,6 +58,9 @@ class PythonSpec:
     fix: tuple[str, ...]
     veto: tuple[Veto, ...]
     index_strategy: str = "first-index"  # "first-index" | "best-match"
+    # Trust the egg-info requirements of an sdist whose PKG-INFO is not static metadata (PEP 643)
+    # instead of skipping such sdist-only releases; no code is run either way.
+    legacy_sdists: bool = False
     base_dir: Path = field(default_factory=Path)  # relative paths in this section are relative to the spec
 
 
@@ -183,6 +186,7 @@ def _python(path: Path, data: Any) -> PythonSpec:
         fix=t.strings("fix"),
         veto=_vetoes(path, "python", t.get("veto", list, [])),
         index_strategy=strategy,
+        legacy_sdists=t.get("legacy-sdists", bool, False),
         base_dir=path.parent,
     )
     t.done()

@@ -1,0 +1,103 @@
+"""The benchmark harness runs end to end on tiny offline fixtures, so that it cannot rot.
+
+A small Debian repository (real .debs from dpkg-deb, via tests/support/debrepo.py) and a directory of
+two tiny wheels stand in for the real indexes; `python -m benchmarks --offline-fixtures` must finish,
+write its report, and turn every absent peer or bundler command into a "not available" row. Any
+network access would fail: the proxies point at a closed port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.debrepo import DebRepo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb")
+
+
+def _wheel(directory: Path, name: str, version: str, requires: list[str]) -> None:
+    dist = f"{name}-{version}.dist-info"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
+    files = {
+        f"{name}/__init__.py": "",
+        f"{dist}/METADATA": meta,
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{dist}/RECORD"] = "".join(f"{p},,\n" for p in files) + f"{dist}/RECORD,,\n"
+    with zipfile.ZipFile(directory / f"{name}-{version}-py3-none-any.whl", "w") as z:
+        for path, text in files.items():
+            z.writestr(zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0)), text)
+
+
+def _fixtures(tmp: Path) -> Path:
+    fx = tmp / "fx"
+    repo = DebRepo(fx / "debian")
+    add = repo.add
+    add("bookworm", "main", name="app", version="1.0-1", depends="libfoo (>= 1) | libbar")
+    add("bookworm", "main", name="libfoo", version="1.2-1")
+    add("bookworm", "main", name="libbar", version="2.0-1", arch="all")
+    add("bookworm", "main", name="tool", version="0.5-1", depends="libfoo")
+    add("bookworm", "main", name="rival", version="1.0-1", conflicts="app")
+    add("bookworm", "main", name="broken", version="1.0-1", depends="nowhere")
+    for i in range(8):
+        add("bookworm", "main", name=f"leaf{i}", version="1.0-1", depends="libfoo" if i % 2 else None)
+    repo.write(compressions=("", ".xz"))
+    wheels = fx / "wheels"
+    wheels.mkdir()
+    _wheel(wheels, "tinyapp", "1.0", ["tinylib>=1"])
+    _wheel(wheels, "tinylib", "1.1", [])
+    (fx / "requirements.txt").write_text("tinyapp\n")
+    (fx / "fixture.json").write_text(
+        json.dumps(
+            {
+                "debian": {"suites": ["bookworm"], "roots": ["app", "tool"], "unsolvable": ["app", "rival"]},
+                "python": {"requirements": "requirements.txt"},
+            }
+        )
+    )
+    return fx
+
+
+def test_harness_runs_offline_on_fixtures(tmp_path: Path) -> None:
+    fx = _fixtures(tmp_path)
+    env = dict(os.environ)
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env[var] = "http://127.0.0.1:9"  # a closed port: any download attempt fails
+    env.update(UV_OFFLINE="1", PIP_NO_INDEX="1", NO_PROXY="", no_proxy="")
+    results = tmp_path / "results"
+    cmd = [
+        sys.executable, "-m", "benchmarks", "--quick", "--repeats", "1", "--budget", "25", "--no-setup",
+        "--offline-fixtures", str(fx), "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads((results / "latest.json").read_text())
+    text = (results / "latest.md").read_text()
+    assert "## Results" in text and "## Inputs" in text
+    assert data["inputs"]["debian"][0]["stanzas"] == 14
+    statuses = {r["status"] for r in data["results"]}
+    assert statuses <= {"ok", "failed", "not available", "skipped (budget)"}
+    # A crash inside a case is reported as a "harness" row: there must be none.
+    assert not [r for r in data["results"] if r["contender"] == "harness"], data["results"]
+    cases = {r["case"] for r in data["results"]}
+    assert {"index-load", "deb-openstack", "deb-unsolvable"} <= cases, cases
+    # Every peer that ran agrees on solvability of the fixture cases.
+    for answer in data["answers"]:
+        if answer["case"] in ("deb-openstack", "deb-unsolvable"):
+            solved = {t["solved"] for t in answer["tools"].values() if t.get("solved") is not None}
+            assert solved == {answer["expected_solvable"]}, answer
+    apt = [r for r in data["results"] if r["tool"] == "apt" and r["case"] == "deb-openstack"]
+    if shutil.which("apt-get"):
+        assert apt and apt[0]["answer"].get("solved") is True, apt
