@@ -81,7 +81,7 @@ def solve(
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
-    console = Console(stderr=as_json, highlight=False)
+    console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     lock_path = output or spec_path.parent / "bundle.lock"
     progress = _progress(Console(stderr=True), quiet or as_json)

@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from tests.support.debrepo import DebRepo  # noqa: E402
+from tests.support.pyindex import Dist, make_find_links  # noqa: E402
 
 
 def main() -> None:
@@ -47,6 +48,21 @@ def main() -> None:
     add(upd, "main", name="libssl3", version="3.0.13-1~deb12u1", depends="libc6 (>= 2.34)",
         source="openssl", multi_arch="same")
     repo.write(compressions=("", ".xz"), date=datetime(2026, 1, 1, tzinfo=UTC))
+
+    wheels = HERE / "wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    make_find_links(wheels, [
+        Dist("demo-client", "1.0.0", requires=["demo-config>=2", "demo-http[socks]>=1.1"]),
+        Dist("demo-config", "2.0.0", requires=["pyyaml-lite>=5"]),
+        Dist("demo-config", "2.1.0", requires=["pyyaml-lite>=5", "demo-extra; python_version < '3.8'"]),
+        Dist("demo-http", "1.1.0", requires=["demo-socks; extra == 'socks'"], provides_extra=["socks"]),
+        Dist("demo-http", "1.2.0", requires=["demo-socks; extra == 'socks'", "demo-certs"],
+             provides_extra=["socks"]),
+        Dist("demo-certs", "2026.1.0"),
+        Dist("demo-socks", "1.7.1"),
+        Dist("pyyaml-lite", "5.3.0"),
+        Dist("pyyaml-lite", "6.0.1"),
+    ])
 
 
 if __name__ == "__main__":
