@@ -85,7 +85,8 @@ class _Table:
     def __init__(self, path: Path, prefix: str, data: Any) -> None:
         if not isinstance(data, dict):
             raise _fail(path, prefix, "must be a table")
-        self.path, self.prefix, self.data, self.seen = path, prefix, data, set()
+        self.path, self.prefix, self.data = path, prefix, data
+        self.seen: set[str] = set()
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key

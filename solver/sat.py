@@ -205,12 +205,12 @@ class Solver:
                 ci = self._learn(learned, used)
                 self._assign(learned[0], ci)
                 continue
-            lit = policy.decide(self)
-            if lit is None:
+            decision = policy.decide(self)
+            if decision is None:
                 return True
             self.decisions += 1
             self.trail_lim.append(len(self.trail))
-            self._assign(lit, -1)
+            self._assign(decision, -1)
 
     def _level0_conflict(self, ci: int) -> int:
         return ci

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bundler.lock import IndexDigest, Lock, LockedPackage, dumps, loads, pinned_versions, read_lock, write_lock
+from bundler.lock import (
+    IndexDigest,
+    Lock,
+    LockedPackage,
+    dumps,
+    loads,
+    pinned_versions,
+    read_lock,
+    write_lock,
+)
 from solver.errors import InputError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)

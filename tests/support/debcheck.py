@@ -22,7 +22,7 @@ try:
         return apt_pkg.version_compare(a, b)
 except ImportError:  # pragma: no cover
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def vcmp(a: str, b: str) -> int:
         if subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0:
             return -1
