@@ -111,8 +111,9 @@ def apt_list_name(uri: str, path: str) -> str:
     """apt's URItoFileName: the name a downloaded index gets in Dir::State::Lists."""
     full = uri.rstrip("/") + "/" + path
     rest = re.sub(r"^[a-z+]+:", "", full)  # the access method is dropped
-    rest = re.sub(r"^//[^@/]*@", "//", rest)  # so are user and password
-    return _quote(rest.lstrip("/")).replace("/", "_")
+    if rest.startswith("//"):  # host form: "//user:pass@host/path" -> "host/path"
+        rest = re.sub(r"^//([^@/]*@)?", "", rest)
+    return _quote(rest).replace("/", "_")  # file:/srv/x -> "_srv_x_…", as apt names it
 
 
 class AptRoot:
@@ -204,7 +205,7 @@ class AptRoot:
 
 
 def dose_check(indexes: list[DebIndex], timeout: float) -> Run:
-    cmd = ["dose-distcheck", "--deb-native-arch=amd64", "-s", "-f"]
+    cmd = ["dose-distcheck", "--deb-native-arch=amd64", "--failures"]  # report only what is broken
     cmd += [f"deb://{i.packages_path}" for i in indexes]
     seconds, proc = timed(cmd, timeout=timeout)
     if proc is None:
@@ -214,7 +215,13 @@ def dose_check(indexes: list[DebIndex], timeout: float) -> Run:
     broken = re.search(r"^broken-packages: (\d+)", out, re.M)
     if proc.returncode not in (0, 1) or not total:
         return Run(seconds, False, error=_tail(proc.stderr + proc.stdout))
-    names = sorted(set(re.findall(r"^ *- package: (\S+)", out, re.M)))
+    names, current = set(), None
+    for line in out.splitlines():  # top-level entries are indented by two spaces
+        if line.startswith("  package: "):
+            current = line.split(": ", 1)[1].strip()
+        elif line.startswith("  status: broken") and current:
+            names.add(current)
+    names = sorted(names)
     return Run(
         seconds,
         True,
@@ -293,7 +300,9 @@ def _uv_platform(tag: str) -> str:
 
 def pip_dry_run(target: PyTarget, cache_dir: Path | None, timeout: float) -> Run:
     """`pip install --dry-run --report -` for the target (ignore-installed, wheels only: a foreign target)."""
+    target_dir = tempfile.mkdtemp(prefix="pip-target-")  # pip wants --target with --platform; nothing is written
     cmd = [sys.executable, "-m", "pip", "install", "--isolated", "--dry-run", "--ignore-installed"]
+    cmd += ["--target", target_dir]
     cmd += ["--quiet", "--report", "-", "--python-version", target.python_version]
     cmd += ["--platform", target.platform, "--implementation", "cp", "--only-binary=:all:"]
     cmd += ["--cache-dir", str(cache_dir)] if cache_dir else ["--no-cache-dir"]
@@ -304,7 +313,10 @@ def pip_dry_run(target: PyTarget, cache_dir: Path | None, timeout: float) -> Run
     if target.constraints:
         cmd += ["-c", str(target.constraints)]
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
-    seconds, proc = timed(cmd, env=env, timeout=timeout)
+    try:
+        seconds, proc = timed(cmd, env=env, timeout=timeout)
+    finally:
+        shutil.rmtree(target_dir, ignore_errors=True)
     if proc is None:
         return Run(seconds, False, error=f"timeout after {timeout:.0f}s")
     if proc.returncode != 0:

@@ -351,7 +351,7 @@ def case_scaling(ctx: Ctx) -> None:
     pool = _root_pool(ctx)
     sizes = sorted({min(n, len(pool)) for n in (SCALING if not ctx.quick else [10, 100, 500])})
     for n in sizes:
-        if ctx.budget.remaining() < 30:
+        if ctx.budget.remaining() < (2 if ctx.fixture else 30):
             ctx.notes.append(f"scaling: stopped before {n} roots (budget)")
             break
         roots = pool[:n]
@@ -471,9 +471,8 @@ def case_build(ctx: Ctx) -> None:
     if not why:
         pkgs = [p for p in bs.read_lock(lock) if p.ecosystem == "deb"]
         idx = ctx.main[0]
-        if ctx.fixture is None:
-            got = inputs.fetch_pool_files(idx, [p.filename for p in pkgs], log=log)
-            ctx.notes.append(f"build: fetched {got} bytes of .deb files for {roots} into the cache")
+        got = inputs.fetch_pool_files(idx, [p.filename for p in pkgs], log=log)
+        ctx.notes.append(f"build: copied {got} bytes of .deb files for {roots} into the cache")
         files = [Path(idx.local_root) / p.filename for p in pkgs]
         missing = [f for f in files if not f.is_file()]
         if missing:

@@ -128,6 +128,18 @@ def _debian_architectures(spec: DebSpec, sources: list[Any]) -> list[str]:
     return archs
 
 
+def load_debian_sources(
+    spec: DebSpec, *, cache_dir: Path, offline: bool, progress: Any = None
+) -> tuple[Any, list[str]]:
+    """The spec's (or the host's) Debian sources, loaded; and the target architectures, native first."""
+    from repos.deb.load import load_debian
+
+    sources = _apt_sources(spec)
+    archs = _debian_architectures(spec, sources)
+    loaded = load_debian(sources, architectures=archs, cache_dir=cache_dir, offline=offline, progress=progress)
+    return loaded, archs
+
+
 def solve_debian_part(
     spec: DebSpec,
     *,
@@ -137,12 +149,8 @@ def solve_debian_part(
     progress: Any = None,
     timings: dict[str, float],
 ) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str]]:
-    from repos.deb.load import load_debian
-
-    sources = _apt_sources(spec)
-    archs = _debian_architectures(spec, sources)
     t0 = time.perf_counter()
-    loaded = load_debian(sources, architectures=archs, cache_dir=cache_dir, offline=offline, progress=progress)
+    loaded, archs = load_debian_sources(spec, cache_dir=cache_dir, offline=offline, progress=progress)
     t1 = time.perf_counter()
     problem = problem_from_spec(
         spec.require,

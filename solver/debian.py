@@ -285,9 +285,7 @@ class _AptPolicy:
                         pick = _first_open(alts, value)
                         if pick is not None:
                             return pick
-        for ci in range(len(s.clauses)):
-            if s.tags[ci] is not None:
-                continue
+        for ci in s.learned:
             pick = _open_learned(s.clauses[ci], value)
             if pick is not None:
                 return pick
@@ -321,8 +319,13 @@ def _open_learned(clause: list[int], value: list[int]) -> int | None:
 
 # -- solving ---------------------------------------------------------------------------------------
 
-def _encode(universe: DebUniverse, problem: DebProblem, with_fixes: bool) -> tuple[_Encoding, Solver]:
+def _encode(
+    universe: DebUniverse, problem: DebProblem, with_fixes: bool, seeds: Iterable[DebCandidate] = ()
+) -> tuple[_Encoding, Solver]:
+    """Variables for everything reachable from the roots (and `seeds`), and the clauses between them."""
     enc = _Encoding(universe, problem)
+    for c in seeds:
+        enc.var(c)
     native = universe.native_arch
     root_tags: list[tuple[object, ...]] = []
     for group in problem.roots:

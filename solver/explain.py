@@ -115,7 +115,7 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
     kind = tag[0]
     empty = not any(lit > 0 for lit in clause)
     if kind == "root":
-        return f"you require {format_group(tag[1])}" + (", which no source provides" if empty else "")
+        return f"you require {format_group(tag[1])}" + (_why_empty(enc, tag[1], enc.native) if empty else "")
     if kind == "base":
         return f"the base system needs {tag[1]}" + (", which no source provides" if empty else "")
     if kind == "fix":
@@ -127,7 +127,7 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
         verb = "pre-depends on" if tag[2] == "Pre-Depends" else "depends on"
         text = f"{_name(enc, tag[1])} {verb} {format_group(tag[3])}"
         if empty:
-            text += f", which no source provides for {enc.from_arch(enc.cands[tag[1]])}"
+            text += _why_empty(enc, tag[3], enc.from_arch(enc.cands[tag[1]]))
         return text
     if kind == "conflict":
         verb = "conflicts with" if tag[3] == "Conflicts" else "breaks"
@@ -141,6 +141,15 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
             f"which rules out {_name(enc, tag[3])}"
         )
     return str(tag)
+
+
+def _why_empty(enc: _Encoding, group: Any, arch: str) -> str:
+    """Why an OR group has no candidate at all: nothing by that name, or no version that fits."""
+    versions = sorted({c.version for dep in group for c in enc.u.candidates(dep.name)})
+    if not versions:
+        return f", which no source provides for {arch}"
+    shown = ", ".join(versions[:4]) + (", …" if len(versions) > 4 else "")
+    return f", but no available version fits for {arch} (available: {shown})"
 
 
 def _hint(ordered: list[tuple[Any, ...]], missing: list[tuple[Any, ...]]) -> str | None:

@@ -31,6 +31,7 @@ class Solver:
         self.clauses: list[list[int]] = []
         self.tags: list[Hashable | None] = []  # None for learned clauses
         self.antecedents: list[tuple[int, ...]] = []  # learned clause -> clauses it was derived from
+        self.learned: list[int] = []  # indices of learned clauses, oldest first
         self.value = [0] * (nvars + 1)  # 1 true, -1 false, 0 unassigned
         self.level = [0] * (nvars + 1)
         self.reason = [-1] * (nvars + 1)  # clause index that implied it, -1 for decisions/units
@@ -177,6 +178,7 @@ class Solver:
         self.clauses.append(lits)
         self.tags.append(None)
         self.antecedents.append(used)
+        self.learned.append(idx)
         if len(lits) > 1:
             self.watches[self._w(lits[0])].append(idx)
             self.watches[self._w(lits[1])].append(idx)
@@ -217,9 +219,6 @@ class Solver:
 
     def is_true(self, var: int) -> bool:
         return self.value[var] == 1
-
-    def learned_clauses(self) -> range:
-        return range(len(self.clauses))
 
     # -- explanation --------------------------------------------------------------------------------
     def core(self) -> list[int]:

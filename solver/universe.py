@@ -32,6 +32,10 @@ class DebUniverse(Protocol):
         """Names of the packages a fresh install has: Essential: yes or Priority: required."""
         ...
 
+    def names(self) -> Iterable[str]:
+        """Every real package name (for archive-wide checks; a solve never needs it)."""
+        ...
+
 
 class MemoryUniverse:
     """A universe over a list of candidates held in memory.
@@ -75,6 +79,9 @@ class MemoryUniverse:
                 if c.essential or c.priority == "required"
             }
         )
+
+    def names(self) -> Iterable[str]:
+        return sorted(self._by_name)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_name.values())

@@ -213,3 +213,21 @@ def test_why_and_graph(repo: DebRepo, tmp_path: Path) -> None:
     assert any(n["id"] == "deb:postfix:amd64" for n in js["nodes"])
     gml = bundler("graph", lock, "--format", "graphml")
     assert gml.returncode == 0 and "<graphml" in gml.stdout
+
+
+def test_check_reports_uninstallable_packages(tmp_path: Path) -> None:
+    repo = DebRepo(tmp_path / "mirror")
+    repo.add("bookworm", "main", name="good", version="1", depends="lib")
+    repo.add("bookworm", "main", name="lib", version="1")
+    repo.add("bookworm", "main", name="orphan", version="1", depends="gone (>= 2)")
+    repo.add("bookworm-updates", "main", name="gone", version="1")
+    repo.add("bookworm", "main", name="clash", version="1", depends="lib", conflicts="lib")
+    repo.write(compressions=("",))
+    spec = write_spec(tmp_path, repo.root.as_uri())
+    proc = bundler("check", spec, "--cache-dir", tmp_path / "cache")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("5 packages checked, 3 installable, 2 not")
+    assert "orphan 1 depends on gone (>= 2), but no available version fits for amd64 (available: 1)" in proc.stdout
+    assert "clash 1 (amd64) cannot be installed" in proc.stdout
+    data = json.loads(bundler("check", spec, "--cache-dir", tmp_path / "cache", "--json").stdout)
+    assert sorted(b["package"] for b in data["broken"]) == ["clash", "orphan"]

@@ -198,12 +198,17 @@ def test_candidate_fields() -> None:
                       rank=0, native_arch="amd64")  # fmt: skip
 
 
-def test_compact_index_round_trip_matches_full_parse() -> None:
-    index = build_compact(TRICKY, "P")
+BOTH = [False, pytest.param(True, marks=needs_apt)]
+
+
+@pytest.mark.parametrize("use_apt", BOTH)
+def test_compact_index_round_trip_matches_full_parse(use_apt: bool) -> None:
+    index = build_compact(TRICKY, "P", use_apt=use_apt)
     assert index.names == ["alpha", "beta", "gamma"]
     assert index.provides == {"beta-virtual": ("beta",), "other": ("beta",)}
     assert index.base == ("gamma",)
     again = CompactIndex.from_bytes(index.to_bytes(), "cache")
+    assert again.provides == index.provides and again.base == index.base
     full = {c.name: c for c in parse_packages(TRICKY, "P", repository="r", use_apt=False)}
     for name in index.names:
         (text,) = again.stanzas(name)
@@ -214,12 +219,45 @@ def test_compact_index_round_trip_matches_full_parse() -> None:
         CompactIndex.from_bytes(b"garbage", "cachefile")
 
 
-def test_compact_index_rejects_malformed() -> None:
+@needs_apt
+def test_compact_index_apt_and_pure_agree(deb_repo: DebRepo) -> None:
+    for i in range(40):
+        deb_repo.add("s", "main", name=f"p{i % 30}", version=f"{i}.0", depends=f"p{i + 1} (>= 1) | q",
+                     provides="v, w (= 1)" if i % 3 == 0 else None, essential=i == 7,
+                     extra_fields={"Homepage": "https://x.invalid/", "Description": "d\n long\n .\n more"})  # fmt: skip
+    deb_repo.write(compressions=("",))
+    data = (deb_repo.root / "dists/s/main/binary-amd64/Packages").read_bytes()
+    a, b = build_compact(data, "P", use_apt=True), build_compact(data, "P", use_apt=False)
+    assert a.names == b.names and a.provides == b.provides and a.base == b.base == ("p7",)
+    for name in a.names:
+        pa = [parse_stanza(t, "P") for t in a.stanzas(name)]
+        pb = [parse_stanza(t, "P") for t in b.stanzas(name)]
+        assert pa == pb and len(pa) >= 1
+
+
+@pytest.mark.parametrize("use_apt", BOTH)
+def test_compact_index_rejects_malformed(use_apt: bool) -> None:
     with pytest.raises(ParseError) as e:
-        build_compact(TRICKY + b"\nPackage: z\ngarbage\n", "P")
+        build_compact(TRICKY + b"\nPackage: z\ngarbage\nVersion: 1\n", "P", use_apt=use_apt)
     line = TRICKY.count(b"\n") + 3
     assert e.value.where == f"P:{line}"
     with pytest.raises(ParseError, match="continuation"):
-        build_compact(b" leading continuation\nPackage: a\n", "P")
+        build_compact(b" leading continuation\nPackage: a\n", "P", use_apt=use_apt)
     with pytest.raises(ParseError, match="NUL"):
-        build_compact(b"Package: a\x00\n", "P")
+        build_compact(b"Package: a\x00\n", "P", use_apt=use_apt)
+    # Comments and runs of blank lines are fine.
+    ok = build_compact(
+        b"# comment\n\n\n\nPackage: a\nVersion: 1\n\n\n\nPackage: b\nVersion: 2\n", "P", use_apt=use_apt
+    )
+    assert ok.names == ["a", "b"]
+
+
+@pytest.mark.parametrize("use_apt", BOTH)
+def test_compact_index_keeps_fields_apart(use_apt: bool) -> None:
+    # The last field of a stanza is not the last of the solver's field order.
+    index = build_compact(
+        b"Package: a\nFilename: f.deb\nSize: 3\nVersion: 1\n\nPackage: b\nVersion: 2", "P", use_apt=use_apt
+    )
+    (a,) = index.stanzas("a")
+    assert parse_stanza(a, "P") == {"Package": "a", "Filename": "f.deb", "Size": "3", "Version": "1"}
+    assert [parse_stanza(t, "P") for t in index.stanzas("b")] == [{"Package": "b", "Version": "2"}]

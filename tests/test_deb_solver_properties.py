@@ -82,3 +82,23 @@ def test_solver_agrees_with_exhaustive_search(case) -> None:
             assert not (c.name == n and (r is None or (r == "= 1" and c.version == "1") or (r == ">= 2" and c.version >= "2")))
     again = solve(MemoryUniverse(list(reversed(cands))), problem)
     assert [c.key for c in again.packages] == [c.key for c in first.packages]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(universes())
+def test_installability_agrees_with_one_solve_per_package(case) -> None:
+    from solver.debian import DebProblem
+    from solver.installability import check_installability
+
+    cands, _roots, _vetoes = case
+    universe = MemoryUniverse(cands)
+    report = check_installability(universe, cands)
+    broken = {c.key for c, _ in report.broken}
+    for c in cands:
+        try:
+            solve(universe, DebProblem(roots=((Dep(c.name, "=", c.version),),)))
+        except Unsatisfiable:
+            assert c.key in broken, f"{c} reported installable but is not"
+        else:
+            assert c.key not in broken, f"{c} reported broken but is installable"
+    assert report.installable + len(report.broken) == report.checked == len(cands)

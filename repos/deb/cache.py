@@ -14,6 +14,7 @@ milliseconds and a lookup decompresses only the chunk that holds the name.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -23,13 +24,20 @@ import struct
 import tempfile
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
 from ..errors import ParseError
-from .packages import SOLVER_FIELDS, parse_stanza
+from .packages import HAVE_APT_PKG, SOLVER_FIELDS, parse_stanza
+
+_apt_pkg: Any
+try:
+    import apt_pkg as _apt_pkg
+except ImportError:  # pragma: no cover - python-apt is optional
+    _apt_pkg = None
 
 FORMAT = b"bundler-deb-index/2\n"
 _CHUNK = 64 * 1024
@@ -159,25 +167,21 @@ class CompactIndex:
         return cls(names, positions, provides_b, base, chunks, True)
 
 
-def build_compact(data: bytes, where: str) -> CompactIndex:
+def build_compact(data: bytes, where: str, *, use_apt: bool | None = None) -> CompactIndex:
     """Build the compact index of a decompressed Packages file. Malformed input raises ParseError(where).
 
-    Profiled on bookworm main amd64 (50 MB, 63,440 stanzas): parsing every field of every stanza in
-    Python costs seconds; this works on the whole buffer instead — join continuation lines, split into
-    lines, keep the solver's fields with C-level iteration, split into stanzas — and only touches each
-    stanza once in Python (its name, and whether it has Provides or is Essential/required). The cyclic
-    GC is paused meanwhile: the million short-lived line objects would trigger needless collections.
+    Profiled on bookworm main amd64 (50 MB, 63,440 stanzas): building a dict of every field of every
+    stanza costs seconds. With python-apt (`use_apt` None: when importable), apt's TagFile splits the
+    stanzas in C++ and `find_raw` copies out only the solver's fields; without it, whole-buffer byte
+    operations do the same (join continuation lines, split into lines, keep the solver's fields with
+    C-level iteration, split into stanzas). Either way each stanza is touched once in Python (its name,
+    and whether it has Provides or is Essential/required). The cyclic GC is paused meanwhile: the many
+    short-lived objects would trigger needless collections.
     """
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _build_compact(data, where)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _build_compact(data: bytes, where: str) -> CompactIndex:
+    if use_apt is None:
+        use_apt = HAVE_APT_PKG
+    if data[:1] == b"#" or b"\n#" in data:
+        use_apt = False  # python-apt's TagFile reads a comment line as part of the next field's name
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise ParseError("NUL byte in a Packages file", where=f"{where}:{line}")
@@ -185,18 +189,57 @@ def _build_compact(data: bytes, where: str) -> CompactIndex:
         data = data.replace(b"\r\n", b"\n")
     if data[:1] in (b" ", b"\t"):
         raise ParseError("continuation line outside a field", where=f"{where}:1")
-    # Continuation lines are glued onto their field with NUL (checked absent above), so that one line
-    # is one field; the NULs become newlines again after filtering.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        stanzas = _trimmed_apt(data, where) if use_apt else _trimmed_pure(data, where)
+        return _assemble(stanzas, where)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _trimmed_pure(data: bytes, where: str) -> list[bytes]:
+    # Continuation lines are glued onto their field with NUL (checked absent), so that one line is one
+    # field; the NULs become newlines again after filtering.
     joined = data.replace(b"\n ", b"\x00 ").replace(b"\n\t", b"\x00\t")
     lines = joined.split(b"\n")
     _check_lines(data, joined, lines, where)
     kept = itertools.compress(lines, map(_KEEP_PREFIXES.__contains__, map(_PREFIX, lines)))
     text = b"\n".join(kept).replace(b"\x00", b"\n")
-    del joined, lines
+    return text.split(b"\n\n")
+
+
+def _trimmed_apt(data: bytes, where: str) -> list[bytes]:
+    assert _apt_pkg is not None
+    fields = 0
+    out: list[bytes] = []
+    append = out.append
+    with _memfile(data) as f:
+        for section in _apt_pkg.TagFile(f, bytes=True):
+            raw = section.find_raw
+            fields += len(section)
+            # find_raw gives "Field: value\n", except for a section's last field: no newline there.
+            append(
+                b"".join(
+                    [r if r[-1:] == b"\n" else r + b"\n" for k in SOLVER_FIELDS if (r := raw(k)) is not None]
+                )
+            )
+    # apt's TagFile takes a line without a colon as the start of the next field's name rather than an
+    # error, so count: every line that is not blank and not a continuation must be one of apt's fields.
+    # Rare layouts (comments, runs of blank lines) miscount too and take the line-by-line check.
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    other = data.count(b"\n\n") + data.count(b"\n ") + data.count(b"\n\t") + (data[:1] == b"\n")
+    if lines - other != fields:
+        _check_lines_slow(data, where)
+    return out
+
+
+def _assemble(stanzas: list[bytes], where: str) -> CompactIndex:
     by_name: dict[bytes, list[bytes]] = {}
     provides: dict[str, set[str]] = {}
     base: set[bytes] = set()
-    for stanza in text.split(b"\n\n"):
+    for stanza in stanzas:
         if not stanza:
             continue
         if stanza[0] == 10 or stanza[-1] == 10:  # around runs of blank lines, and at the end
@@ -243,6 +286,20 @@ def _build_compact(data: bytes, where: str) -> CompactIndex:
     )
 
 
+@contextlib.contextmanager
+def _memfile(data: bytes) -> Iterator[Any]:
+    # TagFile reads from a file descriptor; an anonymous in-memory file avoids touching the disk.
+    f: Any = (
+        os.fdopen(os.memfd_create("packages"), "w+b")
+        if hasattr(os, "memfd_create")
+        else tempfile.TemporaryFile()
+    )
+    with f:
+        f.write(data)
+        f.seek(0)
+        yield f
+
+
 _PREFIX = operator.itemgetter(slice(0, 4))
 _ALL_BUT_NL_COLON = bytes(b for b in range(256) if b not in (10, 58))
 
@@ -255,6 +312,11 @@ def _check_lines(data: bytes, joined: bytes, lines: list[bytes], where: str) -> 
     colonless = squeezed.count(b"\n") - squeezed.count(b"\n:") + (b":" not in lines[0])
     if colonless == lines.count(b"") and not (joined[:1] == b"#" or b"\n#" in joined):
         return
+    _check_lines_slow(data, where)
+
+
+def _check_lines_slow(data: bytes, where: str) -> None:
+    """Raise ParseError naming the first line that is not blank, a continuation, a comment or a field."""
     for lineno, line in enumerate(data.split(b"\n"), 1):
         if line.strip() and line[:1] not in b" \t#" and b":" not in line:
             raise ParseError(
