@@ -1,7 +1,5 @@
 """`python -m bundler` is the `bundler` command."""
 
-import sys
+from bundler.cli import run
 
-from bundler.cli import main
-
-sys.exit(main())
+run()
