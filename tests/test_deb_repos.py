@@ -284,3 +284,20 @@ def test_missing_component_is_an_error(deb_repo: DebRepo, gpg_key: GpgKey, tmp_p
         load_debian(
             [source(deb_repo, gpg_key, components=("non-free",))], architectures=None, cache_dir=tmp_path
         )
+
+
+def test_stale_or_damaged_cache_is_a_miss(deb_repo: DebRepo, gpg_key: GpgKey, tmp_path: Path) -> None:
+    fill(deb_repo)
+    deb_repo.write(compressions=(".xz",), sign_with=gpg_key)
+    src = source(deb_repo, gpg_key, ("stable", "updates"))
+    cache = tmp_path / "cache"
+    load_debian([src], architectures=None, cache_dir=cache)
+    damaged = sorted((cache / "deb" / "indexes").rglob("*.idx"))
+    assert damaged
+    for path in damaged:
+        path.write_bytes(b"written by an older bundler")
+    with pytest.raises(OfflineMiss):
+        load_debian([src], architectures=None, cache_dir=cache, offline=True)
+    healed = load_debian([src], architectures=None, cache_dir=cache)
+    assert versions(healed.universe, "hello") == ["1.0-1", "1.1-1"]
+    assert versions(load_debian([src], architectures=None, cache_dir=cache, offline=True).universe, "hello")

@@ -30,6 +30,8 @@ from typing import Any
 
 import zstandard
 
+from solver.errors import InputError
+
 from ..errors import ParseError
 from .packages import HAVE_APT_PKG, SOLVER_FIELDS, parse_stanza
 
@@ -359,7 +361,13 @@ class Cache:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
-        return CompactIndex.from_bytes(data, str(path))
+        try:
+            return CompactIndex.from_bytes(data, str(path))
+        except InputError:
+            # Written by another version of bundler, or damaged: a miss, so it is fetched and rebuilt
+            # (offline, the caller reports the miss).
+            path.unlink(missing_ok=True)
+            return None
 
     def write_index(self, release_sha256: str, index_path: str, index: CompactIndex) -> None:
         _atomic_write(self.index_path(release_sha256, index_path), index.to_bytes())
