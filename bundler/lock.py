@@ -18,14 +18,13 @@ so `bundler why` and `bundler graph` work from the lock alone.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repos.files import write_atomic
 from solver.errors import InputError
 
 LOCK_VERSION = 1
@@ -215,21 +214,6 @@ def read_lock(path: Path) -> Lock:
     except OSError as e:
         raise InputError(f"cannot read lock: {e.strerror}", where=str(path)) from None
     return loads(text, str(path))
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write to a temporary sibling and rename into place: a reader never sees half a file."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_lock(path: Path, lock: Lock) -> None:

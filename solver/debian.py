@@ -221,13 +221,7 @@ class _Encoding:
                 ((c.recommends, self.weak),) if recommends else ()
             ):
                 for group in groups:
-                    alts: list[int] = []
-                    for dep in group:
-                        for m in self.matches(dep, arch):
-                            mv = self.var(m)
-                            if mv not in alts:
-                                alts.append(mv)
-                    store[v].append(tuple(alts))
+                    store[v].append(self.group_vars(group, arch))
 
     def group_vars(self, group: OrGroup, arch: str) -> tuple[int, ...]:
         alts: list[int] = []

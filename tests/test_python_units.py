@@ -181,13 +181,13 @@ class MemIndex:
         deps, rp, _ = self.u[release.name][str(release.version)]
         return CoreMetadata(release.name, str(release.version), "2.1", tuple(deps), rp, ())
 
-    def prefetch(self, names: Iterable[str], on_page=None) -> None:  # type: ignore[no-untyped-def]
+    def prefetch(self, names: Iterable[str], on_page=None, **kw) -> None:  # type: ignore[no-untyped-def]
         for n in names:
             self.prefetched.append(n)
             if on_page:
                 on_page(n, self.list_releases(n))
 
-    def prefetch_metadata(self, items, on_metadata=None) -> None:  # type: ignore[no-untyped-def]
+    def prefetch_metadata(self, items, on_metadata=None, **kw) -> None:  # type: ignore[no-untyped-def]
         for rel, f in items:
             if on_metadata:
                 on_metadata(rel, f, self.get_metadata(rel, f))

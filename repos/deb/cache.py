@@ -33,6 +33,7 @@ import zstandard
 from solver.errors import InputError
 
 from ..errors import ParseError
+from ..files import write_atomic
 from .packages import HAVE_APT_PKG, SOLVER_FIELDS, parse_stanza
 
 _apt_pkg: Any
@@ -370,14 +371,14 @@ class Cache:
             return None
 
     def write_index(self, release_sha256: str, index_path: str, index: CompactIndex) -> None:
-        _atomic_write(self.index_path(release_sha256, index_path), index.to_bytes())
+        write_atomic(self.index_path(release_sha256, index_path), index.to_bytes())
 
     def is_verified(self, seal: str) -> bool:
         """Whether a Release's signature was verified before (`seal`: its bytes and keyrings, hashed)."""
         return (self.root / "verified" / seal).is_file()
 
     def mark_verified(self, seal: str) -> None:
-        _atomic_write(self.root / "verified" / seal, b"")
+        write_atomic(self.root / "verified" / seal, b"")
 
     def release_dir(self, url: str) -> Path:
         return self.root / "releases" / self._key(url)
@@ -397,19 +398,9 @@ class Cache:
         d.mkdir(parents=True, exist_ok=True)
         for name in ("InRelease", "Release", "Release.gpg"):
             if name in files:
-                _atomic_write(d / name, files[name])
+                write_atomic(d / name, files[name])
             else:
                 (d / name).unlink(missing_ok=True)
-        _atomic_write(d / "url", url.encode())
+        write_atomic(d / "url", url.encode())
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

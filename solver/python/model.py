@@ -80,6 +80,10 @@ def parse_core_metadata(data: bytes) -> CoreMetadata:
     )
 
 
+# Prefetch priorities, lower first: what the resolver asks now, what it will ask next (the next
+# versions of a project it is backtracking through), and the speculative walk (plus its depth).
+URGENT, AHEAD, SPECULATIVE = 0, 1, 2
+
 PageCallback = Callable[[str, Sequence[Release]], None]
 MetadataCallback = Callable[[Release, DistFile, CoreMetadata], None]
 
@@ -100,12 +104,18 @@ class PackageIndex(Protocol):
         """The core metadata of `file` (PEP 658 file, a range read of the wheel, or the whole file)."""
         ...
 
-    def prefetch(self, names: Iterable[str], on_page: PageCallback | None = None) -> None:
-        """Start fetching the project pages of `names`."""
+    def prefetch(
+        self, names: Iterable[str], on_page: PageCallback | None = None, *, priority: int = SPECULATIVE
+    ) -> None:
+        """Start fetching the project pages of `names` (lower `priority` first; it may be raised later)."""
         ...
 
     def prefetch_metadata(
-        self, items: Iterable[tuple[Release, DistFile]], on_metadata: MetadataCallback | None = None
+        self,
+        items: Iterable[tuple[Release, DistFile]],
+        on_metadata: MetadataCallback | None = None,
+        *,
+        priority: int = SPECULATIVE,
     ) -> None:
-        """Start fetching the metadata of these files."""
+        """Start fetching the metadata of these files (lower `priority` first)."""
         ...

@@ -30,7 +30,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from .model import CoreMetadata, DistFile, PackageIndex, Release
+from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, PackageIndex, Release
 from .target import Target
 
 PYTHON = "<python>"
@@ -94,6 +94,10 @@ def _spec_or_none(text: str | None) -> SpecifierSet | None:
         return None  # pip ignores an invalid data-requires-python
 
 
+_BATCH_STEP, _BATCH_MAX = 8, 48  # backtracking prefetch: 8 versions per version tried, at most 48
+_SPECULATIVE_SDIST_SIZE = 2 << 20  # sdists are downloaded whole for their metadata: small ones only
+
+
 def _is_sdist(filename: str) -> bool:
     return filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz"))
 
@@ -145,6 +149,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._spec_lock = threading.Lock()
         self._spec_seen: set[str] = set()
         self._spec_hint: dict[str, SpecifierSet] = {}
+        self._spec_depth: dict[str, int] = {}
 
     # ---- prefetch / speculation -------------------------------------------------------------
     def start(self) -> None:
@@ -156,11 +161,14 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 for r in reqs:
                     self._spec_hint[name] = self._spec_hint.get(name, SpecifierSet()) & r.specifier
             self._spec_seen |= names
-        self.index.prefetch(sorted(names), self._speculate_page)
+            for n in names:
+                self._spec_depth[n] = 0
+        self.index.prefetch(sorted(names), self._speculate_page, priority=AHEAD)
 
     def _speculate_page(self, name: str, releases: Sequence[Release]) -> None:
         try:
             hint = self._spec_hint.get(name, SpecifierSet())
+            depth = self._spec_depth.get(name, 0)
             for rel in sorted(releases, key=lambda r: r.version, reverse=True):
                 if rel.version.is_prerelease or not hint.contains(rel.version, prereleases=True):
                     continue
@@ -170,8 +178,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 if files is None:
                     continue
                 file = files[0][1]
-                if file.is_wheel:
-                    self.index.prefetch_metadata([(rel, file)], self._speculate_metadata)
+                if file.is_wheel or (file.size is not None and file.size <= _SPECULATIVE_SDIST_SIZE):
+                    self.index.prefetch_metadata(
+                        [(rel, file)], self._speculate_metadata, priority=SPECULATIVE + depth
+                    )
                 return
         except Exception:  # speculation is only a hint; the real question will report errors
             return
@@ -179,7 +189,11 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
     def _speculate_metadata(self, release: Release, file: DistFile, meta: CoreMetadata) -> None:
         try:
             new = []
-            for text in meta.requires_dist:
+            depth = self._spec_depth.get(release.name, 0) + 1
+            requires = meta.requires_dist
+            if not file.is_wheel and not meta.is_static and meta.legacy_requires_dist is not None:
+                requires = meta.legacy_requires_dist
+            for text in requires:
                 req = self._parse(text)
                 if req is None:
                     continue
@@ -193,9 +207,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                         continue
                     self._spec_seen.add(name)
                     self._spec_hint[name] = req.specifier
+                    self._spec_depth[name] = depth
                 new.append(name)
             if new:
-                self.index.prefetch(new, self._speculate_page)
+                self.index.prefetch(new, self._speculate_page, priority=SPECULATIVE + depth)
         except Exception:
             return
 
@@ -424,9 +439,28 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             if not found and not allow_pre:
                 yield from candidates(True)
 
-        first = next(lazy(), None)
-        if first is not None and first.release is not None and first.files[0][1].is_wheel:
-            self.index.prefetch_metadata([(first.release, first.files[0][1])])
+        # What resolvelib will ask next: the first candidate's metadata; when it is backtracking
+        # through this project (versions already tried or ruled out), a batch of the next ones too,
+        # which grows with the number tried (uv's batch prefetch), so a walk down 40 releases does
+        # not wait for 40 round trips in a row.
+        tried = len(self.tried[name]) + len(bad_versions)
+        batch = 1 if tried == 0 else min(_BATCH_MAX, _BATCH_STEP * tried)
+        ahead = []
+        for rel in releases:
+            if len(ahead) >= batch:
+                break
+            v = rel.version
+            if v in bad_versions or (v.is_prerelease and not allow_pre):
+                continue
+            if not all(self._contains(spec, v) for spec in specs):
+                continue
+            cand = self._evaluate(rel, platforms, allow_yanked)
+            if cand is not None and cand.release is not None:
+                f = cand.files[0][1]
+                if f.is_wheel or (f.size is not None and f.size <= _SPECULATIVE_SDIST_SIZE):
+                    ahead.append((cand.release, f))
+        if ahead:
+            self.index.prefetch_metadata(ahead, priority=AHEAD)
         return lazy
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
@@ -486,10 +520,16 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._deps[candidate] = deps
         names = sorted({d.name for d in deps if d.name != PYTHON})
         if names:
+            # resolvelib asks for these pages next: fetch them ahead of the speculation
+            depth = self._spec_depth.get(candidate.name, 0) + 1
             with self._spec_lock:
                 fresh = [n for n in names if n not in self._spec_seen]
                 self._spec_seen.update(fresh)
-            self.index.prefetch(fresh, self._speculate_page)
+                for n in fresh:
+                    self._spec_depth[n] = depth
+            known = [n for n in names if n not in fresh]
+            self.index.prefetch(fresh, self._speculate_page, priority=AHEAD)
+            self.index.prefetch(known, priority=AHEAD)
         return deps
 
 
