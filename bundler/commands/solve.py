@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -15,6 +16,7 @@ from bundler.app import app
 from bundler.lock import dumps, write_lock
 from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
 from bundler.spec import load_spec
+from solver.errors import InputError
 
 
 def _progress(console: Console, quiet: bool) -> Any:
@@ -79,10 +81,16 @@ def solve(
     archive: Annotated[Path | None, typer.Option("--archive", help="With --bundle: also write this .tar.zst.")] = None,
     iso: Annotated[Path | None, typer.Option("--iso", help="With --bundle: also write this ISO image.")] = None,
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
+    closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
+    if closure is not None:
+        if closure not in ("install", "mirror"):
+            raise InputError(f"--closure must be 'install' or 'mirror', not {closure!r}")
+        if spec.debian is not None:
+            spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, closure=closure))
     lock_path = output or spec_path.parent / "bundle.lock"
     progress = _progress(Console(stderr=True), quiet or as_json)
     started = time.perf_counter()
