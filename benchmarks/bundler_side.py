@@ -157,10 +157,13 @@ def check(spec: Path, cache_dir: Path, timeout: float) -> Run:
         data = json.loads(proc.stdout)
     except ValueError:
         return Run(seconds, False, error="`bundler check --json` printed no JSON")
-    broken = data.get("broken") if isinstance(data, dict) else None
-    names = sorted(b if isinstance(b, str) else b.get("name", "?") for b in broken or [])
-    total = data.get("total") if isinstance(data, dict) else None
-    return Run(seconds, True, answer={"total": total, "broken": len(names), "broken_packages": names})
+    if not isinstance(data, dict):
+        return Run(seconds, False, error="`bundler check --json` printed no JSON object")
+    names = sorted(b if isinstance(b, str) else b.get("package") or b.get("name", "?") for b in data.get("broken", []))
+    total = data.get("checked", data.get("total"))
+    internal = {f"{k}_s": float(v) for k, v in (data.get("timings") or {}).items()}
+    return Run(seconds, True, answer={"total": total, "broken": len(names), "broken_packages": names},
+               internal=internal)
 
 
 LOAD_SNIPPET = r"""

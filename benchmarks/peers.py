@@ -62,7 +62,7 @@ def _sysprobe(args: list[str], timeout: float) -> Run:
 def _tail(text: str | bytes, lines: int = 3) -> str:
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
-    return " | ".join(text.strip().splitlines()[-lines:])[:400]
+    return " | ".join(text.strip().splitlines()[-lines:])[-400:]
 
 
 # --- index load -----------------------------------------------------------------------------------
@@ -292,6 +292,18 @@ def uv_compile(target: PyTarget, cache_dir: Path, timeout: float, offline: bool 
         return Run(seconds, True, answer={"solved": True, "count": len(pins), "packages": pins})
 
 
+def _platform_tags(tag: str) -> list[str]:
+    """pip (before 23.1) takes --platform literally: list every manylinux tag the target accepts (PEP 600)."""
+    m = re.match(r"manylinux_2_(\d+)_(\w+)$", tag)
+    if not m:
+        return [tag]
+    minor, arch = int(m.group(1)), m.group(2)
+    tags = [f"manylinux_2_{n}_{arch}" for n in range(minor, 4, -1)]
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    tags += [f"{name}_{arch}" for n, name in legacy.items() if n <= minor]
+    return tags
+
+
 def _uv_platform(tag: str) -> str:
     # wheel tag manylinux_2_28_x86_64 -> uv's target triple x86_64-manylinux_2_28
     m = re.match(r"manylinux_(\d+)_(\d+)_(\w+)$", tag)
@@ -304,7 +316,9 @@ def pip_dry_run(target: PyTarget, cache_dir: Path | None, timeout: float) -> Run
     cmd = [sys.executable, "-m", "pip", "install", "--isolated", "--dry-run", "--ignore-installed"]
     cmd += ["--target", target_dir]
     cmd += ["--quiet", "--report", "-", "--python-version", target.python_version]
-    cmd += ["--platform", target.platform, "--implementation", "cp", "--only-binary=:all:"]
+    for tag in _platform_tags(target.platform):
+        cmd += ["--platform", tag]
+    cmd += ["--implementation", "cp", "--only-binary=:all:"]
     cmd += ["--cache-dir", str(cache_dir)] if cache_dir else ["--no-cache-dir"]
     cmd += ["--index-url", target.index] if target.index else ["--no-index"]
     if target.find_links:

@@ -114,6 +114,13 @@ def test_arch_all_deduplicated_and_binary_all(deb_repo: DebRepo, gpg_key: GpgKey
     )
     lean = load_debian([src], architectures=["amd64"], cache_dir=tmp_path / "c").universe
     assert len(lean.shards) == 1 and [c.arch for c in lean.candidates("common")] == ["all"]
+    # Nor when the Release does not list "all" among its Architectures (apt ignores such a binary-all,
+    # and a security mirror was seen serving a stale one).
+    deb_repo.write(sign_with=gpg_key, binary_all=True, release_fields={"Architectures": "amd64 i386"})
+    stale = deb_repo.root / "dists" / "s" / "main" / "binary-all" / "Packages"
+    stale.write_bytes(b"garbage that does not match the Release\n")
+    lean = load_debian([src], architectures=["amd64"], cache_dir=tmp_path / "c").universe
+    assert len(lean.shards) == 1 and [c.arch for c in lean.candidates("common")] == ["all"]
 
 
 def test_http_then_warm_then_offline(

@@ -160,10 +160,13 @@ def _plan(s: _Suite, rel: Release, architectures: Sequence[str] | None) -> list[
     out = []
     for comp in src.components:
         found = []
+        # apt reads binary-all only when the Release lists "all" among its Architectures, and not when
         # "No-Support-for-Architecture-all: Packages" says arch-all packages are also in every
-        # architecture's Packages (the Debian archive does this), so binary-all would be read for nothing.
+        # architecture's Packages (the Debian archive does this). Mirrors may carry a stale binary-all
+        # that apt never reads (seen on a security mirror): reading it would fail for nothing.
+        wants_all = "all" in rel.architectures or not rel.architectures
         redundant_all = rel.fields.get("No-Support-for-Architecture-all", "") == "Packages"
-        for arch in archs if redundant_all else [*archs, "all"]:
+        for arch in [*archs, "all"] if wants_all and not redundant_all else archs:
             path = f"{comp}/binary-{arch}/Packages"
             if extensions_of(listed, path):
                 found.append(_Index(s, rel, path, comp, arch))

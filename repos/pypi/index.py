@@ -22,7 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -34,6 +34,8 @@ from packaging.utils import canonicalize_name
 
 from solver.errors import InputError
 from solver.python.model import (
+    SPECULATIVE,
+    URGENT,
     CoreMetadata,
     DistFile,
     MetadataCallback,
@@ -44,6 +46,7 @@ from solver.python.model import (
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
 from .cache import Cache, CachedPage
+from .pool import PriorityPool, Task
 from .simple import ACCEPT, JSON_TYPE, group_releases, parse_html_page, parse_json_page, split_filename
 
 Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
@@ -97,13 +100,12 @@ class PypiIndex:
         self.notes: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
-        # offline the work is parsing, not waiting: a few threads contend less for the GIL
-        self._pool = ThreadPoolExecutor(
-            max_workers=min(workers, 6) if offline else workers, thread_name_prefix="pypi"
-        )
-        self._projects: dict[str, Future[list[Release]]] = {}
+        # offline the work is parsing, not waiting: no threads, so none contend for the GIL, and each
+        # page or metadata file is read when the resolver asks for it (prefetching is then a no-op)
+        self._pool = PriorityPool(0 if offline else workers, "pypi")
+        self._projects: dict[str, Task[list[Release]]] = {}
         self._pages: dict[str, list[ProjectPage]] = {}
-        self._metadata: dict[str, Future[CoreMetadata]] = {}
+        self._metadata: dict[str, Task[CoreMetadata]] = {}
         self._sizes: dict[str, int] = {}
         self._missing_roots: set[str] = set()
         self._flat: dict[str, dict[str, list[DistFile]]] | None = None
@@ -128,7 +130,7 @@ class PypiIndex:
             return self._client
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown()
         if self._client is not None:
             self._client.close()
 
@@ -291,42 +293,56 @@ class PypiIndex:
         self._tick("project", name)
         return group_releases(name, files)
 
-    def _project_future(self, name: str) -> Future[list[Release]]:
+    def _project_task(self, name: str, priority: int) -> Task[list[Release]]:
         with self._lock:
-            fut = self._projects.get(name)
-            if fut is None:
-                fut = self._pool.submit(self._load_project, name)
-                self._projects[name] = fut
-            return fut
+            task = self._projects.get(name)
+            if task is None:
+                task = self._pool.submit(self._load_project, name, priority=priority)
+                self._projects[name] = task
+                return task
+        self._pool.promote(task, priority)
+        return task
 
     # ---- PackageIndex ------------------------------------------------------------------------
     def list_releases(self, name: str) -> Sequence[Release]:
-        return self._project_future(canonicalize_name(name)).result()
+        return self._pool.wait(self._project_task(canonicalize_name(name), URGENT))
 
-    def prefetch(self, names: Iterable[str], on_page: PageCallback | None = None) -> None:
+    def prefetch(
+        self, names: Iterable[str], on_page: PageCallback | None = None, *, priority: int = SPECULATIVE
+    ) -> None:
+        if self.offline:
+            return
         for name in names:
-            fut = self._project_future(name)
+            task = self._project_task(name, priority)
             if on_page is not None:
-                fut.add_done_callback(_then(partial(_call_page, on_page, name)))
+                task.future.add_done_callback(_then(partial(_call_page, on_page, name)))
 
     def get_metadata(self, release: Release, file: DistFile) -> CoreMetadata:
-        return self._metadata_future(release, file).result()
+        return self._pool.wait(self._metadata_task(file, URGENT))
 
     def prefetch_metadata(
-        self, items: Iterable[tuple[Release, DistFile]], on_metadata: MetadataCallback | None = None
+        self,
+        items: Iterable[tuple[Release, DistFile]],
+        on_metadata: MetadataCallback | None = None,
+        *,
+        priority: int = SPECULATIVE,
     ) -> None:
+        if self.offline:
+            return
         for release, file in items:
-            fut = self._metadata_future(release, file)
+            task = self._metadata_task(file, priority)
             if on_metadata is not None:
-                fut.add_done_callback(_then(partial(_call_metadata, on_metadata, release, file)))
+                task.future.add_done_callback(_then(partial(_call_metadata, on_metadata, release, file)))
 
-    def _metadata_future(self, release: Release, file: DistFile) -> Future[CoreMetadata]:
+    def _metadata_task(self, file: DistFile, priority: int) -> Task[CoreMetadata]:
         with self._lock:
-            fut = self._metadata.get(file.url)
-            if fut is None:
-                fut = self._pool.submit(self._load_metadata, file)
-                self._metadata[file.url] = fut
-            return fut
+            task = self._metadata.get(file.url)
+            if task is None:
+                task = self._pool.submit(self._load_metadata, file, priority=priority)
+                self._metadata[file.url] = task
+                return task
+        self._pool.promote(task, priority)
+        return task
 
     # ---- metadata ----------------------------------------------------------------------------
     def _load_metadata(self, file: DistFile) -> CoreMetadata:
@@ -452,8 +468,8 @@ class PypiIndex:
     def file_digests(self, files: Iterable[DistFile]) -> dict[str, tuple[str, int]]:
         """`file_digest` of many files, concurrently; keyed by URL."""
         uniq = {f.url: f for f in files}
-        futs = {url: self._pool.submit(self.file_digest, f) for url, f in uniq.items()}
-        return {url: fut.result() for url, fut in futs.items()}
+        tasks = {url: self._pool.submit(self.file_digest, f, priority=URGENT) for url, f in uniq.items()}
+        return {url: self._pool.wait(task) for url, task in tasks.items()}
 
 
 def _then(fn: Callable[[Future], None]) -> Callable[[Future], None]:  # type: ignore[type-arg]

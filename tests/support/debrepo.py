@@ -380,7 +380,8 @@ class DebRepo:
             }
             if valid_until is not None:
                 header["Valid-Until"] = valid_until if isinstance(valid_until, str) else _rfc2822(valid_until)
-            header["Architectures"] = " ".join(archs)
+            # The Debian archive lists "all" when it publishes binary-all; apt reads binary-all only then.
+            header["Architectures"] = " ".join(["all", *archs] if binary_all else archs)
             header["Components"] = " ".join(components)
             if by_hash:
                 header["Acquire-By-Hash"] = "yes"
