@@ -93,6 +93,9 @@ def py_spec(path: Path, target: PyTarget) -> Path:
     lines.append(f"python-version = {_toml_str(target.python_version)}")
     lines.append(f"platforms = {_toml_list([target.platform])}")
     lines.append(f"requirements-file = {_toml_str(str(target.requirements))}")
+    # uv and pip build sdist-only dependencies (airflow needs python-nvd3); the closest bundler comes
+    # without running code is the sdist's egg-info requirements.
+    lines.append("legacy-sdists = true")
     if target.constraints:
         lines.append(f"constraints-file = {_toml_str(str(target.constraints))}")
     path.write_text("\n".join(lines) + "\n")
