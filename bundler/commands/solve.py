@@ -22,10 +22,11 @@ from solver.errors import InputError
 def _progress(console: Console, quiet: bool) -> Any:
     if quiet or not console.is_terminal:
         return None
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # Index files are counted, not their bytes: a Release is tiny and a Packages file is not.
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
     )
 
