@@ -62,7 +62,7 @@ def minimal_core(s: Solver) -> list[int]:
 
 def explain(enc: _Encoding, s: Solver) -> tuple[str, str | None]:
     """The explanation text and an optional hint for an unsatisfiable encoding."""
-    core = minimal_core(s)
+    core = sorted(minimal_core(s))  # creation order: the spec's requests first, in its order
     tags: list[tuple[Any, ...]] = [s.tags[ci] for ci in core]  # type: ignore[misc]
     clauses = {id(t): s.clauses[ci] for t, ci in zip(tags, core, strict=True)}
     ordered = _order(tags, clauses)
@@ -87,21 +87,32 @@ def _subject(tag: tuple[Any, ...]) -> int | None:
 
 
 def _order(tags: list[tuple[Any, ...]], clauses: dict[int, list[int]]) -> list[tuple[Any, ...]]:
-    """From the user's requests outwards: a clause comes after one that can install its subject."""
+    """From the user's requests outwards, one request at a time (in the spec's order): after each
+    request come the clauses about what it can install, before the next request."""
     starts = [t for t in tags if t[0] in ("root", "fix", "base")]
     rest = [t for t in tags if t[0] not in ("root", "fix", "base")]
-    ordered = list(starts)
-    reached = {lit for t in starts for lit in clauses[id(t)] if lit > 0}
-    progress = True
-    while rest and progress:
-        progress = False
-        for t in list(rest):
-            subj = _subject(t)
-            if subj is None or subj in reached or (t[0] == "one-version" and (t[2] in reached or t[3] in reached)):
-                ordered.append(t)
-                rest.remove(t)
-                reached |= {lit for lit in clauses[id(t)] if lit > 0}
-                progress = True
+    ordered: list[tuple[Any, ...]] = []
+    reached: set[int] = set()
+
+    def follow() -> None:
+        progress = True
+        while rest and progress:
+            progress = False
+            for t in list(rest):
+                subj = _subject(t)
+                about = {subj} if subj is not None else set()
+                if t[0] == "one-version":
+                    about = {t[2], t[3]}
+                if about & reached:
+                    ordered.append(t)
+                    rest.remove(t)
+                    reached.update(lit for lit in clauses[id(t)] if lit > 0)
+                    progress = True
+
+    for start in starts:
+        ordered.append(start)
+        reached.update(lit for lit in clauses[id(start)] if lit > 0)
+        follow()
     return ordered + rest
 
 
@@ -133,7 +144,8 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
         verb = "conflicts with" if tag[3] == "Conflicts" else "breaks"
         return f"{_name(enc, tag[1])} {verb} {tag[4]} (matched by {_name(enc, tag[2])})"
     if kind == "one-version":
-        return f"only one of {_name(enc, tag[2])} and {_name(enc, tag[3])} can be installed"
+        a, b = enc.cands[tag[2]], enc.cands[tag[3]]
+        return f"only one version of {tag[1]} can be installed ({a.version} or {b.version})"
     if kind == "source-move":
         f = enc.cands[tag[2]]
         return (

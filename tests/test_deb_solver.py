@@ -73,6 +73,9 @@ def test_scenario(path: Path) -> None:
             solve(universe, problem)
         for fragment in expected.get("explanation", []):
             assert fragment in info.value.explanation, info.value.explanation
+        if "explanation_text" in expected:  # a snapshot of the whole text a person reads
+            assert info.value.explanation == expected["explanation_text"].rstrip("\n")
+            assert info.value.hint == expected["hint"]
         assert "clause" not in info.value.explanation
         return
     solution = solve(universe, problem)

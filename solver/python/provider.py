@@ -417,19 +417,49 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             releases.sort(key=lambda r: r.version != pref)
         specs = [r.specifier for r in reqs]
 
+        def admissible(rel: Release, pre: bool) -> Cand | None:
+            """The candidate for `rel` by the cheap tests (no metadata is read)."""
+            v = rel.version
+            if v in bad_versions or (v.is_prerelease and not pre):
+                return None
+            if not all(self._contains(spec, v) for spec in specs):
+                return None
+            return self._evaluate(rel, platforms, allow_yanked)
+
+        def prefetch_from(start: int, count: int, pre: bool) -> int:
+            """Prefetch the metadata of the next `count` admissible releases; where it stopped."""
+            ahead = []
+            i = start
+            while i < len(releases) and len(ahead) < count:
+                cand = admissible(releases[i], pre)
+                i += 1
+                if cand is not None and cand.release is not None:
+                    f = cand.files[0][1]
+                    if f.is_wheel or (f.size is not None and f.size <= _SPECULATIVE_SDIST_SIZE):
+                        ahead.append((cand.release, f))
+            if ahead:
+                self.index.prefetch_metadata(ahead, priority=AHEAD)
+            return i
+
+        # What resolvelib will ask next: the first candidate's metadata. When it comes back for
+        # another candidate (the previous one conflicted) it is walking down the releases, one
+        # metadata file per step: fetch a batch ahead, growing with the number walked (uv's batch
+        # prefetch), so a walk down 40 releases does not wait for 40 round trips in a row.
         def candidates(pre: bool) -> Iterator[Cand]:
-            for rel in releases:
-                v = rel.version
-                if v in bad_versions or (v.is_prerelease and not pre):
+            walked = len(bad_versions) + len(self.tried[name])
+            fetched_to = prefetch_from(0, 1 if walked == 0 else min(_BATCH_MAX, _BATCH_STEP * walked), pre)
+            for i, rel in enumerate(releases):
+                cand = admissible(rel, pre)
+                if cand is None:
                     continue
-                if not all(self._contains(spec, v) for spec in specs):
-                    continue
-                cand = self._evaluate(rel, platforms, allow_yanked)
-                if cand is None or not self._sdist_usable(cand):
+                if walked and i >= fetched_to - _BATCH_STEP // 2:
+                    fetched_to = prefetch_from(max(i, fetched_to), min(_BATCH_MAX, _BATCH_STEP * walked), pre)
+                if not self._sdist_usable(cand):
                     continue
                 if extra is not None:
-                    cand = Cand(identifier, name, extra, v, cand.platforms, cand.files, cand.release)
+                    cand = Cand(identifier, name, extra, rel.version, cand.platforms, cand.files, cand.release)
                 yield cand
+                walked += 1
 
         def lazy() -> Iterator[Cand]:
             found = False
@@ -439,28 +469,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             if not found and not allow_pre:
                 yield from candidates(True)
 
-        # What resolvelib will ask next: the first candidate's metadata; when it is backtracking
-        # through this project (versions already tried or ruled out), a batch of the next ones too,
-        # which grows with the number tried (uv's batch prefetch), so a walk down 40 releases does
-        # not wait for 40 round trips in a row.
-        tried = len(self.tried[name]) + len(bad_versions)
-        batch = 1 if tried == 0 else min(_BATCH_MAX, _BATCH_STEP * tried)
-        ahead = []
-        for rel in releases:
-            if len(ahead) >= batch:
-                break
-            v = rel.version
-            if v in bad_versions or (v.is_prerelease and not allow_pre):
-                continue
-            if not all(self._contains(spec, v) for spec in specs):
-                continue
-            cand = self._evaluate(rel, platforms, allow_yanked)
-            if cand is not None and cand.release is not None:
-                f = cand.files[0][1]
-                if f.is_wheel or (f.size is not None and f.size <= _SPECULATIVE_SDIST_SIZE):
-                    ahead.append((cand.release, f))
-        if ahead:
-            self.index.prefetch_metadata(ahead, priority=AHEAD)
+        first = next(lazy(), None)  # starts the first prefetch (resolvelib re-iterates from the start)
+        del first
         return lazy
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
