@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
 from ..errors import FetchError, NotFound
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -82,6 +83,8 @@ class Fetcher:
             self._client = None
 
     def _http(self) -> httpx.Client:
+        import httpx  # 40 ms to import: only when something is fetched over HTTP
+
         # Created on first use: building the TLS context costs ~0.1 s, wasted on a cached or file:// load.
         with self._client_lock:
             if self._client is None:
@@ -107,6 +110,8 @@ class Fetcher:
                 raise FetchError(url, f"cannot read: {e.strerror or e}") from None
         if not url.startswith(("http://", "https://")):
             raise FetchError(url, "unsupported URL scheme (use file://, http:// or https://)")
+        import httpx
+
         delay = 0.2
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
