@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.python_profile --cold            # fresh cache dir, network
     .venv/bin/python -m benchmarks.python_profile --warm CACHE      # offline=True against CACHE
-    .venv/bin/python -m benchmarks.python_profile --cold --profile  # pyinstrument (else cProfile)
+    .venv/bin/python -m benchmarks.python_profile --cold --profile  # cProfile (main thread)
+    .venv/bin/python -m benchmarks.python_profile --warm CACHE --profile pyinstrument
 
 Indexes come from the host's pip configuration, as `bundler solve` does without [python] indexes.
 `--fill CACHE` runs a cold solve into CACHE (to warm it). `--workload openstack` resolves the
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--warm", metavar="CACHE", type=Path)
     mode.add_argument("--fill", metavar="CACHE", type=Path)
     ap.add_argument("--workload", choices=("airflow", "openstack"), default="airflow")
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", choices=("pyinstrument", "cprofile"), nargs="?", const="cprofile")
     ap.add_argument("--profile-out", type=Path, default=None)
     args = ap.parse_args(argv)
     spec = workload(args.workload)
@@ -87,16 +88,19 @@ def main(argv: list[str] | None = None) -> int:
         return run(spec, cache, offline)
 
     if args.profile:
-        try:
-            from pyinstrument import Profiler
-        except ImportError:
+        if args.profile == "cprofile":
             import cProfile
             import pstats
 
             prof = cProfile.Profile()
             dt, n, _ = prof.runcall(go)
-            pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-        else:
+            stats = pstats.Stats(prof, stream=sys.stderr)
+            if args.profile_out:
+                stats.dump_stats(str(args.profile_out))
+            stats.sort_stats("tottime").print_stats(40)
+        else:  # pyinstrument: the main thread only, as a tree (it has crashed with many threads)
+            from pyinstrument import Profiler
+
             p = Profiler(interval=0.001)
             p.start()
             dt, n, _ = go()

@@ -143,7 +143,8 @@ def test_wheel_metadata_read_by_ranges(tmp_path: Path) -> None:
         sol = solve_python(spec(tmp_path, indexes=(server.url + "/simple/",)), cache_dir=tmp_path / "c")
         wheel_gets = [r for r in server.requests if r.path.endswith(".whl")]
         assert wheel_gets and all(r.headers.get("Range", "").startswith("bytes=") for r in wheel_gets)
-        assert not any(r.path.endswith(".metadata") for r in server.requests)
+        # unadvertised PEP 658 files are probed, and an origin that has none stops being asked
+        assert len([r for r in server.requests if r.path.endswith(".metadata")]) <= 4
         before = len(server.requests)
         warm = solve_python(
             spec(tmp_path, indexes=(server.url + "/simple/",)), cache_dir=tmp_path / "c", offline=True
@@ -151,6 +152,16 @@ def test_wheel_metadata_read_by_ranges(tmp_path: Path) -> None:
         assert len(server.requests) == before, "a warm offline run must make no request"
     assert versions(sol) == versions(warm) == EXPECTED
     assert sol.packages == warm.packages and sol.indexes == warm.indexes
+    check(sol, repo)
+
+
+def test_unadvertised_metadata_files_are_used(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", UNIVERSE, advertise_metadata=False)
+    with serve_directory(repo.root) as server:
+        sol = solve_python(spec(tmp_path, indexes=(server.url + "/simple/",)), cache_dir=tmp_path / "c")
+        assert any(r.path.endswith(".metadata") for r in server.requests)
+        assert not any(r.path.endswith(".whl") and "Range" in r.headers for r in server.requests)
+    assert versions(sol) == EXPECTED
     check(sol, repo)
 
 

@@ -296,3 +296,90 @@ def test_one_version_serves_every_platform() -> None:
     assert (r.pins["n"].version, r.pins["n"].platforms) == ("1.0", frozenset({"win_amd64"}))
     with pytest.raises(Unsatisfiable, match="n 2.0 has no file installable on win_amd64"):
         pins(idx, ["w", "n>=2; sys_platform == 'linux'"], target=t)
+
+
+# ---- fetching machinery: priority pool, name lookups, PEP 658 probe, backtracking prefetch ------
+def test_pool_runs_by_priority_and_caller_takes_queued_tasks() -> None:
+    import threading
+
+    from repos.pypi.pool import PriorityPool
+
+    pool = PriorityPool(1, "t")
+    gate = threading.Event()
+    order: list[str] = []
+    blocker = pool.submit(gate.wait, priority=0)  # occupies the only worker
+    late = pool.submit(order.append, "speculative", priority=5)
+    soon = pool.submit(order.append, "ahead", priority=1)
+    mine = pool.submit(lambda: threading.current_thread().name, priority=9)
+    assert pool.wait(mine) == threading.current_thread().name  # queued: run by the caller
+    pool.promote(late, 0)  # now ahead of "ahead"
+    gate.set()
+    for t in (blocker, soon, late):
+        t.future.result(timeout=10)  # not pool.wait: that would run a queued task here
+    assert order == ["speculative", "ahead"]
+    pool.shutdown()
+    idle = PriorityPool(0, "offline")  # no workers: tasks run only when waited for
+    task = idle.submit(lambda: 42)
+    assert idle.queued() == 1 and idle.wait(task) == 42
+    idle.shutdown()
+
+
+def test_resolver_looks_each_host_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import threading
+
+    from repos.pypi.http import Resolver
+
+    calls: list[str] = []
+
+    def fake(host: str, port: int, *a: object, **k: object) -> list[tuple[object, ...]]:
+        calls.append(host)
+        if len(calls) == 1:
+            raise socket.gaierror(-3, "Temporary failure in name resolution")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    r = Resolver()
+    threads = [threading.Thread(target=r.addresses, args=("index.invalid", 443)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert r.addresses("index.invalid", 443) == ["127.0.0.1"]
+    assert calls == ["index.invalid", "index.invalid"]  # one failure retried, then cached
+
+
+def test_unadvertised_metadata_must_name_the_wheel() -> None:
+    from repos.pypi.index import _is_metadata_of
+
+    meta = b"Metadata-Version: 2.1\nName: Foo_Bar\nVersion: 1.0\n\nbody"
+    assert _is_metadata_of(meta, "foo_bar-1.0-py3-none-any.whl")
+    assert not _is_metadata_of(meta, "foo_bar-1.1-py3-none-any.whl")
+    assert not _is_metadata_of(meta, "other-1.0-py3-none-any.whl")
+    assert not _is_metadata_of(b"<html>not found</html>", "foo_bar-1.0-py3-none-any.whl")
+
+
+def test_backtracking_prefetches_the_next_versions_in_batches() -> None:
+    from solver.python.model import AHEAD
+
+    class Recording(MemIndex):
+        def __init__(self, universe) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(universe)
+            self.batches: list[tuple[int, list[str]]] = []
+
+        def prefetch_metadata(self, items, on_metadata=None, **kw) -> None:  # type: ignore[no-untyped-def]
+            items = list(items)
+            self.batches.append((kw.get("priority", 99), [str(r.version) for r, _f in items]))
+            super().prefetch_metadata(items, on_metadata)
+
+    # every p newer than 1.0 needs a q that does not exist: resolvelib walks down p's releases
+    entries = [("p", W("p", f"{v}.0", ["q>=9"])) for v in range(20, 1, -1)]
+    idx = Recording(
+        uni(("root", W("root", "1.0", ["p"])), *entries, ("p", W("p", "1.0")), ("q", W("q", "1.0")))
+    )
+    assert pins(idx, ["root"]) == {"root": "1.0", "p": "1.0"}
+    ahead = [vs for prio, vs in idx.batches if prio == AHEAD and vs and vs[0] != "1.0"]
+    walked = [v for vs in ahead for v in vs]
+    assert max(len(vs) for vs in ahead) >= 8, ahead  # batches, not one version at a time
+    assert walked.index("10.0") < walked.index("5.0")  # newest first, ahead of the walk
+    assert len(ahead) < 10

@@ -17,7 +17,6 @@ import hashlib
 import json
 import marshal
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +27,32 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
+_DIRS: set[Path] = set()
+
+
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # a temporary name unique to this process and thread (cheaper than mkstemp's probing), then an
+    # atomic rename; each directory is made once per process (again if it went away meanwhile)
+    parent = path.parent
+    if parent not in _DIRS:
+        parent.mkdir(parents=True, exist_ok=True)
+        _DIRS.add(parent)
+    tmp = parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except FileNotFoundError:
+            parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -31,6 +32,7 @@ from urllib.request import url2pathname
 
 import httpx
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from solver.errors import InputError
 from solver.python.model import (
@@ -46,10 +48,14 @@ from solver.python.model import (
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
 from .cache import Cache, CachedPage
+from .http import Resolver, Transport, ssl_context
 from .pool import PriorityPool, Task
 from .simple import ACCEPT, JSON_TYPE, group_releases, parse_html_page, parse_json_page, split_filename
 
 Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
+
+
+_PROBE_MISSES = 4  # 404s to unadvertised PEP 658 probes, with no hit, before an origin is not probed
 
 
 def _is_local(url: str) -> bool:
@@ -87,7 +93,7 @@ class PypiIndex:
         offline: bool = False,
         strategy: str = "first-index",
         cert: str | None = None,
-        workers: int = 48,
+        workers: int = 24,
         progress: Progress | None = None,
         timeout: float = 60.0,
     ) -> None:
@@ -110,29 +116,48 @@ class PypiIndex:
         self._missing_roots: set[str] = set()
         self._flat: dict[str, dict[str, list[DistFile]]] | None = None
         self._flat_lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._client_args = {
-            "verify": cert if cert and Path(cert).is_file() else True,
-            "timeout": httpx.Timeout(timeout),
-            "follow_redirects": True,
-            "limits": httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
-            "headers": {"User-Agent": "bundler/0.1"},
-        }
+        # One client (connection pool) per thread: httpx's pool takes one lock for every request and
+        # every response close, and with dozens of threads that lock, not the network, was the limit.
+        # The TLS context (the CA bundle, costly to load) and the name lookups (http.py) are shared.
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._ssl: ssl.SSLContext | None = None
+        self._resolver = Resolver()
+        self._cert = cert if cert and Path(cert).is_file() else None
+        self._timeout = httpx.Timeout(timeout)
+        # origins that answered a probe for an unadvertised PEP 658 file with something unusable
+        self._no_probe: set[str] = set()
+        self._probe_hits: dict[str, int] = defaultdict(int)
+        self._probe_misses: dict[str, int] = defaultdict(int)
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
     def client(self) -> httpx.Client:
         if self.offline:
             raise InputError("offline: the network may not be used")
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(**self._client_args)  # type: ignore[arg-type, call-arg]
-            return self._client
+        c: httpx.Client | None = getattr(self._local, "client", None)
+        if c is None:
+            with self._lock:
+                if self._ssl is None:
+                    self._ssl = ssl_context(self._cert)
+                ctx = self._ssl
+            c = httpx.Client(
+                transport=Transport(ctx, self._resolver),
+                timeout=self._timeout,
+                follow_redirects=True,
+                headers={"User-Agent": "bundler/0.1"},
+            )
+            with self._lock:
+                self._clients.append(c)
+            self._local.client = c
+        return c
 
     def close(self) -> None:
         self._pool.shutdown()
-        if self._client is not None:
-            self._client.close()
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for c in clients:
+            c.close()
 
     def __enter__(self) -> PypiIndex:
         return self
@@ -304,6 +329,11 @@ class PypiIndex:
         return task
 
     # ---- PackageIndex ------------------------------------------------------------------------
+    @property
+    def prefetches(self) -> bool:
+        """False offline: nothing is fetched ahead, so the resolver need not say what to fetch."""
+        return not self.offline
+
     def list_releases(self, name: str) -> Sequence[Release]:
         return self._pool.wait(self._project_task(canonicalize_name(name), URGENT))
 
@@ -397,6 +427,10 @@ class PypiIndex:
             if r.status_code == 200:
                 self._check(r.content, file.core_metadata, file.url + ".metadata")
                 return r.content
+        elif file.is_wheel:
+            probed = self._probe_metadata(file)
+            if probed is not None:
+                return probed
         if file.is_wheel:
             try:
                 data, total = remote_wheel_metadata(self._range_reader(file.url), file.url)
@@ -412,6 +446,35 @@ class PypiIndex:
         self._check(r.content, file.sha256, file.url)
         self._sizes[file.url] = len(r.content)
         return sdist_metadata(r.content, file.filename, file.url)
+
+    def _probe_metadata(self, file: DistFile) -> bytes | None:
+        """The wheel's `.metadata` file although the index did not advertise it, or None.
+
+        Some indexes (mirrors, proxies) drop PEP 658's `core-metadata` key while the file host still
+        serves the file: one request instead of two or three range reads. With no hash to check it
+        against, it is trusted only when it reads as core metadata of this very wheel (its Name and
+        Version), the same trust a range-read METADATA gets. An origin that answers anything but that
+        or 404 is not asked again, nor one that answered 404 to its first few probes (it does not
+        serve such files at all); one that served some may lack a few (files never backfilled).
+        """
+        origin = "/".join(file.url.split("/", 3)[:3])
+        if origin in self._no_probe:
+            return None
+        try:
+            r = self.client.get(file.url + ".metadata")
+        except httpx.HTTPError:
+            return None
+        if r.status_code == 200 and _is_metadata_of(r.content, file.filename):
+            with self._lock:
+                self._probe_hits[origin] += 1
+            return r.content
+        with self._lock:
+            self._probe_misses[origin] += 1
+            if r.status_code != 404 or (
+                not self._probe_hits[origin] and self._probe_misses[origin] >= _PROBE_MISSES
+            ):
+                self._no_probe.add(origin)
+        return None
 
     def _range_reader(self, url: str) -> Callable[[int | None, int], tuple[bytes, int, int]]:
         def read(start: int | None, end: int) -> tuple[bytes, int, int]:
@@ -494,6 +557,30 @@ def _call_metadata(
     on_metadata: MetadataCallback, release: Release, file: DistFile, fut: Future[CoreMetadata]
 ) -> None:
     on_metadata(release, file, fut.result())
+
+
+def _is_metadata_of(data: bytes, filename: str) -> bool:
+    """True when `data` is core metadata naming the project and version of this wheel's filename."""
+    parsed = split_filename(filename)
+    if parsed is None or not data.startswith(b"Metadata-Version:"):
+        return False
+    name = version = None
+    for line in data.split(b"\n", 40)[:40]:  # the headers come first; Name and Version lead them
+        if line.startswith(b"Name:"):
+            name = line[5:].strip().decode("utf-8", "replace")
+        elif line.startswith(b"Version:"):
+            version = line[8:].strip().decode("utf-8", "replace")
+        elif not line.strip():
+            break
+    try:
+        return (
+            name is not None
+            and version is not None
+            and canonicalize_name(name) == parsed[0]
+            and Version(version) == Version(parsed[1])
+        )
+    except ValueError:
+        return False
 
 
 def _row(f: DistFile) -> tuple[object, ...]:

@@ -119,6 +119,6 @@ class PriorityPool:
                     t.future.cancel()
             self._heap.clear()
             self._cond.notify_all()
-        for t in self._threads:
-            if t is not threading.current_thread():
-                t.join()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()

@@ -93,7 +93,8 @@ class PackageIndex(Protocol):
 
     `list_releases` and `get_metadata` may block on the network; the `prefetch*` methods never block:
     they start fetches in the background and call the callback (from another thread) when done, so the
-    resolver can run ahead of resolvelib's questions.
+    resolver can run ahead of resolvelib's questions. An index may also have a `prefetches` attribute:
+    when it is false (nothing would be fetched ahead), the resolver skips working out what to prefetch.
     """
 
     def list_releases(self, name: str) -> Sequence[Release]:

@@ -94,7 +94,7 @@ def _spec_or_none(text: str | None) -> SpecifierSet | None:
         return None  # pip ignores an invalid data-requires-python
 
 
-_BATCH_STEP, _BATCH_MAX = 8, 48  # backtracking prefetch: 8 versions per version tried, at most 48
+_BATCH_STEP, _BATCH_MAX = 8, 32  # backtracking prefetch: 8 versions per version walked, at most 32
 _SPECULATIVE_SDIST_SIZE = 2 << 20  # sdists are downloaded whole for their metadata: small ones only
 
 
@@ -115,6 +115,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         legacy_sdists: bool = False,
     ) -> None:
         self.index = index
+        # an index that fetches nothing ahead (offline: everything is local) is not told what to fetch
+        self.prefetching = bool(getattr(index, "prefetches", True))
         self.legacy_sdists = legacy_sdists
         self.target = target
         self.all_platforms = frozenset(target.platforms)
@@ -150,6 +152,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._spec_seen: set[str] = set()
         self._spec_hint: dict[str, SpecifierSet] = {}
         self._spec_depth: dict[str, int] = {}
+        self._spec_extras: dict[str, set[str]] = defaultdict(set)  # extras some requirer asked for
+        self._spec_requires: dict[str, tuple[str, ...]] = {}  # the speculated release's Requires-Dist
 
     # ---- prefetch / speculation -------------------------------------------------------------
     def start(self) -> None:
@@ -163,6 +167,9 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             self._spec_seen |= names
             for n in names:
                 self._spec_depth[n] = 0
+            for r in self.root_reqs:
+                if r.extra is not None:
+                    self._spec_extras[r.name].add(r.extra)
         self.index.prefetch(sorted(names), self._speculate_page, priority=AHEAD)
 
     def _speculate_page(self, name: str, releases: Sequence[Release]) -> None:
@@ -188,31 +195,46 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
 
     def _speculate_metadata(self, release: Release, file: DistFile, meta: CoreMetadata) -> None:
         try:
-            new = []
-            depth = self._spec_depth.get(release.name, 0) + 1
             requires = meta.requires_dist
             if not file.is_wheel and not meta.is_static and meta.legacy_requires_dist is not None:
                 requires = meta.legacy_requires_dist
-            for text in requires:
-                req = self._parse(text)
-                if req is None:
-                    continue
-                if req.marker is not None and not any(
-                    self._marker_true(req.marker, p, "") for p in self.all_platforms
-                ):
-                    continue
-                name = canonicalize_name(req.name)
-                with self._spec_lock:
-                    if name in self._spec_seen:
-                        continue
-                    self._spec_seen.add(name)
-                    self._spec_hint[name] = req.specifier
-                    self._spec_depth[name] = depth
-                new.append(name)
-            if new:
-                self.index.prefetch(new, self._speculate_page, priority=SPECULATIVE + depth)
+            with self._spec_lock:
+                self._spec_requires[release.name] = tuple(requires)
+                extras = frozenset(self._spec_extras.get(release.name, ()))
+            self._speculate_deps(release.name, tuple(requires), extras | {""})
         except Exception:
             return
+
+    def _speculate_deps(self, name: str, requires: Sequence[str], extras: Iterable[str]) -> None:
+        """Prefetch the pages of what `name` requires with these extras ("" for the base)."""
+        depth = self._spec_depth.get(name, 0) + 1
+        new: list[str] = []
+        again: list[tuple[str, tuple[str, ...], frozenset[str]]] = []  # seen before, now with more extras
+        for text in requires:
+            req = self._parse(text)
+            if req is None:
+                continue
+            if req.marker is not None and not any(
+                self._marker_true(req.marker, p, e) for p in self.all_platforms for e in extras
+            ):
+                continue
+            dep: str = canonicalize_name(req.name)
+            wanted: frozenset[str] = frozenset(canonicalize_name(e) for e in req.extras)
+            with self._spec_lock:
+                had = self._spec_extras.setdefault(dep, set())
+                more = wanted - had
+                had |= more
+                if dep not in self._spec_seen:
+                    self._spec_seen.add(dep)
+                    self._spec_hint[dep] = req.specifier
+                    self._spec_depth[dep] = depth
+                    new.append(dep)
+                elif more and dep in self._spec_requires:
+                    again.append((dep, self._spec_requires[dep], more))
+        if new:
+            self.index.prefetch(new, self._speculate_page, priority=SPECULATIVE + depth)
+        for again_name, again_requires, again_extras in again:
+            self._speculate_deps(again_name, again_requires, again_extras)
 
     # ---- helpers ---------------------------------------------------------------------------
     def _parse(self, text: str) -> Requirement | None:
@@ -408,7 +430,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         if extra is not None:
             reqs += list(requirements.get(name, ()))
         platforms = frozenset().union(*(r.platforms for r in reqs)) or self.all_platforms
-        allow_yanked = any(_pinned(r.specifier) for r in reqs)
+        # PEP 592: a yanked release is used when pinned exactly, by a requirement or a constraint
+        allow_yanked = any(_pinned(r.specifier) for r in (*reqs, *self.constraints.get(name, ())))
         bad_versions = {c.version for c in incompatibilities[identifier]}
         allow_pre = any(r.specifier.prereleases for r in reqs)
         releases = list(self.releases(name))
@@ -428,7 +451,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
 
         def prefetch_from(start: int, count: int, pre: bool) -> int:
             """Prefetch the metadata of the next `count` admissible releases; where it stopped."""
-            ahead = []
+            ahead: list[tuple[Release, DistFile]] = []
             i = start
             while i < len(releases) and len(ahead) < count:
                 cand = admissible(releases[i], pre)
@@ -447,7 +470,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         # prefetch), so a walk down 40 releases does not wait for 40 round trips in a row.
         def candidates(pre: bool) -> Iterator[Cand]:
             walked = len(bad_versions) + len(self.tried[name])
-            fetched_to = prefetch_from(0, 1 if walked == 0 else min(_BATCH_MAX, _BATCH_STEP * walked), pre)
+            if not self.prefetching:
+                walked, fetched_to = 0, len(releases)
+            else:
+                fetched_to = prefetch_from(0, min(_BATCH_MAX, _BATCH_STEP * walked) if walked else 1, pre)
             for i, rel in enumerate(releases):
                 cand = admissible(rel, pre)
                 if cand is None:
@@ -457,7 +483,9 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 if not self._sdist_usable(cand):
                     continue
                 if extra is not None:
-                    cand = Cand(identifier, name, extra, rel.version, cand.platforms, cand.files, cand.release)
+                    cand = Cand(
+                        identifier, name, extra, rel.version, cand.platforms, cand.files, cand.release
+                    )
                 yield cand
                 walked += 1
 
@@ -469,8 +497,6 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             if not found and not allow_pre:
                 yield from candidates(True)
 
-        first = next(lazy(), None)  # starts the first prefetch (resolvelib re-iterates from the start)
-        del first
         return lazy
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:

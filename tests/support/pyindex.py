@@ -146,9 +146,11 @@ def make_repo(
     metadata_files: bool = True,
     tamper_metadata: Sequence[str] = (),
     tamper_hash: Sequence[str] = (),
+    advertise_metadata: bool = True,
 ) -> Repo:
     """Build every dist and write the index pages. `metadata_files=False`: no PEP 658 files, so clients
-    must read METADATA out of the wheels. `tamper_*`: filenames whose advertised hash is wrong."""
+    must read METADATA out of the wheels; `advertise_metadata=False`: the files exist but the pages do
+    not say so (some mirrors). `tamper_*`: filenames whose advertised hash is wrong."""
     repo = Repo(Path(root), list(dists))
     by_project: dict[str, list[tuple[Dist, Path]]] = {}
     for d in repo.dists:
@@ -186,7 +188,7 @@ def make_repo(
             if d.yanked is not None:
                 entry["yanked"] = d.yanked or True
                 attrs += f' data-yanked="{html.escape(d.yanked)}"'
-            if metadata_files and not d.sdist:
+            if metadata_files and advertise_metadata and not d.sdist:
                 msha = hashlib.sha256(metadata_text(d).encode()).hexdigest()
                 if p.name in tamper_metadata:
                     msha = "f" * 64
