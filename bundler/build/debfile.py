@@ -1,0 +1,109 @@
+"""Read the control file of a binary package without dpkg (deb(5), Debian Policy §5.3).
+
+A `.deb` is an ar(5) archive: `debian-binary`, then `control.tar[.gz|.xz|.zst]`, then `data.tar.*`.
+Only the control member is read, so the cost does not grow with the package's payload.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import lzma
+import tarfile
+from pathlib import Path
+
+import zstandard
+
+from solver.errors import InputError
+
+_AR_MAGIC = b"!<arch>\n"
+_HEADER = 60
+
+
+def _members(f: io.BufferedReader, where: str) -> tuple[str, bytes]:
+    if f.read(8) != _AR_MAGIC:
+        raise InputError("not a Debian binary package (no ar header)", where=where)
+    while True:
+        header = f.read(_HEADER)
+        if len(header) < _HEADER:
+            raise InputError("no control member in the package", where=where)
+        name = header[:16].decode("ascii", "replace").strip().rstrip("/")
+        try:
+            size = int(header[48:58].decode("ascii").strip())
+        except ValueError:
+            raise InputError("corrupt ar member header", where=where) from None
+        if name.startswith("control.tar"):
+            data = f.read(size)
+            if len(data) != size:
+                raise InputError("truncated control member", where=where)
+            return name, data
+        f.seek(size + (size & 1), io.SEEK_CUR)
+
+
+def _decompress(name: str, data: bytes, where: str) -> bytes:
+    try:
+        if name.endswith(".gz"):
+            return gzip.decompress(data)
+        if name.endswith(".xz"):
+            return lzma.decompress(data)
+        if name.endswith(".zst"):
+            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    except (OSError, lzma.LZMAError, zstandard.ZstdError, EOFError) as e:
+        raise InputError(f"cannot decompress {name}: {e}", where=where) from None
+    if name == "control.tar":
+        return data
+    raise InputError(f"unsupported control member {name}", where=where)
+
+
+def read_control(path: Path) -> str:
+    """The text of `./control` from the package at `path` (one stanza, trailing newline stripped)."""
+    where = str(path)
+    with open(path, "rb") as f:
+        name, data = _members(f, where)
+    raw = _decompress(name, data, where)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+            for member in tar:
+                if member.name in ("./control", "control") and member.isfile():
+                    fh = tar.extractfile(member)
+                    assert fh is not None
+                    return fh.read().decode("utf-8").strip("\n")
+    except tarfile.TarError as e:
+        raise InputError(f"corrupt control archive: {e}", where=where) from None
+    raise InputError("the control archive has no ./control", where=where)
+
+
+def parse_stanza(text: str) -> list[tuple[str, str]]:
+    """Fields of one deb822 stanza, in order, values with continuation lines kept verbatim."""
+    fields: list[tuple[str, str]] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if line[0] in " \t":
+            if not fields:
+                raise InputError(f"continuation line before any field: {line!r}")
+            name, value = fields[-1]
+            fields[-1] = (name, value + "\n" + line)
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            fields.append((name.strip(), value.strip()))
+        elif not line.startswith("#"):
+            raise InputError(f"not a field: {line!r}")
+    return fields
+
+
+def parse_stanzas(text: str) -> list[list[tuple[str, str]]]:
+    """Every stanza of a deb822 file (Packages, Release), blank-line separated."""
+    out = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        if block.strip():
+            out.append(parse_stanza(block))
+    return out
+
+
+def format_stanza(fields: list[tuple[str, str]]) -> str:
+    out = []
+    for name, value in fields:
+        sep = "" if not value or value.startswith("\n") else " "
+        out.append(f"{name}:{sep}{value}\n")
+    return "".join(out)

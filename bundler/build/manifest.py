@@ -1,0 +1,135 @@
+"""The bundle's manifest and instructions: `SHA256SUMS` (sha256sum(1) `-c` format, every file but
+itself, sorted by path) and `README` (how to point apt and pip/uv at the bundle, offline)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from bundler.lock import Lock
+
+SUMS = "SHA256SUMS"
+
+
+def walk_files(root: Path) -> list[str]:
+    """Every regular file under `root`, as sorted POSIX paths relative to it."""
+    out = []
+    for dirpath, _dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        for name in filenames:
+            out.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
+    return sorted(out)
+
+
+def write_sums(root: Path, known: dict[str, str]) -> str:
+    """Write SHA256SUMS for every file under `root`; `known` digests are trusted (they were verified
+    while the file was placed), the rest are hashed now. Returns the digest of SHA256SUMS itself."""
+    lines = []
+    for rel in walk_files(root):
+        if rel == SUMS:
+            continue
+        digest = known.get(rel)
+        if digest is None:
+            h = hashlib.sha256()
+            with open(root / rel, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            digest = h.hexdigest()
+        lines.append(f"{digest}  {rel}\n")
+    data = "".join(lines).encode("utf-8")
+    (root / SUMS).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def readme(
+    lock: Lock,
+    *,
+    components: list[str],
+    has_debian: bool,
+    has_python: bool,
+    signed: bool,
+    roots_deb: list[str],
+    roots_py: list[str],
+) -> str:
+    """The instructions a person needs to install from this bundle with no network."""
+    suite = lock.suite
+    comps = " ".join(components) or "main"
+    out = [
+        f"Offline bundle {lock.name!r}",
+        "=" * (len(lock.name) + 17),
+        "",
+        "This directory (or the .tar.zst / .iso made from it) holds a Debian repository and a Python",
+        "package index with one consistent set of packages, pinned by bundle.lock. Below, /MOUNT stands",
+        "for the path where the bundle is mounted or unpacked (e.g. /media/cdrom or /srv/bundle), and",
+        "HOST:PORT for the machine running `bundler serve` on the offline network.",
+        "",
+        "Check it first:",
+        "",
+        "    cd /MOUNT && sha256sum -c SHA256SUMS",
+        "",
+    ]
+    if has_debian:
+        opt = "signed-by=/etc/apt/keyrings/bundle.gpg" if signed else "trusted=yes"
+        out += [
+            "Debian packages (apt)",
+            "---------------------",
+            "",
+            "One-line style, /etc/apt/sources.list.d/bundle.list:",
+            "",
+            f"    deb [{opt}] file:/MOUNT/debian {suite} {comps}",
+            "",
+            "or deb822 style, /etc/apt/sources.list.d/bundle.sources:",
+            "",
+            "    Types: deb",
+            "    URIs: file:/MOUNT/debian",
+            f"    Suites: {suite}",
+            f"    Components: {comps}",
+            "    Signed-By: /etc/apt/keyrings/bundle.gpg" if signed else "    Trusted: yes",
+            "",
+            "Over HTTP from `bundler serve`, use http://HOST:PORT/debian instead of file:/MOUNT/debian.",
+            "",
+        ]
+        if signed:
+            out += [
+                "The Release file is signed (InRelease, Release.gpg); install the signer's public key",
+                "(`gpg --export KEYID > bundle.gpg`) as /etc/apt/keyrings/bundle.gpg.",
+                "",
+            ]
+        out += [
+            "Then:",
+            "",
+            "    apt-get update",
+            f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
+            "",
+        ]
+    if has_python:
+        out += [
+            "Python packages (pip, uv)",
+            "-------------------------",
+            "",
+            f"    pip install --index-url file:///MOUNT/python/simple {' '.join(roots_py) or '<packages>'}",
+            f"    uv pip install --index-url file:///MOUNT/python/simple {' '.join(roots_py) or '<packages>'}",
+            "",
+            "or, without the index pages, from the files directory alone:",
+            "",
+            f"    pip install --no-index --find-links /MOUNT/python/files {' '.join(roots_py) or '<packages>'}",
+            f"    uv pip install --no-index --find-links /MOUNT/python/files {' '.join(roots_py) or '<packages>'}",
+            "",
+            "(--no-index would make pip and uv ignore --index-url: use it only with --find-links.)",
+            "",
+            "or in pip.conf:",
+            "",
+            "    [global]",
+            "    index-url = file:///MOUNT/python/simple",
+            "",
+            "Over HTTP from `bundler serve`: --index-url http://HOST:PORT/python/simple",
+            "",
+        ]
+    out += [
+        "Re-check the whole bundle, checksums and dependencies, with:",
+        "",
+        "    bundler verify /MOUNT",
+        "",
+    ]
+    return "\n".join(out)

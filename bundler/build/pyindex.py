@@ -1,0 +1,139 @@
+"""The Python package index of a bundle: PEP 503 HTML, PEP 691 JSON and PEP 658 metadata files.
+
+    python/files/<distribution file>            the wheels and sdists of the lock
+    python/files/<wheel>.metadata               its METADATA (PEP 658), beside it
+    python/simple/index.html, index.json        the project list
+    python/simple/<normalized>/index.html, index.json
+
+pip and uv read only HTML from a `file://` index, so HTML is the primary form; the JSON files carry the
+same data for `bundler serve` (content negotiation, PEP 691) and any static server; PEP 714 names the
+metadata attribute `data-core-metadata` (HTML also keeps the older `data-dist-info-metadata`, which
+clients read harmlessly there, JSON has only `core-metadata`). Links are relative
+(`../../files/<file>#sha256=…`), so the tree works wherever it is mounted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from packaging.version import InvalidVersion, Version
+
+from bundler.lock import LockedPackage
+from solver.errors import InputError
+
+API_VERSION = "1.1"
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name normalisation."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def wheel_metadata(path: Path) -> bytes | None:
+    """The `*.dist-info/METADATA` of a wheel (None if `path` is not a wheel)."""
+    if not path.name.endswith(".whl"):
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+            if len(names) != 1:
+                raise InputError(f"wheel has {len(names)} .dist-info/METADATA files", where=str(path))
+            return zf.read(names[0])
+    except zipfile.BadZipFile as e:
+        raise InputError(f"not a valid wheel: {e}", where=str(path)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFile:
+    package: LockedPackage
+    metadata_sha256: str | None  # of files/<filename>.metadata when shipped
+
+
+def _version_key(v: str) -> tuple[int, Any]:
+    try:
+        return (0, Version(v))
+    except InvalidVersion:
+        return (1, v)
+
+
+def _page(title: str, links: list[str]) -> bytes:
+    body = "\n".join(f"    {link}<br>" for link in links)
+    return (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f"    <title>{html.escape(title)}</title>\n  </head>\n  <body>\n"
+        f"    <h1>{html.escape(title)}</h1>\n{body}\n  </body>\n</html>\n"
+    ).encode()
+
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_metadata(files_dir: Path, packages: list[LockedPackage]) -> dict[str, str]:
+    """Extract each wheel's METADATA to `<file>.metadata`; returns {filename: sha256 of metadata}."""
+    out: dict[str, str] = {}
+    for p in packages:
+        data = wheel_metadata(files_dir / p.filename)
+        if data is not None:
+            (files_dir / (p.filename + ".metadata")).write_bytes(data)
+            out[p.filename] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def write_index(root: Path, files: list[IndexFile]) -> dict[str, str]:
+    """Write simple/ under `root` (the bundle's python/); returns {relpath: sha256} of what it wrote."""
+    projects: dict[str, list[IndexFile]] = {}
+    for f in files:
+        projects.setdefault(normalize(f.package.name), []).append(f)
+    written: dict[str, bytes] = {}
+    for project, members in sorted(projects.items()):
+        members.sort(key=lambda f: (_version_key(f.package.version), f.package.filename))
+        links, entries = [], []
+        for f in members:
+            p = f.package
+            url = f"../../files/{quote(p.filename)}"
+            attrs = [f'href="{html.escape(url)}#sha256={p.sha256}"']
+            entry: dict[str, Any] = {
+                "filename": p.filename,
+                "url": url,
+                "hashes": {"sha256": p.sha256},
+                "size": p.size,
+                "yanked": False,
+            }
+            if p.requires_python:
+                attrs.append(f'data-requires-python="{html.escape(p.requires_python, quote=True)}"')
+                entry["requires-python"] = p.requires_python
+            if f.metadata_sha256:
+                attrs.append(f'data-core-metadata="sha256={f.metadata_sha256}"')
+                attrs.append(f'data-dist-info-metadata="sha256={f.metadata_sha256}"')
+                # PEP 714: only the new JSON key. pip 22.3-23.0 (23.0.1 is Debian bookworm's) crash
+                # on the old "dist-info-metadata" key when its value is a dict of hashes.
+                entry["core-metadata"] = {"sha256": f.metadata_sha256}
+            links.append(f"<a {' '.join(attrs)}>{html.escape(p.filename)}</a>")
+            entries.append(entry)
+        versions = sorted({f.package.version for f in members}, key=_version_key)
+        written[f"simple/{project}/index.html"] = _page(f"Links for {project}", links)
+        written[f"simple/{project}/index.json"] = _json(
+            {"meta": {"api-version": API_VERSION}, "name": project, "versions": versions, "files": entries}
+        )
+    root_links = [f'<a href="{quote(p)}/">{html.escape(p)}</a>' for p in sorted(projects)]
+    written["simple/index.html"] = _page("Simple index", root_links)
+    written["simple/index.json"] = _json(
+        {"meta": {"api-version": API_VERSION}, "projects": [{"name": p} for p in sorted(projects)]}
+    )
+    hashes = {}
+    for rel, data in sorted(written.items()):
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        hashes[rel] = hashlib.sha256(data).hexdigest()
+    return hashes
