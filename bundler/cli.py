@@ -9,10 +9,11 @@ import pkgutil
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 
 import bundler.commands
 from bundler.app import app
-from solver.errors import BundlerError
+from solver.errors import BundlerError, Unsatisfiable
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -23,16 +24,21 @@ def _register_commands() -> None:
 
 
 def report(error: BundlerError) -> int:
-    """Print a BundlerError the way the CLI promises: one line (plus an optional hint), return the code."""
-    text = str(error)
-    first, *rest = text.splitlines() or [""]
-    stderr.print(f"[bold red]error:[/] {first}", markup=True, highlight=False) if not rest else None
-    if rest:
-        # Explanations of an unsolvable problem are several lines by nature (exit 1).
-        stderr.print("[bold red]error:[/] no solution", markup=True)
-        stderr.out(text)
+    """Print a BundlerError the way the CLI promises and return its exit code.
+
+    Bad input is one line naming the file, key or package (a parser's caret line may follow);
+    an unsolvable problem is "no solution" and then its explanation, which is several lines by nature.
+    """
+    if isinstance(error, Unsatisfiable):
+        stderr.print("[bold red]error:[/] no solution", markup=True, highlight=False)
+        stderr.out(error.explanation, highlight=False)
+    else:
+        first, *rest = str(error).splitlines() or [""]
+        stderr.print(f"[bold red]error:[/] {escape(first)}", markup=True, highlight=False)
+        for line in rest:
+            stderr.out(line, highlight=False)
     if error.hint:
-        stderr.out(f"hint: {error.hint}")
+        stderr.out(f"hint: {error.hint}", highlight=False)
     return error.exit_code
 
 

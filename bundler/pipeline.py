@@ -196,7 +196,20 @@ def solve_debian_part(
     return solution, packages, indexes, roots
 
 
-def solve_spec(
+def solve_spec(spec: Spec, **options: Any) -> SolveReport:
+    """Solve every ecosystem of the spec; bad input found on the way is blamed on the spec's file
+    unless the error already names a more precise place (an index URL, a requirements file)."""
+    try:
+        return _solve_spec(spec, **options)
+    except InputError as e:
+        if e.where is None:
+            e.where = str(spec.path)
+        elif e.where.startswith(("python.", "debian.")):  # a key of the spec: say which file too
+            e.where = f"{spec.path}: {e.where}"
+        raise
+
+
+def _solve_spec(
     spec: Spec,
     *,
     lock_path: Path,

@@ -1,0 +1,40 @@
+"""How the CLI reports trouble: bad input is exit 2 with the spec file and key named; no solution is
+exit 1 with "no solution" and the explanation; nothing is written in either case."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WHEELS = Path(__file__).resolve().parent.parent / "examples" / "demo" / "wheels"
+
+
+def run(tmp_path: Path, python: str) -> subprocess.CompletedProcess[str]:
+    spec = tmp_path / "bundle.toml"
+    spec.write_text(f'[bundle]\nname = "x"\n[python]\nindexes = []\nfind-links = ["{WHEELS}"]\n{python}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BUNDLER_", "PIP_"))}
+    return subprocess.run([sys.executable, "-m", "bundler", "solve", str(spec), "--cache-dir", str(tmp_path / "c")],
+                          capture_output=True, text=True, env=env)
+
+
+def test_bad_python_requirement_names_file_and_key(tmp_path: Path) -> None:
+    proc = run(tmp_path, 'require = ["demo-client>>1"]')
+    assert proc.returncode == 2
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"error: {tmp_path / 'bundle.toml'}: python.require: bad requirement 'demo-client>>1'")
+    assert "no solution" not in proc.stderr
+    assert not (tmp_path / "bundle.lock").exists()
+
+
+@pytest.mark.parametrize("veto", ['{ package = "demo-config", reason = "licence" }'])
+def test_unsolvable_python_says_no_solution_and_why(tmp_path: Path, veto: str) -> None:
+    proc = run(tmp_path, f'require = ["demo-client"]\nveto = [{veto}]')
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0] == "error: no solution"
+    assert "demo-config is vetoed (licence)" in proc.stderr
+    assert not (tmp_path / "bundle.lock").exists()
