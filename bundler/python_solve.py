@@ -21,6 +21,7 @@ from bundler.spec import PythonSpec
 from repos.pypi import PypiIndex, read_pip_config
 from solver.errors import InputError, Unsatisfiable
 from solver.python import PythonResolution, Target, Veto, Wanted, resolve
+from solver.python.overrides import OverridingIndex
 
 
 @dataclass
@@ -205,11 +206,13 @@ def solve_python(
         cert=cert,
         progress=tick,
     )
+    # Releases whose requirements the spec states (dependency-metadata) are answered from the spec.
+    resolver_index = OverridingIndex(index, spec.dependency_metadata) if spec.dependency_metadata else index
     try:
 
         def run(fix_list: list[Wanted]) -> PythonResolution:
             return resolve(
-                index,
+                resolver_index,
                 target,
                 rs.requires,
                 constraints=rs.constraints,

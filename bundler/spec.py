@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
 from solver.errors import InputError
+from solver.python.overrides import MetadataOverride
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,8 @@ class PythonSpec:
     # Trust the egg-info requirements of an sdist whose PKG-INFO is not static metadata (PEP 643)
     # instead of skipping such sdist-only releases; no code is run either way.
     legacy_sdists: bool = False
+    # Requirements stated for releases whose own metadata cannot be trusted or read without a build.
+    dependency_metadata: tuple[MetadataOverride, ...] = ()
     base_dir: Path = field(default_factory=Path)  # relative paths in this section are relative to the spec
 
 
@@ -169,6 +175,31 @@ def _debian(path: Path, data: Any) -> DebSpec:
     return spec
 
 
+def _dependency_metadata(path: Path, items: list[Any]) -> tuple[MetadataOverride, ...]:
+    out = []
+    for i, item in enumerate(items):
+        key = f"python.dependency-metadata[{i}]"
+        t = _Table(path, key, item)
+        name = t.get("name", str)
+        if not name:
+            raise _fail(path, f"{key}.name", "is required")
+        requires = t.strings("requires-dist")
+        for j, req in enumerate(requires):
+            try:
+                Requirement(req)
+            except InvalidRequirement as e:
+                raise _fail(path, f"{key}.requires-dist[{j}]", f"bad requirement {req!r}: {e}") from None
+        version = t.get("version", str)
+        if version is not None:
+            try:
+                Version(version)
+            except InvalidVersion:
+                raise _fail(path, f"{key}.version", f"invalid version {version!r}") from None
+        out.append(MetadataOverride(name, version, requires, t.get("requires-python", str)))
+        t.done()
+    return tuple(out)
+
+
 def _python(path: Path, data: Any) -> PythonSpec:
     t = _Table(path, "python", data)
     indexes = t.strings("indexes") if "indexes" in t.data else None
@@ -188,6 +219,7 @@ def _python(path: Path, data: Any) -> PythonSpec:
         veto=_vetoes(path, "python", t.get("veto", list, [])),
         index_strategy=strategy,
         legacy_sdists=t.get("legacy-sdists", bool, False),
+        dependency_metadata=_dependency_metadata(path, t.get("dependency-metadata", list, [])),
         base_dir=path.parent,
     )
     t.done()

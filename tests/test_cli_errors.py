@@ -38,3 +38,24 @@ def test_unsolvable_python_says_no_solution_and_why(tmp_path: Path, veto: str) -
     assert lines[0] == "error: no solution"
     assert "demo-config is vetoed (licence)" in proc.stderr
     assert not (tmp_path / "bundle.lock").exists()
+
+
+def test_dependency_metadata_from_the_spec(tmp_path: Path) -> None:
+    """A release's requirements stated in the spec replace what its files say (uv's dependency-metadata):
+    here demo-config 2.1.0 is made to need demo-certs instead of pyyaml-lite."""
+    proc = run(tmp_path, 'require = ["demo-client"]\n'
+                         '[[python.dependency-metadata]]\nname = "demo_config"\nversion = "2.1.0"\n'
+                         'requires-dist = ["demo-certs>=2026"]\n')
+    assert proc.returncode == 0, proc.stderr
+    from bundler.lock import read_lock
+
+    pins = {p.name: p for p in read_lock(tmp_path / "bundle.lock").packages}
+    assert pins["demo-config"].version == "2.1.0"
+    assert "pyyaml-lite" not in pins and "demo-certs" in pins
+    assert pins["demo-config"].depends == ("python:demo-certs",)
+
+
+def test_dependency_metadata_is_checked(tmp_path: Path) -> None:
+    proc = run(tmp_path, 'require = ["demo-client"]\n[[python.dependency-metadata]]\nname = "x"\nrequires-dist = ["a>>1"]\n')
+    assert proc.returncode == 2
+    assert "python.dependency-metadata[0].requires-dist[0]: bad requirement 'a>>1'" in proc.stderr
