@@ -98,7 +98,7 @@ def py_spec(path: Path, target: PyTarget) -> Path:
     lines.append("legacy-sdists = true")
     if target.constraints:
         lines.append(f"constraints-file = {_toml_str(str(target.constraints))}")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + getattr(target, "bundler_extra", ""))
     return path
 
 

@@ -246,8 +246,10 @@ class PyTarget:
         index: str | None,
         find_links: Path | None = None,
         python_version: str = "3.11",
+        bundler_extra: str = "",
         platform: str = "manylinux_2_28_x86_64",
     ) -> None:
+        self.bundler_extra = bundler_extra  # TOML appended to bundler's spec only (see its callers)
         self.requirements = requirements
         self.constraints = constraints
         self.index = index

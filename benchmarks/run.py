@@ -451,7 +451,10 @@ def openstack_target(ctx: Ctx) -> PyTarget:
         kept.append(line)
     req = ctx.work / "openstack-requirements.txt"
     req.write_text("\n".join(kept) + "\n")
-    return PyTarget(req, data / "upper-constraints-2026.1.txt", ctx.py_index)
+    # uv builds salt's sdist and its build reports no requirements; bundler runs no code, so the same
+    # metadata is stated (its egg-info, written elsewhere, says cryptography<43 against the pin 43.0.3).
+    metadata = (data / "dependency-metadata.toml").read_text()
+    return PyTarget(req, data / "upper-constraints-2026.1.txt", ctx.py_index, bundler_extra=metadata)
 
 
 # --- build ------------------------------------------------------------------------------------------
