@@ -141,7 +141,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._releases: dict[str, list[Release]] = {}
         self._usable: dict[tuple[str, Version, frozenset[str], bool], Cand | None] = {}
         self._contains_cache: dict[tuple[int, Version], bool] = {}
-        self._keepalive: list[SpecifierSet] = []
+        self._keepalive: list[object] = []
+        self._satisfied: dict[tuple[int, int], bool] = {}
         self._deps: dict[Cand, list[Req]] = {}
         self._sdist_ok: dict[tuple[str, Version, str], bool] = {}
         self._metadata: dict[Cand, CoreMetadata] = {}
@@ -500,9 +501,17 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         return lazy
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
-        if not self._contains(requirement.specifier, candidate.version):
-            return False
-        return requirement.kind == "python" or requirement.platforms <= candidate.platforms
+        # resolvelib re-checks every pin against every criterion each round: millions of calls on a
+        # large set (OpenStack's ~600 projects), so the answer per (requirement, candidate) is kept.
+        key = (id(requirement), id(candidate))
+        hit = self._satisfied.get(key)
+        if hit is None:
+            hit = self._contains(requirement.specifier, candidate.version) and (
+                requirement.kind == "python" or requirement.platforms <= candidate.platforms
+            )
+            self._satisfied[key] = hit
+            self._keepalive.append((requirement, candidate))  # ids stay unique while both live
+        return hit
 
     def get_dependencies(self, candidate: Cand) -> list[Req]:
         if candidate.key == PYTHON:
