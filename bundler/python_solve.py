@@ -21,7 +21,7 @@ from bundler.spec import PythonSpec
 from repos.pypi import PypiIndex, read_pip_config
 from solver.errors import InputError, Unsatisfiable
 from solver.python import PythonResolution, Target, Veto, Wanted, resolve
-from solver.python.overrides import OverridingIndex
+from solver.python.overrides import MetadataOverride, OverridingIndex
 
 
 @dataclass
@@ -207,7 +207,10 @@ def solve_python(
         progress=tick,
     )
     # Releases whose requirements the spec states (dependency-metadata) are answered from the spec.
-    resolver_index = OverridingIndex(index, spec.dependency_metadata) if spec.dependency_metadata else index
+    overrides = [
+        MetadataOverride(d.name, d.version, d.requires_dist, d.requires_python) for d in spec.dependency_metadata
+    ]
+    resolver_index = OverridingIndex(index, overrides) if overrides else index
     try:
 
         def run(fix_list: list[Wanted]) -> PythonResolution:

@@ -12,11 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
-
 from solver.errors import InputError
-from solver.python.overrides import MetadataOverride
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +20,16 @@ class Veto:
     package: str
     version: str | None  # a range: Debian "<< 3.0.11" (op + version), Python "<5.4" (PEP 440 specifier)
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyMetadata:
+    """Requirements stated for a Python release (all versions when `version` is None)."""
+
+    name: str
+    version: str | None
+    requires_dist: tuple[str, ...]
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +72,7 @@ class PythonSpec:
     # instead of skipping such sdist-only releases; no code is run either way.
     legacy_sdists: bool = False
     # Requirements stated for releases whose own metadata cannot be trusted or read without a build.
-    dependency_metadata: tuple[MetadataOverride, ...] = ()
+    dependency_metadata: tuple[DependencyMetadata, ...] = ()
     base_dir: Path = field(default_factory=Path)  # relative paths in this section are relative to the spec
 
 
@@ -175,7 +181,11 @@ def _debian(path: Path, data: Any) -> DebSpec:
     return spec
 
 
-def _dependency_metadata(path: Path, items: list[Any]) -> tuple[MetadataOverride, ...]:
+def _dependency_metadata(path: Path, items: list[Any]) -> tuple[DependencyMetadata, ...]:
+    # packaging is imported here: a Debian-only spec should not pay for it.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
     out = []
     for i, item in enumerate(items):
         key = f"python.dependency-metadata[{i}]"
@@ -195,7 +205,7 @@ def _dependency_metadata(path: Path, items: list[Any]) -> tuple[MetadataOverride
                 Version(version)
             except InvalidVersion:
                 raise _fail(path, f"{key}.version", f"invalid version {version!r}") from None
-        out.append(MetadataOverride(name, version, requires, t.get("requires-python", str)))
+        out.append(DependencyMetadata(name, version, requires, t.get("requires-python", str)))
         t.done()
     return tuple(out)
 
