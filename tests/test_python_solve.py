@@ -225,8 +225,8 @@ def test_veto_on_needed_release(repo, tmp_path: Path) -> None:
         solve_python(s, cache_dir=tmp_path / "c")
     text = e.value.explanation
     assert text == (
-        "Because app 1.0 depends on lib>=1.0 and lib>=1.0 is vetoed (CVE-2024-0001), app 1.0 cannot be used. "
-        "And because you require app, no solution exists."
+        "Because app 1.0 depends on lib>=1.0,\n  and lib>=1.0 is vetoed (CVE-2024-0001),\napp 1.0 cannot be used.\n"
+        "And because you require app,\nno solution exists."
     )
 
 
@@ -255,7 +255,7 @@ def test_requires_python_excludes_all(tmp_path: Path) -> None:
             spec(tmp_path, indexes=(repo.simple.as_uri(),), require=("new",)), cache_dir=tmp_path / "c"
         )
     text = e.value.explanation
-    assert text.startswith("Because you require new and new 2.0 requires Python >=3.13")
+    assert text.startswith("Because you require new,\n  and new 2.0 requires Python >=3.13")
     assert "new 1.0 requires Python >=3.12 (the target is Python 3.11)" in text
 
 

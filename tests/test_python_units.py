@@ -244,27 +244,27 @@ def test_explanations_read_like_pubgrub() -> None:
     with pytest.raises(Unsatisfiable) as e:
         pins(idx, ["a", "c"])
     assert e.value.explanation == (
-        "Because a 1.0 depends on b>=2 and c 1.0 depends on b<2, a 1.0 and c 1.0 cannot be used together. "
-        "And because you require a and you require c, no solution exists."
+        "Because a 1.0 depends on b>=2,\n  and c 1.0 depends on b<2,\na 1.0 and c 1.0 cannot be used together.\n"
+        "And because you require a,\n  and you require c,\nno solution exists."
     )
     with pytest.raises(Unsatisfiable) as e:
         pins(idx, ["a"], vetoes=[Veto("b", ">=2", "CVE-1")])
     assert e.value.explanation == (
-        "Because a 1.0 depends on b>=2 and b>=2 is vetoed (CVE-1), a 1.0 cannot be used. "
-        "And because you require a, no solution exists."
+        "Because a 1.0 depends on b>=2,\n  and b>=2 is vetoed (CVE-1),\na 1.0 cannot be used.\n"
+        "And because you require a,\nno solution exists."
     )
     with pytest.raises(Unsatisfiable) as e:
         pins(idx, ["p"])
     assert e.value.explanation == (
-        "Because p 1.0 requires Python >=3.12 and the target is Python 3.11, p 1.0 cannot be used. "
-        "And because you require p, no solution exists."
+        "Because p 1.0 requires Python >=3.12,\n  and the target is Python 3.11,\np 1.0 cannot be used.\n"
+        "And because you require p,\nno solution exists."
     )
     with pytest.raises(Unsatisfiable) as e:
         pins(idx, ["zzz"])
-    assert e.value.explanation == "Because you require zzz and no index offers zzz, no solution exists."
+    assert e.value.explanation == "Because you require zzz,\n  and no index offers zzz,\nno solution exists."
     with pytest.raises(Unsatisfiable) as e:
         pins(idx, ["a"], fixes=[Wanted("b==1.0")])
-    assert e.value.explanation.startswith("Because the fix b==1.0 pins b to 1.0 and a 1.0 depends on b>=2")
+    assert e.value.explanation.startswith("Because the fix b==1.0 pins b to 1.0,\n  and a 1.0 depends on b>=2")
     with pytest.raises(InputError, match="a fix must pin"):
         pins(idx, ["a"], fixes=[Wanted("b>=1")])
 

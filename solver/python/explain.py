@@ -122,13 +122,14 @@ def explain(causes: Sequence[Any], provider: PythonProvider) -> str:
                 same = parent_names.setdefault(info.parent.name, [])
                 if info.parent.label not in [p.label for p in same]:
                     same.append(info.parent)
-        head = "Because " + " and ".join(clauses)
+        # One cause a line, as the Debian explanations: a large conflict stays readable.
+        head = "Because " + ",\n  and ".join(clauses)
         if not parent_names:
-            paragraphs.append(head + ", no solution exists.")
+            paragraphs.append(head + ",\nno solution exists.")
             continue
         together = " together" if len(parent_names) > 1 else ""
         labels = " and ".join(p.label for ps in parent_names.values() for p in ps)
-        text = f"{head}, {labels} cannot be used{together}."
+        text = f"{head},\n{labels} cannot be used{together}."
         chains = []
         for name, ps in parent_names.items():
             how = _how_required(ps[0], provider)
@@ -136,6 +137,6 @@ def explain(causes: Sequence[Any], provider: PythonProvider) -> str:
             if others:
                 how += f" and the other versions tried ({', '.join(str(v) for v in others[:4])}) fail too"
             chains.append(how)
-        text += " And because " + " and ".join(chains) + ", no solution exists."
+        text += "\nAnd because " + ",\n  and ".join(chains) + ",\nno solution exists."
         paragraphs.append(text)
     return "\n".join(paragraphs)
