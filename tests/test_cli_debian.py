@@ -250,3 +250,27 @@ def test_same_lock_without_python_apt(repo: DebRepo, tmp_path: Path) -> None:
                            "-o", str(tmp_path / "without.lock")], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "without.lock").read_bytes() == (tmp_path / "with.lock").read_bytes()
+
+
+def test_mirror_closure_from_the_command_line(tmp_path: Path) -> None:
+    mirror_repo = DebRepo(tmp_path / "mirror")
+    mirror_repo.add("bookworm", "main", name="app", version="1", depends="web | httpd")
+    mirror_repo.add("bookworm", "main", name="web", version="1")
+    mirror_repo.add("bookworm", "main", name="nginx", version="1", provides="httpd", depends="libpcre")
+    mirror_repo.add("bookworm", "main", name="libpcre", version="1")
+    mirror_repo.add("bookworm", "main", name="apache2", version="1", provides="httpd")
+    mirror_repo.add("bookworm-updates", "main", name="unrelated", version="1")
+    mirror_repo.write(compressions=("",))
+    spec = write_spec(tmp_path, mirror_repo.root.as_uri(), require=["app"])
+    text = spec.read_text().replace('package = "exim4-daemon-light"', 'package = "apache2"')
+    spec.write_text(text)
+    assert bundler("solve", spec, "--cache-dir", tmp_path / "cache").returncode == 0
+    install = {p.name for p in read_lock(tmp_path / "bundle.lock").packages}
+    assert install == {"app", "web"}
+    proc = bundler("solve", spec, "--cache-dir", tmp_path / "cache", "--closure", "mirror", "-o", tmp_path / "m.lock")
+    assert proc.returncode == 0, proc.stderr
+    # Every alternative and provider a dependency admits, and what they need; vetoes still apply.
+    assert {p.name for p in read_lock(tmp_path / "m.lock").packages} == {"app", "web", "nginx", "libpcre"}
+    assert "mirror closure added 2" in proc.stdout
+    bad = bundler("solve", spec, "--cache-dir", tmp_path / "cache", "--closure", "everything")
+    assert bad.returncode == 2 and "--closure must be 'install' or 'mirror'" in bad.stderr
