@@ -143,7 +143,25 @@ class _Deb:
     where: str
 
 
-def _check_debian(root: Path, digests: _Digests, problems: list[str]) -> int:
+def _check_signature(suite_dir: Path, keyring: str, problems: list[str]) -> None:
+    """InRelease (or Release + Release.gpg) verified with gpgv against `keyring`, as apt would."""
+    from repos.deb.release import gpgv
+    from repos.errors import SignatureError
+
+    rel = f"debian/dists/{suite_dir.name}"
+    inrelease, release, detached = suite_dir / "InRelease", suite_dir / "Release", suite_dir / "Release.gpg"
+    try:
+        if inrelease.is_file():
+            gpgv(inrelease.read_bytes(), None, keyring, f"{rel}/InRelease")
+        elif detached.is_file():
+            gpgv(release.read_bytes(), detached.read_bytes(), keyring, f"{rel}/Release.gpg")
+        else:
+            problems.append(f"{rel}: not signed (no InRelease, no Release.gpg)")
+    except SignatureError as e:
+        problems.append(f"{e.where or rel}: bad signature: {e.message}")
+
+
+def _check_debian(root: Path, digests: _Digests, problems: list[str], keyring: str | None = None) -> int:
     dists = root / "debian" / "dists"
     seen_files: set[str] = set()
     if not dists.is_dir():
@@ -155,6 +173,8 @@ def _check_debian(root: Path, digests: _Digests, problems: list[str]) -> int:
             problems.append(f"{rel_release}: missing")
             continue
         release_text = release_path.read_text("utf-8", "replace")
+        if keyring is not None:
+            _check_signature(suite_dir, keyring, problems)
         inrelease = suite_dir / "InRelease"
         if inrelease.is_file():
             signed = _clearsigned_text(inrelease.read_text("utf-8", "replace"))
@@ -442,8 +462,9 @@ def _check_py_closure(root: Path, files: list[_PyFile], lock: Lock | None, probl
                 problems.append(f"{label}: requires '{text}' but the bundle has {found}")
 
 
-def verify_bundle(out: Path) -> VerifyReport:
-    """Check the bundle at `out`; the report's `problems` name every file or package at fault."""
+def verify_bundle(out: Path, keyring: str | None = None) -> VerifyReport:
+    """Check the bundle at `out`; the report's `problems` name every file or package at fault.
+    With `keyring`, the Debian Release signatures are verified against it too."""
     out = Path(out)
     report = VerifyReport()
     if not out.is_dir():
@@ -460,6 +481,6 @@ def verify_bundle(out: Path) -> VerifyReport:
             report.problems.append(f"bundle.lock: {e.message}")
     else:
         report.problems.append("bundle.lock: missing")
-    report.debs = _check_debian(out, digests, report.problems)
+    report.debs = _check_debian(out, digests, report.problems, keyring)
     report.python_files = _check_python(out, digests, lock, report.problems)
     return report

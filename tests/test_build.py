@@ -199,6 +199,18 @@ def test_signed_bundle_apt_and_reproducible(upstream: Upstream, tmp_path: Path) 
         assert r.returncode == 0 and "W:" not in r.stderr and "E:" not in r.stderr, r.stdout + r.stderr
         r = _apt(tmp_path / "apt", line, "-s", "install", "extra-tool")
         assert r.returncode == 0 and "Inst extra-tool" in r.stdout, r.stdout + r.stderr
+        from bundler.verify import verify_bundle
+
+        assert verify_bundle(tmp_path / "a", keyring=str(key.keyring)).problems == []
+        build_bundle(upstream.lock(), tmp_path / "c")  # not signed
+        unsigned = verify_bundle(tmp_path / "c", keyring=str(key.keyring)).problems
+        assert unsigned == ["debian/dists/bookworm: not signed (no InRelease, no Release.gpg)"]
+        other = OldKey.generate()
+        try:
+            wrong = verify_bundle(tmp_path / "a", keyring=str(other.keyring)).problems
+        finally:
+            other.close()
+        assert any("InRelease: bad signature" in p for p in wrong), wrong
     finally:
         key.close()
 

@@ -46,13 +46,16 @@ def build(
 
 
 @app.command()
-def verify(out: Path = typer.Argument(..., help="The bundle directory to check.")) -> None:
+def verify(
+    out: Path = typer.Argument(..., help="The bundle directory to check."),
+    keyring: str | None = typer.Option(None, "--keyring", help="Also verify the Release signatures with this keyring."),
+) -> None:
     """Re-check every checksum of the bundle and that every dependency is satisfiable inside it."""
     from bundler.verify import verify_bundle
 
     if not out.is_dir():
         raise InputError("not a bundle directory", where=str(out))
-    report = verify_bundle(out)
+    report = verify_bundle(out, keyring=keyring)
     if report.problems:
         _err.print(f"[bold red]{len(report.problems)} problem(s)[/] in {out}:", markup=True)
         for problem in report.problems:
