@@ -22,7 +22,7 @@ from .debversion import check as check_version
 from .debversion import compare, satisfies, sort_key
 from .errors import InputError, Unsatisfiable
 from .model import DebCandidate, Dep, OrGroup, format_group
-from .relations import parse_dep, parse_relations
+from .relations import parse_relations
 from .sat import Solver
 from .universe import DebUniverse
 
@@ -588,7 +588,6 @@ __all__ = [
     "DebSolution",
     "DebVeto",
     "FixReport",
-    "parse_dep",
     "parse_fix",
     "parse_requirement",
     "parse_veto",
