@@ -129,6 +129,7 @@ class PypiIndex:
         self._no_probe: set[str] = set()
         self._probe_hits: dict[str, int] = defaultdict(int)
         self._probe_misses: dict[str, int] = defaultdict(int)
+        self._probe_pending: dict[str, int] = defaultdict(int)
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
@@ -458,12 +459,22 @@ class PypiIndex:
         serve such files at all); one that served some may lack a few (files never backfilled).
         """
         origin = "/".join(file.url.split("/", 3)[:3])
-        if origin in self._no_probe:
-            return None
+        with self._lock:
+            # Until an origin has served one, at most _PROBE_MISSES probes are ever sent to it, counting
+            # those still in flight (many workers would otherwise all probe at once).
+            if origin in self._no_probe or (
+                not self._probe_hits[origin]
+                and self._probe_misses[origin] + self._probe_pending[origin] >= _PROBE_MISSES
+            ):
+                return None
+            self._probe_pending[origin] += 1
         try:
             r = self.client.get(file.url + ".metadata")
         except httpx.HTTPError:
             return None
+        finally:
+            with self._lock:
+                self._probe_pending[origin] -= 1
         if r.status_code == 200 and _is_metadata_of(r.content, file.filename):
             with self._lock:
                 self._probe_hits[origin] += 1
