@@ -274,3 +274,20 @@ def test_mirror_closure_from_the_command_line(tmp_path: Path) -> None:
     assert "mirror closure added 2" in proc.stdout
     bad = bundler("solve", spec, "--cache-dir", tmp_path / "cache", "--closure", "everything")
     assert bad.returncode == 2 and "--closure must be 'install' or 'mirror'" in bad.stderr
+
+
+def test_diff_between_two_locks(repo: DebRepo, tmp_path: Path) -> None:
+    plain = write_spec(tmp_path, repo.root.as_uri())
+    assert bundler("solve", plain, "--cache-dir", tmp_path / "cache", "-o", tmp_path / "a.lock").returncode == 0
+    fixed = write_spec(tmp_path, repo.root.as_uri(), fix=["openssl (= 3.0.11-1~deb12u2)"])
+    assert bundler("solve", fixed, "--cache-dir", tmp_path / "cache", "-o", tmp_path / "b.lock").returncode == 0
+    proc = bundler("diff", tmp_path / "a.lock", tmp_path / "b.lock", "--why")
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "~ deb:libssl3:amd64 3.0.13-1~deb12u1 → 3.0.11-1~deb12u2" in lines[0]
+    assert lines[1].startswith("+ deb:openssl:amd64 3.0.11-1~deb12u2")
+    assert lines[-1] == "1 added, 0 removed, 1 changed"
+    same = bundler("diff", tmp_path / "a.lock", tmp_path / "a.lock")
+    assert same.returncode == 0 and same.stdout.strip() == "0 added, 0 removed, 0 changed"
+    data = json.loads(bundler("diff", tmp_path / "a.lock", tmp_path / "b.lock", "--json").stdout)
+    assert [c["kind"] for c in data] == ["changed", "added"]

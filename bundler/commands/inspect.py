@@ -111,3 +111,39 @@ def graph(
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+@app.command()
+def diff(
+    old_path: Annotated[Path, typer.Argument(metavar="OLD_LOCK")],
+    new_path: Annotated[Path, typer.Argument(metavar="NEW_LOCK")],
+    show_why: Annotated[bool, typer.Option("--why", help="Trace each added or changed package to a root.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Packages added, removed and changed between two locks; exit 1 when they differ."""
+    from bundler.diff import diff_locks
+
+    old, new = read_lock(old_path), read_lock(new_path)
+    changes = diff_locks(old, new)
+    g = lock_graph(new) if show_why else None
+    paths: dict[str, str] = {}
+    if g is not None:
+        from solver.graph import why_paths
+
+        for c in changes:
+            if c.new is not None:
+                found = why_paths(g, c.id, 1)
+                if found:
+                    paths[c.id] = " → ".join(_label(g, n) for n in found[0])
+    if as_json:
+        out = [{"id": c.id, "kind": c.kind, "from": c.old, "to": c.new, **({"why": paths[c.id]} if c.id in paths else {})}
+               for c in changes]
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    else:
+        for c in changes:
+            text = {"added": f"+ {c.id} {c.new}", "removed": f"- {c.id} {c.old}", "changed": f"~ {c.id} {c.old} → {c.new}"}[c.kind]
+            typer.echo(text + (f"   ({paths[c.id]})" if c.id in paths else ""))
+        counts = {k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "changed")}
+        typer.echo(f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed")
+    if changes:
+        raise typer.Exit(1)
