@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
@@ -136,35 +137,17 @@ def deb_filename(name: str, version: str, arch: str) -> str:
     return f"{name}_{strip_epoch(version)}_{arch}.deb"
 
 
-def build_deb(
-    workdir: Path | str,
-    name: str,
-    version: str,
-    arch: str = "amd64",
-    depends: Relation = None,
-    pre_depends: Relation = None,
-    conflicts: Relation = None,
-    breaks: Relation = None,
-    provides: Relation = None,
-    recommends: Relation = None,
-    multi_arch: str | None = None,
-    source: str | None = None,
-    essential: bool = False,
-    priority: str = "optional",
-    extra_fields: dict[str, str] | None = None,
-) -> Path:
+def build_deb(workdir: Path | str, name: str, version: str, arch: str = "amd64", **fields: Any) -> Path:
     """Build `<workdir>/<name>_<version without epoch>_<arch>.deb` and return its path.
 
-    Relation arguments take a field's text ("a (>= 1) | b, c") or a list of its comma-separated parts.
+    `fields` are `control_fields`' keywords (depends, provides, multi_arch, ...); relation arguments
+    take a field's text ("a (>= 1) | b, c") or a list of its comma-separated parts.
     """
-    fields = control_fields(
-        name, version, arch, depends, pre_depends, conflicts, breaks, provides, recommends,
-        multi_arch, source, essential, priority, extra_fields,
-    )  # fmt: skip
+    control = control_fields(name, version, arch, **fields)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / deb_filename(name, version, arch)
-    path.write_bytes(_deb_bytes(fields))
+    path.write_bytes(_deb_bytes(control))
     return path
 
 
