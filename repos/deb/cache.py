@@ -5,74 +5,77 @@ index stored under `<cache>/deb/indexes/<release sha256>/<path>.idx` never goes 
 an unchanged repository fetches only the (In)Release, and `offline=True` not even that — the last
 Release fetched for each "<uri> <suite>" is kept under `<cache>/deb/releases/`.
 
-The compact index of one Packages file keeps, per package name, its stanzas trimmed to the fields the
-solver reads (`packages.SOLVER_FIELDS`), plus the Provides map (provided name -> package names) and the
-base-system names (Essential: yes / Priority: required). On disk it is a small zstandard frame with the
+The compact index of one Packages file keeps its stanzas grouped by package name, plus the Provides
+map (provided name -> package names) and the base-system names (Essential: yes / Priority: required).
+Stanzas are kept whole: trimming them to the solver's fields cost more at build time (per-line work
+in Python) than the extra bytes cost later (a chunk decompresses at ~1 GB/s). On disk it is a small zstandard frame with the
 name table, followed by the stanzas in zstandard frames of ~64 KiB each, so opening it costs a few
 milliseconds and a lookup decompresses only the chunk that holds the name.
 """
 
 from __future__ import annotations
 
-import contextlib
+import bisect
 import gc
 import hashlib
 import itertools
-import operator
-import os
+import re
 import struct
-import tempfile
 import threading
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from itertools import repeat
 from pathlib import Path
-from typing import Any
 
 import zstandard
 
 from solver.errors import InputError
 
+from ..background import Background
 from ..errors import ParseError
 from ..files import write_atomic
-from .packages import HAVE_APT_PKG, SOLVER_FIELDS, parse_stanza
+from .packages import parse_stanza
 
-_apt_pkg: Any
-try:
-    import apt_pkg as _apt_pkg
-except ImportError:  # pragma: no cover - python-apt is optional
-    _apt_pkg = None
-
-FORMAT = b"bundler-deb-index/2\n"
+FORMAT = b"bundler-deb-index/3\n"
 _CHUNK = 64 * 1024
-
-# Lines are kept when their first four bytes start a solver field (or the line is blank). A few other
-# fields share a prefix (e.g. Package-Type); they are kept and ignored, which is harmless.
-_KEEP_PREFIXES = frozenset({f.encode()[:4] for f in SOLVER_FIELDS} | {b""})
+_LEVEL = 1
 
 
 class CompactIndex:
-    """Trimmed stanzas of one Packages file, by package name. Thread-safe for readers.
+    """Stanzas of one Packages file, by package name. Thread-safe for readers.
 
-    Built from a Packages file (`build_compact`) or read from the cache (`from_bytes`). Everything but
-    the name table is decoded on first use: the Provides map on the first `providers` question, a
-    chunk of stanzas when a name in it is first asked for.
+    Built from a Packages file (`build_compact`: the stanzas stay where they are in its text) or read
+    from the cache (`from_bytes`: the same text in zstandard frames). Everything but the name table is
+    decoded on first use: the Provides map on the first `providers` question, a frame when a stanza in
+    it is first asked for.
     """
 
     def __init__(
         self,
         names: list[str],
-        positions: array[int],
-        provides: dict[str, tuple[str, ...]] | bytes,
+        first_span: array[int],
+        spans: tuple[array[int], array[int]],
+        provides: dict[bytes, list[bytes]] | dict[bytes, bytes] | tuple[bytes, bytes],
         base: tuple[str, ...],
-        chunks: Sequence[bytes | memoryview],
-        compressed: bool,
+        chunk_starts: array[int],
+        *,
+        text: bytes | None = None,
+        frames: Sequence[memoryview] | Background[list[bytes]] = (),
     ) -> None:
         self.names = names  # sorted, unique
-        self._positions = positions  # per name: chunk, start, end (in the decompressed chunk)
-        self._provides = provides  # the map, or its serialised form until first used
+        # Where the stanzas start and end in the text, sorted by name (a name's in file order); those of
+        # names[i] are at first_span[i] up to first_span[i + 1].
+        self._first_span = first_span
+        self._span_starts, self._span_ends = spans
+        # Provided name -> the packages providing it: built as lists, read from the cache as two blobs
+        # (the names, and the providers of each) that become a dict on the first question.
+        self._provides: dict[bytes, list[bytes]] | dict[bytes, bytes] | tuple[bytes, bytes] = provides
         self.base = base
-        self._chunks = chunks
-        self._compressed = compressed
+        # The text is cut into chunks of ~64 KiB at stanza boundaries: where each starts, and either the
+        # whole text (and its frames being compressed) or one zstandard frame per chunk.
+        self._chunk_starts = chunk_starts
+        self._text = text
+        self._frames = frames
         self._plain: dict[int, bytes] = {}
         self._lock = threading.Lock()
         self._index = dict(zip(names, range(len(names)), strict=True))
@@ -83,56 +86,87 @@ class CompactIndex:
     def __len__(self) -> int:
         return len(self.names)
 
-    @property
-    def provides(self) -> dict[str, tuple[str, ...]]:
-        """Provided name -> names of the packages providing it."""
+    def providers(self, name: str) -> tuple[str, ...]:
+        """The names of the packages that provide `name`, sorted; () if none."""
         raw = self._provides
-        if isinstance(raw, bytes):
-            parsed: dict[str, tuple[str, ...]] = {}
-            for line in raw.decode("utf-8").split("\n"):
-                if line:
-                    key, _, value = line.partition("\t")
-                    parsed[key] = tuple(value.split(" "))
+        if isinstance(raw, tuple):
+            keys, values = raw
+            parsed: dict[bytes, bytes] = (
+                dict(zip(keys.split(b"\n"), values.split(b"\n"), strict=True)) if keys else {}
+            )
             with self._lock:
                 self._provides = parsed
-            return parsed
-        return raw
+            found: bytes | list[bytes] | None = parsed.get(name.encode())
+        else:
+            found = raw.get(name.encode())
+        if not found:
+            return ()
+        owners = found.split(b" ") if isinstance(found, bytes) else found
+        return tuple(sorted(set(map(bytes.decode, owners))))
+
+    @property
+    def provides(self) -> dict[str, tuple[str, ...]]:
+        """Provided name -> names of the packages providing it (all of it; for tests and listings)."""
+        self.providers("")
+        assert isinstance(self._provides, dict)
+        return {k.decode(): self.providers(k.decode()) for k in self._provides}
 
     def stanzas(self, name: str) -> list[str]:
-        """The trimmed stanzas (text) of every version of `name` in this index; [] if none."""
+        """The stanzas (text) of every version of `name` in this index, in file order; [] if none."""
         i = self._index.get(name)
         if i is None:
             return []
-        chunk, start, end = self._positions[3 * i : 3 * i + 3]
-        text = self._chunk(chunk)[start:end].decode("utf-8")
-        return [s for s in text.split("\n\n") if s]
+        out = []
+        for j in range(self._first_span[i], self._first_span[i + 1]):
+            start, end = self._span_starts[j], self._span_ends[j]
+            if self._text is not None:
+                raw = self._text[start:end]
+            else:
+                k = bisect.bisect_right(self._chunk_starts, start) - 1
+                base = self._chunk_starts[k]
+                raw = self._chunk(k)[start - base : end - base]
+            out.append(raw.decode("utf-8"))
+        return out
 
     def _chunk(self, n: int) -> bytes:
-        if not self._compressed:
-            return bytes(self._chunks[n])
         plain = self._plain.get(n)
         if plain is None:
-            plain = zstandard.ZstdDecompressor().decompress(self._chunks[n])
+            assert not isinstance(self._frames, Background)
+            plain = zstandard.ZstdDecompressor().decompress(self._frames[n])
             with self._lock:
                 self._plain[n] = plain
         return plain
 
     # -- serialisation -------------------------------------------------------------------------
 
-    def to_bytes(self, level: int = 3) -> bytes:
+    def to_bytes(self) -> bytes:
         """The cache file: FORMAT, the table frame's length, the table frame, the chunk frames."""
-        cctx = zstandard.ZstdCompressor(level=level)
-        if self._compressed:
-            frames = [bytes(c) for c in self._chunks]
+        if isinstance(self._frames, Background):
+            frames = self._frames.result()
         else:
-            frames = [cctx.compress(c) for c in self._chunks]
-        provides = "".join(f"{k}\t{' '.join(v)}\n" for k, v in sorted(self.provides.items())).encode()
-        names = "\n".join(self.names).encode()
-        base = "\n".join(self.base).encode()
-        sizes = array("I", [len(f) for f in frames])
-        parts = [names, base, provides, self._positions.tobytes(), sizes.tobytes()]
-        head = array("I", [len(p) for p in parts])
-        table = cctx.compress(head.tobytes() + b"".join(parts))
+            frames = [bytes(f) for f in self._frames]
+        if isinstance(self._provides, tuple):
+            provided_names, providers = self._provides
+        else:
+            keys = sorted(self._provides)
+            provided_names = b"\n".join(keys)
+            providers = b"\n".join(
+                b" ".join(v) if isinstance(v := self._provides[k], list) else v for k in keys
+            )
+        sizes = array("Q", [len(f) for f in frames])
+        parts = [
+            "\n".join(self.names).encode(),
+            "\n".join(self.base).encode(),
+            provided_names,
+            providers,
+            self._first_span.tobytes(),
+            self._span_starts.tobytes(),
+            self._span_ends.tobytes(),
+            self._chunk_starts.tobytes(),
+            sizes.tobytes(),
+        ]
+        head = array("Q", [len(p) for p in parts])
+        table = zstandard.ZstdCompressor(level=_LEVEL).compress(head.tobytes() + b"".join(parts))
         return FORMAT + struct.pack("<Q", len(table)) + table + b"".join(frames)
 
     @classmethod
@@ -145,177 +179,128 @@ class CompactIndex:
             off += 8
             table = zstandard.ZstdDecompressor().decompress(data[off : off + table_len])
             off += table_len
-            head = array("I")
-            head.frombytes(table[:20])
-            parts, pos = [], 20
+            head = array("Q")
+            head.frombytes(table[: 9 * 8])
+            parts, pos = [], 9 * 8
             for n in head:
                 parts.append(table[pos : pos + n])
                 pos += n
-            names_b, base_b, provides_b, positions_b, sizes_b = parts
+            names_b, base_b, provided_b, providers_b, *arrays = parts
             names = names_b.decode("utf-8").split("\n") if names_b else []
-            positions = array("I")
-            positions.frombytes(positions_b)
-            sizes = array("I")
-            sizes.frombytes(sizes_b)
+            first_span, span_starts, span_ends = array("I"), array("I"), array("I")
+            chunk_starts, sizes = array("Q"), array("Q")
+            for arr, raw in zip(
+                (first_span, span_starts, span_ends, chunk_starts, sizes), arrays, strict=True
+            ):
+                arr.frombytes(raw)
             view = memoryview(data)
-            chunks: list[memoryview] = []
+            frames: list[memoryview] = []
             for n in sizes:
-                chunks.append(view[off : off + n])
+                frames.append(view[off : off + n])
                 off += n
-            if len(positions) != 3 * len(names) or off != len(data):
+            if (
+                len(first_span) != len(names) + 1
+                or len(span_starts) != len(span_ends)
+                or len(span_ends) != first_span[-1]
+                or len(sizes) != len(chunk_starts)
+                or off != len(data)
+            ):
                 raise ValueError("inconsistent sizes")
         except (ValueError, struct.error, zstandard.ZstdError) as e:
             raise ParseError(f"corrupt cache file ({e}); delete it to refetch", where=where) from None
         base = tuple(base_b.decode("utf-8").split("\n")) if base_b else ()
-        return cls(names, positions, provides_b, base, chunks, True)
+        return cls(
+            names,
+            first_span,
+            (span_starts, span_ends),
+            (provided_b, providers_b),
+            base,
+            chunk_starts,
+            frames=frames,
+        )
 
 
-def build_compact(data: bytes, where: str, *, use_apt: bool | None = None) -> CompactIndex:
+def _compressed(text: bytes, chunk_starts: array[int]) -> list[bytes]:
+    """The zstandard frames of the text's chunks, straight from the text (no copies).
+
+    Level 1: within 3% of level 3's size here, at twice the speed.
+    """
+    bounds = [*chunk_starts, len(text)]
+    segments = array("Q")
+    for k in range(len(bounds) - 1):
+        segments.extend((bounds[k], bounds[k + 1] - bounds[k]))
+    if not segments:
+        return []
+    buffer = zstandard.BufferWithSegments(text, segments.tobytes())
+    done = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(buffer, threads=1)
+    return [done[i].tobytes() for i in range(len(done))]
+
+
+# A copy of a Packages text with only the bytes that tell its lines apart: newline, colon, space (tab
+# becomes space), and the bytes that need a second look (NUL, CR, '#'). Its lines are the text's lines.
+_SQUEEZE = bytes.maketrans(b"\t", b" ")
+_DROP = bytes(b for b in range(256) if b not in b"\n: \t\x00\r#")
+
+
+def build_compact(data: bytes, where: str) -> CompactIndex:
     """Build the compact index of a decompressed Packages file. Malformed input raises ParseError(where).
 
-    Profiled on bookworm main amd64 (50 MB, 63,440 stanzas): building a dict of every field of every
-    stanza costs seconds. With python-apt (`use_apt` None: when importable), apt's TagFile splits the
-    stanzas in C++ and `find_raw` copies out only the solver's fields; without it, whole-buffer byte
-    operations do the same (join continuation lines, split into lines, keep the solver's fields with
-    C-level iteration, split into stanzas). Either way each stanza is touched once in Python (its name,
-    and whether it has Provides or is Essential/required). The cyclic GC is paused meanwhile: the many
-    short-lived objects would trigger needless collections.
+    Profiled on bookworm main amd64 (50 MB, 63,440 stanzas, 1.2 million lines): anything done per line
+    or per field in Python costs most of a second, and so did asking python-apt for the solver's fields
+    of each stanza. So the stanzas stay whole, where they are in the text, and every pass over the text
+    is one C-level bytes operation (checking the lines, splitting the stanzas, finding the Provides and
+    Essential/Priority fields); Python touches each stanza only in C-level maps and a sort by name.
+    Uncommon layouts (comments, CRLF, runs of blank lines) are normalised first.
     """
-    if use_apt is None:
-        use_apt = HAVE_APT_PKG
-    if data[:1] == b"#" or b"\n#" in data:
-        use_apt = False  # python-apt's TagFile reads a comment line as part of the next field's name
-    if b"\x00" in data:
+    squeezed = data.translate(_SQUEEZE, _DROP)
+    if b"\x00" in squeezed:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise ParseError("NUL byte in a Packages file", where=f"{where}:{line}")
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
     if data[:1] in (b" ", b"\t"):
         raise ParseError("continuation line outside a field", where=f"{where}:1")
+    # The usual layout: LF line ends, no comments, a field first, single blank lines between stanzas.
+    usual = squeezed[:1] == b":" and not (b"\r" in squeezed or b"\n\n\n" in squeezed or b"\n#" in squeezed)
+    if not usual:
+        data = data.replace(b"\r\n", b"\n")
+        _check_lines_slow(data, where)  # line by line, with the line numbers of the file as given
+        data = _normalised(data)
+    if not data or data.isspace():  # (isspace stops at the first other byte; strip would copy)
+        return CompactIndex([], array("I", [0]), (array("I"), array("I")), {}, (), array("Q"), text=data)
+    stanzas = data.split(b"\n\n")
+    if not stanzas[-1].strip(b"\n"):
+        stanzas.pop()
+    stanzas[-1] = stanzas[-1].rstrip(b"\n")
+    if usual:
+        _check_lines(data, squeezed, len(stanzas), where)
     gc_was_enabled = gc.isenabled()
-    gc.disable()
+    gc.disable()  # the many short-lived objects would trigger needless collections
     try:
-        stanzas = _trimmed_apt(data, where) if use_apt else _trimmed_pure(data, where)
-        return _assemble(stanzas, where)
+        return _assemble(data, stanzas, where)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _trimmed_pure(data: bytes, where: str) -> list[bytes]:
-    # Continuation lines are glued onto their field with NUL (checked absent), so that one line is one
-    # field; the NULs become newlines again after filtering.
-    joined = data.replace(b"\n ", b"\x00 ").replace(b"\n\t", b"\x00\t")
-    lines = joined.split(b"\n")
-    _check_lines(data, joined, lines, where)
-    kept = itertools.compress(lines, map(_KEEP_PREFIXES.__contains__, map(_PREFIX, lines)))
-    text = b"\n".join(kept).replace(b"\x00", b"\n")
-    return text.split(b"\n\n")
+def _normalised(data: bytes) -> bytes:
+    """`data` without comment lines, with single blank lines between stanzas only."""
+    if data[:1] == b"#" or b"\n#" in data:
+        data = b"\n".join(line for line in data.split(b"\n") if line[:1] != b"#")
+    return re.sub(rb"\n\n\n+", b"\n\n", data.lstrip(b"\n"))
 
 
-def _trimmed_apt(data: bytes, where: str) -> list[bytes]:
-    assert _apt_pkg is not None
-    fields = 0
-    out: list[bytes] = []
-    append = out.append
-    with _memfile(data) as f:
-        for section in _apt_pkg.TagFile(f, bytes=True):
-            raw = section.find_raw
-            fields += len(section)
-            # find_raw gives "Field: value\n", except for a section's last field: no newline there.
-            append(
-                b"".join(
-                    [r if r[-1:] == b"\n" else r + b"\n" for k in SOLVER_FIELDS if (r := raw(k)) is not None]
-                )
-            )
-    # apt's TagFile takes a line without a colon as the start of the next field's name rather than an
-    # error, so count: every line that is not blank and not a continuation must be one of apt's fields.
-    # Rare layouts (comments, runs of blank lines) miscount too and take the line-by-line check.
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    other = data.count(b"\n\n") + data.count(b"\n ") + data.count(b"\n\t") + (data[:1] == b"\n")
-    if lines - other != fields:
+def _check_lines(data: bytes, squeezed: bytes, stanzas: int, where: str) -> None:
+    """Every line is blank, a continuation or a field ("Name: value"), else ParseError naming the line.
+
+    For the usual layout (no runs of blank lines). Counted on the squeezed copy: a field's line starts with its colon there (a field name has no
+    space), a continuation line with a space, and a blank one is empty. So the empty lines must be the
+    blank lines between the stanzas, and the lines starting with a space must be the continuation lines
+    of the text; a line that is neither has made one of the counts too high.
+    """
+    empty = squeezed.count(b"\n\n") - squeezed.endswith(b"\n\n")
+    spaced = squeezed.count(b"\n ")
+    continuations = data.count(b"\n ") + data.count(b"\n\t")
+    if empty != stanzas - 1 or spaced != continuations:
         _check_lines_slow(data, where)
-    return out
-
-
-def _assemble(stanzas: list[bytes], where: str) -> CompactIndex:
-    by_name: dict[bytes, list[bytes]] = {}
-    provides: dict[str, set[str]] = {}
-    base: set[bytes] = set()
-    for stanza in stanzas:
-        if not stanza:
-            continue
-        if stanza[0] == 10 or stanza[-1] == 10:  # around runs of blank lines, and at the end
-            stanza = stanza.strip(b"\n")
-            if not stanza:
-                continue
-        if stanza[:9] == b"Package: ":
-            nl = stanza.find(b"\n")
-            name = (stanza[9:nl] if nl >= 0 else stanza[9:]).strip()
-        else:
-            fields = parse_stanza(stanza.decode("utf-8", errors="replace"), where)
-            if "Package" not in fields:
-                raise ParseError(f"stanza without a Package field: {stanza[:60]!r}", where=where)
-            name = fields["Package"].encode()
-        group = by_name.get(name)
-        if group is None:
-            by_name[name] = [stanza]
-        else:
-            group.append(stanza)
-        if b"\nProvides:" in stanza:
-            for provided in _provided_names(stanza, where):
-                provides.setdefault(provided, set()).add(name.decode())
-        if b"\nEssential: yes" in stanza or b"\nPriority: required" in stanza:
-            base.add(name)
-    names: list[str] = []
-    positions = array("I")
-    chunks: list[bytes] = []
-    current: list[bytes] = []
-    size = 0
-    for name in sorted(by_name):
-        block = b"\n\n".join(by_name[name]) + b"\n\n"
-        if size >= _CHUNK:
-            chunks.append(b"".join(current))
-            current, size = [], 0
-        names.append(name.decode("utf-8"))
-        current.append(block)
-        positions.extend((len(chunks), size, size + len(block)))
-        size += len(block)
-    if current:
-        chunks.append(b"".join(current))
-    prov = {k: tuple(sorted(v)) for k, v in provides.items()}
-    return CompactIndex(
-        names, positions, prov, tuple(sorted(n.decode() for n in base)), chunks, compressed=False
-    )
-
-
-@contextlib.contextmanager
-def _memfile(data: bytes) -> Iterator[Any]:
-    # TagFile reads from a file descriptor; an anonymous in-memory file avoids touching the disk.
-    f: Any = (
-        os.fdopen(os.memfd_create("packages"), "w+b")
-        if hasattr(os, "memfd_create")
-        else tempfile.TemporaryFile()
-    )
-    with f:
-        f.write(data)
-        f.seek(0)
-        yield f
-
-
-_PREFIX = operator.itemgetter(slice(0, 4))
-_ALL_BUT_NL_COLON = bytes(b for b in range(256) if b not in (10, 58))
-
-
-def _check_lines(data: bytes, joined: bytes, lines: list[bytes], where: str) -> None:
-    # Every line (continuations already joined) is blank or has a colon. Counted at C speed: delete all
-    # bytes but newlines and colons, then a line with a colon is a "\n:" and each colon-less line must be
-    # one of the blank lines. Comments are rare; they take the slow path.
-    squeezed = joined.translate(None, _ALL_BUT_NL_COLON)
-    colonless = squeezed.count(b"\n") - squeezed.count(b"\n:") + (b":" not in lines[0])
-    if colonless == lines.count(b"") and not (joined[:1] == b"#" or b"\n#" in joined):
-        return
-    _check_lines_slow(data, where)
 
 
 def _check_lines_slow(data: bytes, where: str) -> None:
@@ -328,18 +313,93 @@ def _check_lines_slow(data: bytes, where: str) -> None:
             )
 
 
-def _provided_names(stanza: bytes, where: str) -> list[str]:
-    i = stanza.find(b"\nProvides:") + 10
-    j = stanza.find(b"\n", i)
-    value = stanza[i:] if j < 0 else stanza[i:j]
-    if j >= 0 and stanza[j + 1 : j + 2] in (b" ", b"\t"):
-        value = parse_stanza(stanza.decode("utf-8", errors="replace"), where).get("Provides", "").encode()
-    out = []
-    for part in value.split(b","):
-        nm = part.split(b"(")[0].split(b"[")[0].split(b":")[0].strip()
-        if nm:
-            out.append(nm.decode())
-    return out
+def _assemble(data: bytes, stanzas: list[bytes], where: str) -> CompactIndex:
+    # Each step is a C-level map, sort or search over all stanzas; Python loops only over what is rare.
+    # Where each stanza starts in `data`: the chunks are cut there, and a field found by a search of
+    # the whole text is mapped to its stanza with them.
+    starts = array("I", itertools.accumulate(map((2).__add__, map(len, stanzas[:-1])), initial=0))
+    chunk_starts = array("Q", [0])
+    while (k := bisect.bisect_left(starts, chunk_starts[-1] + _CHUNK)) < len(starts):
+        chunk_starts.append(starts[k])
+    # zstd releases the GIL: the frames are compressed on a thread while the rest is built.
+    frames = Background(_compressed, data, chunk_starts)
+    newlines = list(map(bytes.find, stanzas, repeat(b"\n")))
+    if all(map(bytes.startswith, stanzas, repeat(b"Package: "))) and -1 not in newlines:
+        names = list(map(bytes.__getitem__, stanzas, map(slice, repeat(9), newlines)))
+    else:
+        names = [_package_name(stanza, where) for stanza in stanzas]
+    joined = b"\n".join(names) + b"\n"
+    if b" \n" in joined or b"\t\n" in joined:
+        names = [n.strip() for n in names]
+    provides = _provides_map(names, *_field_hits(data, starts, _PROVIDES))
+    base = {names[n] for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]}
+    # Sorted by name, stably: a name's stanzas stay in file order.
+    order = sorted(range(len(stanzas)), key=names.__getitem__)
+    ends = array("I", map(int.__add__, starts, map(len, stanzas)))
+    spans = (array("I", map(starts.__getitem__, order)), array("I", map(ends.__getitem__, order)))
+    after_last = dict(zip(map(names.__getitem__, order), range(1, len(order) + 1), strict=True))
+    unique = list(after_last)  # sorted, as the sort put them in
+    first_span = array("I", [0])
+    first_span.extend(map(after_last.__getitem__, unique))
+    try:
+        out_names = list(map(bytes.decode, unique))
+    except UnicodeDecodeError:
+        raise ParseError("a package name is not UTF-8", where=where) from None
+    base_names = tuple(sorted(n.decode() for n in base))
+    return CompactIndex(
+        out_names, first_span, spans, provides, base_names, chunk_starts, text=data, frames=frames
+    )
+
+
+def _package_name(stanza: bytes, where: str) -> bytes:
+    fields = parse_stanza(stanza.decode("utf-8", errors="replace"), where)
+    if "Package" not in fields:
+        raise ParseError(f"stanza without a Package field: {stanza[:60]!r}", where=where)
+    return fields["Package"].encode()
+
+
+# A field's line and its continuation lines, searched for in the whole text: a stanza starts with its
+# Package field, so every other field follows a newline.
+_PROVIDES = re.compile(rb"\nProvides:([^\n]*(?:\n[ \t][^\n]*)*)")
+_BASE = (
+    re.compile(rb"\nEssential: yes[ \t]*()(?=\n|\Z)"),
+    re.compile(rb"\nPriority: required[ \t]*()(?=\n|\Z)"),
+)
+
+
+def _field_hits(data: bytes, starts: array[int], pattern: re.Pattern[bytes]) -> tuple[list[int], list[bytes]]:
+    """The numbers of the stanzas where `pattern` matches, and its first group there."""
+    positions, values = [], []
+    for m in pattern.finditer(data):
+        positions.append(m.start())
+        values.append(m.group(1))
+    numbers = [n - 1 for n in map(bisect.bisect_right, repeat(starts), positions)]
+    return numbers, values
+
+
+# What a Provides entry names, once whitespace is gone: drop versions "(=1)", architecture lists
+# "[amd64]" and qualifiers ":any".
+_NOT_A_NAME = re.compile(rb"\([^)\0]*\)|\[[^\]\0]*\]|:[^,\0]*")
+
+
+def _provides_map(names: list[bytes], numbers: list[int], values: list[bytes]) -> dict[bytes, list[bytes]]:
+    """Provided name -> the names of the packages (stanza numbers index `names`) providing it."""
+    if not values:
+        return {}
+    # One substitution over all values at once (NUL, checked absent, separates them); then each value
+    # is a plain comma-separated list.
+    joined = b"\0".join(values).translate(None, b" \t\n")
+    entries = [v.split(b",") for v in _NOT_A_NAME.sub(b"", joined).split(b"\0")]
+    owners = itertools.chain.from_iterable(map(repeat, map(names.__getitem__, numbers), map(len, entries)))
+    providers: dict[bytes, list[bytes]] = {}
+    for provided, owner in zip(itertools.chain.from_iterable(entries), owners, strict=True):
+        found = providers.get(provided)
+        if found is None:
+            providers[provided] = [owner]
+        elif owner not in found:
+            found.append(owner)
+    providers.pop(b"", None)
+    return providers
 
 
 class Cache:
@@ -402,5 +462,3 @@ class Cache:
             else:
                 (d / name).unlink(missing_ok=True)
         write_atomic(d / "url", url.encode())
-
-

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..background import Background
 from ..errors import FetchError, NotFound, OfflineMiss, ParseError
 from .cache import Cache, CompactIndex, build_compact
 from .decompress import choose, decompress, extensions_of
@@ -211,9 +212,16 @@ def _index(f: Fetcher, cache: Cache, i: _Index, offline: bool) -> CompactIndex:
         if data is None:
             last_error = NotFound(url, "listed in the Release but missing")
             continue
-        rel.check(rel_path, data, url)
-        text = decompress(data, ext, url)
-        index = build_compact(text, url)
+        # The checksum is computed on a thread of its own (hashlib releases the GIL for large data) while
+        # the index is built; nothing is kept unless it matches, and a damaged file is reported as
+        # failing its checksum rather than as unparsable.
+        checking = Background(rel.check, rel_path, data, url)
+        try:
+            index = build_compact(decompress(data, ext, url), url)
+        except ParseError:
+            checking.result()
+            raise
+        checking.result()
         cache.write_index(rel.sha256, i.path, index)
         return index
     raise last_error or FetchError(where, "no usable Packages file")

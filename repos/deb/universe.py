@@ -69,7 +69,7 @@ class LazyDebUniverse:
             return found
         names: list[str] = []
         for shard in self.shards:
-            for pkg in shard.index.provides.get(name, ()):
+            for pkg in shard.index.providers(name):
                 if pkg not in names:
                     names.append(pkg)
         result = tuple(
