@@ -251,7 +251,14 @@ def test_compact_index_matches_the_full_parse(deb_repo: DebRepo, layout: str) ->
 
 @pytest.mark.parametrize(
     ("bad", "line"),
-    [(b"garbage", 3), (b"garbage with spaces", 3), (b"\tgarbage:", None), (b"garbage\n", 3)],
+    [
+        (b"garbage", 3),
+        (b"garbage with spaces", 3),
+        (b"garbage\twith a tab", 3),
+        (b"\tcontinued: with a tab", None),
+        (b" continued", None),
+        (b"garbage\n", 3),
+    ],
 )
 def test_compact_index_names_the_malformed_line(bad: bytes, line: int | None) -> None:
     data = b"Package: a\nVersion: 1\n" + bad + b"\nArchitecture: all\n\nPackage: b\nVersion: 2\n"

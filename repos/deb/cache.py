@@ -236,9 +236,8 @@ def _compressed(text: bytes, chunk_starts: array[int]) -> list[bytes]:
     return [done[i].tobytes() for i in range(len(done))]
 
 
-# A copy of a Packages text with only the bytes that tell its lines apart: newline, colon, space (tab
-# becomes space), and the bytes that need a second look (NUL, CR, '#'). Its lines are the text's lines.
-_SQUEEZE = bytes.maketrans(b"\t", b" ")
+# A copy of a Packages text with only the bytes that tell its lines apart: newline, colon, space, tab,
+# and the bytes that need a second look (NUL, CR, '#'). Its lines are the text's lines.
 _DROP = bytes(b for b in range(256) if b not in b"\n: \t\x00\r#")
 
 
@@ -252,7 +251,7 @@ def build_compact(data: bytes, where: str) -> CompactIndex:
     Essential/Priority fields); Python touches each stanza only in C-level maps and a sort by name.
     Uncommon layouts (comments, CRLF, runs of blank lines) are normalised first.
     """
-    squeezed = data.translate(_SQUEEZE, _DROP)
+    squeezed = data.translate(None, _DROP)
     if b"\x00" in squeezed:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise ParseError("NUL byte in a Packages file", where=f"{where}:{line}")
@@ -291,15 +290,19 @@ def _normalised(data: bytes) -> bytes:
 def _check_lines(data: bytes, squeezed: bytes, stanzas: int, where: str) -> None:
     """Every line is blank, a continuation or a field ("Name: value"), else ParseError naming the line.
 
-    For the usual layout (no runs of blank lines). Counted on the squeezed copy: a field's line starts with its colon there (a field name has no
-    space), a continuation line with a space, and a blank one is empty. So the empty lines must be the
-    blank lines between the stanzas, and the lines starting with a space must be the continuation lines
-    of the text; a line that is neither has made one of the counts too high.
+    For the usual layout (no runs of blank lines). Counted on the squeezed copy: a field's line starts
+    with its colon there (a field name has no space), a continuation line with its space or tab, and a
+    blank one is empty. So the empty lines must be the blank lines between the stanzas, and the lines
+    starting with a space (a tab) must be the text's lines starting with one; a line that is neither
+    has made one of the counts too high. (Tabs are rare: their count is skipped when there are none.)
     """
     empty = squeezed.count(b"\n\n") - squeezed.endswith(b"\n\n")
-    spaced = squeezed.count(b"\n ")
-    continuations = data.count(b"\n ") + data.count(b"\n\t")
-    if empty != stanzas - 1 or spaced != continuations:
+    tabbed = squeezed.count(b"\n\t")
+    if (
+        empty != stanzas - 1
+        or squeezed.count(b"\n ") != data.count(b"\n ")
+        or (tabbed and tabbed != data.count(b"\n\t"))
+    ):
         _check_lines_slow(data, where)
 
 
