@@ -126,9 +126,6 @@ class Lock:
     packages: tuple[LockedPackage, ...]
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. python target: python-version, platforms
 
-    def by_id(self) -> dict[str, LockedPackage]:
-        return {p.id: p for p in self.packages}
-
 
 def _sort_key(p: LockedPackage) -> tuple[str, ...]:
     # Ids are unique in a real lock; the rest only makes the order total whatever the input.
