@@ -249,6 +249,14 @@ def test_compact_index_matches_the_full_parse(deb_repo: DebRepo, layout: str) ->
         assert [parse_stanza(t, "P") for t in again.stanzas(name)] == expected[name]  # in file order
 
 
+def test_compact_index_reads_stanzas_not_starting_with_package() -> None:
+    data = b"Priority: required\nProvides: v (= 1)\nPackage: a\nVersion: 1\n\nVersion: 2\nProvides: w\nPackage: b\n"
+    index = build_compact(data, "P")
+    assert index.names == ["a", "b"] and index.base == ("a",)
+    assert index.provides == {"v": ("a",), "w": ("b",)}
+    assert parse_stanza(index.stanzas("b")[0], "P") == {"Version": "2", "Provides": "w", "Package": "b"}
+
+
 @pytest.mark.parametrize(
     ("bad", "line"),
     [

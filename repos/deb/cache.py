@@ -336,6 +336,13 @@ def _assemble(data: bytes, stanzas: list[bytes], where: str) -> CompactIndex:
         names = [n.strip() for n in names]
     provides = _provides_map(names, *_field_hits(data, starts, _PROVIDES))
     base = {names[n] for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]}
+    if not stanzas[0].startswith(b"Package:"):  # the searches miss a first line that is no Package field
+        first = parse_stanza(stanzas[0].decode("utf-8", errors="replace"), where)
+        for provided, owners in _provides_map(names, [0], [first.get("Provides", "").encode()]).items():
+            providers = provides.setdefault(provided, [])
+            providers.extend(o for o in owners if o not in providers)
+        if first.get("Essential", "").strip() == "yes" or first.get("Priority", "").strip() == "required":
+            base.add(names[0])
     # Sorted by name, stably: a name's stanzas stay in file order.
     order = sorted(range(len(stanzas)), key=names.__getitem__)
     ends = array("I", map(int.__add__, starts, map(len, stanzas)))
