@@ -31,13 +31,6 @@ except ImportError:  # pragma: no cover - python-apt is optional
     _apt_pkg = None
     HAVE_APT_PKG = False
 
-# The fields the solver reads; everything else (Description, Maintainer, MD5sum, ...) is dropped early.
-SOLVER_FIELDS = (
-    "Package", "Source", "Version", "Architecture", "Essential", "Priority", "Multi-Arch",
-    "Pre-Depends", "Depends", "Recommends", "Conflicts", "Breaks", "Provides",
-    "Filename", "Size", "SHA256",
-)  # fmt: skip
-
 Stanza = dict[str, str]
 
 
