@@ -2,8 +2,11 @@
 
     <cache>/pypi/pages/<key>.body      the page bytes as served
     <cache>/pypi/pages/<key>.json      {url, status, content_type, etag, last_modified, fetched, max_age, sha256}
+    <cache>/pypi/pages/<key>.parsed    the page's files as tuples (marshal), for the page's sha256
+    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (marshal), see `digest`
     <cache>/pypi/metadata/<key>.metadata  a file's core metadata (immutable: keyed by the file's URL+sha256)
     <cache>/pypi/metadata/<key>.json      {url, size}
+    <cache>/pypi/metadata/<key>.parsed    the fields parsed from it (marshal), see `core_metadata`
     <cache>/pypi/hashes.json              sha256 of local files, keyed by path, size and mtime
 
 A page with status 404 is cached too (a project absent from an index), so a warm offline run can apply
@@ -21,6 +24,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# Bump when what a digest holds changes: older digests are then ignored and rebuilt. (What the file
+# choice depends on, its rules and the target, is in the `target` string a digest is stored under.)
+DIGEST_FORMAT = 1
 
 
 def _key(text: str) -> str:
@@ -113,6 +120,23 @@ class Cache:
     def store_parsed(self, url: str, sha256: str, rows: list[tuple[Any, ...]]) -> None:
         _write(self.root / "pages" / f"{_key(url)}.parsed", marshal.dumps((sha256, rows)))
 
+    # digests: a page's releases, grouped, with only the files one target can use (PypiIndex's
+    # `_index_page`); valid for exactly the page content (sha256), the target and the format
+    def digest(self, url: str, sha256: str, target: str) -> Any:
+        """The payload stored for this page content and target, or None (absent, stale or unreadable)."""
+        try:
+            data = (self.root / "digests" / f"{_key(url + chr(0) + target)}.digest").read_bytes()
+            fmt, got_url, got_sha, got_target, payload = marshal.loads(data)
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
+            return None
+        return payload
+
+    def store_digest(self, url: str, sha256: str, target: str, payload: Any) -> None:
+        data = marshal.dumps((DIGEST_FORMAT, url, sha256, target, payload))
+        _write(self.root / "digests" / f"{_key(url + chr(0) + target)}.digest", data)
+
     # metadata
     def metadata(self, url: str, sha256: str) -> bytes | None:
         try:
@@ -125,6 +149,20 @@ class Cache:
         _write(self.root / "metadata" / f"{k}.metadata", data)
         if size is not None:
             self.store_size(url, size)
+
+    # parsed metadata: the fields the resolver reads, so a warm run skips the RFC 822 parser; tagged
+    # with the parser's version (a change to the parser or the fields makes them stale)
+    def core_metadata(self, url: str, sha256: str, version: int) -> tuple[Any, ...] | None:
+        k = _key(f"v2:{url}#{sha256}")
+        try:
+            got_version, fields = marshal.loads((self.root / "metadata" / f"{k}.parsed").read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return fields if got_version == version and isinstance(fields, tuple) else None
+
+    def store_core_metadata(self, url: str, sha256: str, version: int, fields: tuple[Any, ...]) -> None:
+        k = _key(f"v2:{url}#{sha256}")
+        _write(self.root / "metadata" / f"{k}.parsed", marshal.dumps((version, fields)))
 
     def size(self, url: str) -> int | None:
         try:

@@ -11,14 +11,15 @@ Metadata, cheapest first: the PEP 658 `.metadata` file (checked against the inde
 METADATA read with HTTP range requests; the whole file (checked against the index's sha256) when the
 server refuses ranges, and always for sdists. Everything is fetched on a thread pool, so prefetching
 hundreds of projects runs concurrently, and cached on disk with HTTP validators: a fresh page (by its
-Cache-Control max-age) is not revalidated, and `offline=True` uses only the cache.
+Cache-Control max-age) is not revalidated, and `offline=True` uses only the cache. The HTTP stack
+(httpx, TLS, the CA bundle: some 0.07 s of start-up) is loaded on first use, so an offline run never
+loads it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import ssl
 import threading
 import time
 from collections import defaultdict
@@ -27,15 +28,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-import httpx
+import packaging
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from solver.errors import InputError
+from solver.python.files import CHOICE_VERSION, FileChoice
 from solver.python.model import (
+    CORE_METADATA_PARSER,
     SPECULATIVE,
     URGENT,
     CoreMetadata,
@@ -43,14 +47,30 @@ from solver.python.model import (
     MetadataCallback,
     PageCallback,
     Release,
+    core_metadata_fields,
     parse_core_metadata,
 )
+from solver.python.target import Target
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
 from .cache import Cache, CachedPage
-from .http import Resolver, Transport, ssl_context
 from .pool import PriorityPool, Task
-from .simple import ACCEPT, JSON_TYPE, group_releases, parse_html_page, parse_json_page, split_filename
+from .simple import (
+    ACCEPT,
+    JSON_TYPE,
+    group_releases,
+    parse_html_page,
+    parse_json_page,
+    parse_version,
+    split_filename,
+)
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+    from .http import Resolver
 
 Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
 
@@ -68,7 +88,7 @@ def local_path(url: str) -> Path:
     return Path(url)
 
 
-def _max_age(headers: httpx.Headers) -> int:
+def _max_age(headers: httpx.Headers) -> int:  # only online: httpx is loaded
     cc = headers.get("cache-control", "")
     if "no-store" in cc or "no-cache" in cc:
         return 0
@@ -80,7 +100,7 @@ def _max_age(headers: httpx.Headers) -> int:
 class ProjectPage:
     url: str
     sha256: str
-    files: tuple[DistFile, ...]
+    has_files: bool  # it lists at least one wheel or sdist (an empty page does not win first-index)
 
 
 class PypiIndex:
@@ -96,6 +116,7 @@ class PypiIndex:
         workers: int = 24,
         progress: Progress | None = None,
         timeout: float = 60.0,
+        target: Target | None = None,
     ) -> None:
         self.indexes = [i if i.endswith("/") else i + "/" for i in indexes]
         self.find_links = list(find_links)
@@ -103,6 +124,10 @@ class PypiIndex:
         self.offline = offline
         self.strategy = strategy
         self.progress = progress
+        # With a target, a project's releases keep only the files that target can ever choose
+        # (solver.python.files), and that reduction of each cached page is cached too (a digest).
+        self._choice = FileChoice(target) if target is not None else None
+        self._target_key = _target_key(target) if target is not None else ""
         self.notes: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -122,9 +147,9 @@ class PypiIndex:
         self._local = threading.local()
         self._clients: list[httpx.Client] = []
         self._ssl: ssl.SSLContext | None = None
-        self._resolver = Resolver()
+        self._resolver: Resolver | None = None
         self._cert = cert if cert and Path(cert).is_file() else None
-        self._timeout = httpx.Timeout(timeout)
+        self._timeout = timeout
         # origins that answered a probe for an unadvertised PEP 658 file with something unusable
         self._no_probe: set[str] = set()
         self._probe_hits: dict[str, int] = defaultdict(int)
@@ -138,13 +163,19 @@ class PypiIndex:
             raise InputError("offline: the network may not be used")
         c: httpx.Client | None = getattr(self._local, "client", None)
         if c is None:
+            import httpx
+
+            from .http import Resolver, Transport, ssl_context
+
             with self._lock:
                 if self._ssl is None:
                     self._ssl = ssl_context(self._cert)
-                ctx = self._ssl
+                    self._resolver = Resolver()
+                ctx, resolver = self._ssl, self._resolver
+            assert resolver is not None
             c = httpx.Client(
-                transport=Transport(ctx, self._resolver),
-                timeout=self._timeout,
+                transport=Transport(ctx, resolver),
+                timeout=httpx.Timeout(self._timeout),
                 follow_redirects=True,
                 headers={"User-Agent": "bundler/0.1"},
             )
@@ -157,6 +188,11 @@ class PypiIndex:
         self._pool.shutdown()
         with self._lock:
             clients, self._clients = self._clients, []
+            # Each task holds a bound method of this index (and its future the resolver's callbacks),
+            # and this index holds the tasks: without this, everything read (every release and
+            # file) would wait for the cyclic garbage collector instead of being freed here.
+            self._projects.clear()
+            self._metadata.clear()
         for c in clients:
             c.close()
 
@@ -178,14 +214,21 @@ class PypiIndex:
             self.progress(kind, what)
 
     def _get(self, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        client = self.client
+        import httpx  # loaded by `client`
+
         try:
-            return self.client.get(url, headers=headers)
+            return client.get(url, headers=headers)
         except httpx.HTTPError as e:
             raise InputError(f"cannot fetch: {e}", where=url) from None
 
     # ---- project pages -----------------------------------------------------------------------
-    def _http_page(self, url: str) -> tuple[bytes, str, str] | None:
-        """(body, content type, sha256) of a project page, or None when the index has no such project."""
+    def _http_page(self, url: str) -> tuple[bytes | None, str, str] | None:
+        """(body, content type, sha256) of a project page, or None when the index has no such project.
+
+        The body is None when the page is answered from the cache: it is read only if neither a digest
+        nor the parsed rows of that content are cached (`_page_body`).
+        """
         cached = self.cache.page(url, with_body=False)
         now = time.time()
         if self.offline or (cached is not None and cached.max_age and now < cached.fetched + cached.max_age):
@@ -193,10 +236,7 @@ class PypiIndex:
                 raise InputError("not in the cache; run once without offline", where=url)
             if cached.status != 200:
                 return None
-            if self.cache.parsed(url, cached.sha256) is not None:
-                return b"", cached.content_type, cached.sha256  # the parsed form will be used
-            full = self.cache.page(url)
-            return (full.body or b"") if full else b"", cached.content_type, cached.sha256
+            return None, cached.content_type, cached.sha256
         if cached is not None and cached.status == 200:
             cached = self.cache.page(url)
         headers = {"Accept": ACCEPT}
@@ -247,28 +287,63 @@ class PypiIndex:
                 return data, ctype, hashlib.sha256(data).hexdigest(), (root / name).as_uri() + "/" + fname
         return None
 
-    def _index_page(self, index: str, name: str) -> ProjectPage | None:
+    def _page_body(self, url: str, body: bytes | None) -> bytes:
+        if body is not None:
+            return body
+        full = self.cache.page(url)
+        if full is None or full.body is None:
+            raise InputError("the cached page has no body; run once without offline", where=url)
+        return full.body
+
+    def _page_files(
+        self, index: str, page_url: str, body: bytes | None, ctype: str, sha: str
+    ) -> list[DistFile]:
+        """The files a page lists: from its cached parsed rows, else parsed (and the rows cached)."""
+        local = _is_local(index)
+        rows = None if local else self.cache.parsed(page_url, sha)
+        if rows is not None:
+            return [DistFile(*row, index) for row in rows]  # type: ignore[arg-type, call-arg]
+        data = self._page_body(page_url, body)
+        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+            files = parse_json_page(data, page_url, index)
+        else:
+            files = parse_html_page(data, page_url, index)
+        if not local:
+            self.cache.store_parsed(page_url, sha, [_row(f) for f in files])
+        return files
+
+    def _index_page(self, index: str, name: str) -> tuple[ProjectPage, list[Release]] | None:
+        """The project's page on `index` and its releases (for the target, when there is one)."""
         if _is_local(index):
             got = self._local_page(index, name)
             if got is None:
                 return None
             data, ctype, sha, page_url = got
+            body: bytes | None = data
         else:
             page_url = f"{index}{name}/"
             fetched = self._http_page(page_url)
             if fetched is None:
                 return None
-            data, ctype, sha = fetched
-        rows = None if _is_local(index) else self.cache.parsed(page_url, sha)
-        if rows is not None:
-            return ProjectPage(page_url, sha, tuple(DistFile(*row, index) for row in rows))  # type: ignore[arg-type, call-arg]
-        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
-            files = parse_json_page(data, page_url, index)
-        else:
-            files = parse_html_page(data, page_url, index)
-        if not _is_local(index):
-            self.cache.store_parsed(page_url, sha, [_row(f) for f in files])
-        return ProjectPage(page_url, sha, tuple(files))
+            body, ctype, sha = fetched
+        if self._choice is not None and not _is_local(index):
+            # A warm run reads the small per-target digest of this very page content instead of the
+            # page's rows: no regrouping of (for big projects) thousands of filenames.
+            digest = _from_digest(self.cache.digest(page_url, sha, self._target_key), name, index)
+            if digest is not None:
+                return ProjectPage(page_url, sha, digest[0]), digest[1]
+        files = self._page_files(index, page_url, body, ctype, sha)
+        releases = group_releases(name, files)
+        if self._choice is not None:
+            choice = self._choice
+            releases = [Release(r.name, r.version, choice.useful_files(r.files)) for r in releases]
+            # newest first, the order the resolver wants them in: its sort then finds them sorted
+            releases.sort(key=lambda r: r.version, reverse=True)
+            if not _is_local(index):
+                # str() of a Version parses back to an equal Version with the same str(): the pins' text
+                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in releases]
+                self.cache.store_digest(page_url, sha, self._target_key, (bool(files), grouped))
+        return ProjectPage(page_url, sha, bool(files)), releases
 
     def _flat_files(self) -> dict[str, list[DistFile]]:
         """Every find-links location listed once, grouped by project."""
@@ -301,23 +376,28 @@ class PypiIndex:
         if fetched is None:
             self._note(f"find-links {loc} not found; skipped")
             return []
-        return parse_html_page(fetched[0], loc, loc)
+        return parse_html_page(self._page_body(loc, fetched[0]), loc, loc)
 
     def _load_project(self, name: str) -> list[Release]:
         pages: list[ProjectPage] = []
+        parts: list[list[Release]] = []
         for index in self.indexes:
-            page = self._index_page(index, name)
-            if page is not None and page.files:
-                pages.append(page)
+            got = self._index_page(index, name)
+            if got is not None and got[0].has_files:
+                pages.append(got[0])
+                parts.append(got[1])
                 if self.strategy == "first-index":
                     break
-        files = [f for p in pages for f in p.files]
-        if self.find_links:
-            files += self._flat_files().get(name, [])
+        flat_files = self._flat_files().get(name) if self.find_links else None
+        if flat_files:
+            flat = group_releases(name, flat_files)
+            if self._choice is not None:
+                flat = [Release(r.name, r.version, self._choice.useful_files(r.files)) for r in flat]
+            parts.append(flat)
         with self._lock:
             self._pages[name] = pages
         self._tick("project", name)
-        return group_releases(name, files)
+        return parts[0] if len(parts) == 1 else _merge_releases(parts)
 
     def _project_task(self, name: str, priority: int) -> Task[list[Release]]:
         with self._lock:
@@ -377,9 +457,17 @@ class PypiIndex:
 
     # ---- metadata ----------------------------------------------------------------------------
     def _load_metadata(self, file: DistFile) -> CoreMetadata:
+        local = _is_local(file.url)
+        if not local:
+            fields = self.cache.core_metadata(file.url, file.sha256, CORE_METADATA_PARSER)
+            if fields is not None:
+                try:
+                    return CoreMetadata(*fields)
+                except TypeError:  # not what this CoreMetadata holds: parse again
+                    pass
         data = self.cache.metadata(file.url, file.sha256)
         if data is None:
-            if _is_local(file.url):
+            if local:
                 data = self._local_metadata(file)
             elif self.offline:
                 raise InputError("metadata not in the cache; run once without offline", where=file.url)
@@ -387,7 +475,12 @@ class PypiIndex:
                 data = self._remote_metadata(file)
                 self.cache.store_metadata(file.url, file.sha256, data, self._sizes.get(file.url))
             self._tick("metadata", file.filename)
-        return parse_core_metadata(data)
+        meta = parse_core_metadata(data)
+        if not local:
+            self.cache.store_core_metadata(
+                file.url, file.sha256, CORE_METADATA_PARSER, core_metadata_fields(meta)
+            )
+        return meta
 
     def _local_metadata(self, file: DistFile) -> bytes:
         path = local_path(file.url)
@@ -468,6 +561,8 @@ class PypiIndex:
             ):
                 return None
             self._probe_pending[origin] += 1
+        import httpx  # loaded: probes happen only after other requests
+
         try:
             r = self.client.get(file.url + ".metadata")
         except httpx.HTTPError:
@@ -529,8 +624,11 @@ class PypiIndex:
                 raise InputError(f"HTTP {r.status_code} downloading to hash", where=file.url)
             sha, size = hashlib.sha256(r.content).hexdigest(), len(r.content)
         else:
+            client = self.client
+            import httpx  # loaded by `client`
+
             try:
-                r = self.client.head(file.url)
+                r = client.head(file.url)
             except httpx.HTTPError as e:
                 raise InputError(f"cannot fetch: {e}", where=file.url) from None
             if r.status_code != 200 or "content-length" not in r.headers:
@@ -594,5 +692,44 @@ def _is_metadata_of(data: bytes, filename: str) -> bool:
         return False
 
 
+def _target_key(target: Target) -> str:
+    """What a digest's file choice depends on: the choice's rules, packaging's tag lists, the target."""
+    return f"{CHOICE_VERSION}:{packaging.__version__}:{target.python_version}:{','.join(target.platforms)}"
+
+
 def _row(f: DistFile) -> tuple[object, ...]:
     return (f.filename, f.url, f.sha256, f.size, f.requires_python, f.yanked, f.core_metadata)
+
+
+def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, list[Release]] | None:
+    """(the page has files, its releases) from a digest's payload; None when it does not read as one."""
+    if payload is None:
+        return None
+    try:
+        has_files, grouped = payload
+        releases = []
+        for text, rows in grouped:  # tens of thousands for a large solve: kept lean
+            version = parse_version(text)
+            if version is None:
+                return None
+            files: tuple[DistFile, ...]
+            if len(rows) == 1:  # nearly always, once files for other targets are gone
+                files = (DistFile(*rows[0], index),)  # type: ignore[call-arg]
+            else:
+                files = tuple([DistFile(*row, index) for row in rows])  # type: ignore[call-arg]
+            releases.append(Release(name, version, files))
+    except (TypeError, ValueError):
+        return None
+    return bool(has_files), releases
+
+
+def _merge_releases(parts: list[list[Release]]) -> list[Release]:
+    """Releases of several sources as `group_releases` of all their files in order would give them."""
+    by_version: dict[Version, Release] = {}
+    for releases in parts:
+        for r in releases:
+            known = by_version.get(r.version)
+            by_version[r.version] = (
+                r if known is None else Release(known.name, known.version, known.files + r.files)
+            )
+    return list(by_version.values())

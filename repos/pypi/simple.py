@@ -182,7 +182,8 @@ def parse_html_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
 _VERSIONS: dict[str, Version | None] = {}
 
 
-def _version(text: str) -> Version | None:
+def parse_version(text: str) -> Version | None:
+    """A PEP 440 version (one object per text, process-wide), or None when `text` is not one."""
     v = _VERSIONS.get(text, False)
     if v is False:
         try:
@@ -200,7 +201,7 @@ def group_releases(name: str, files: list[DistFile]) -> list[Release]:
         parsed = split_filename(f.filename)
         if parsed is None or parsed[0] != name:
             continue
-        v = _version(parsed[1])
+        v = parse_version(parsed[1])
         if v is not None:
             by_version[v].append(f)
     return [Release(name, v, tuple(fs)) for v, fs in by_version.items()]

@@ -10,7 +10,7 @@ Metadata arrives through `PackageIndex`, so this package never does I/O itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from email.parser import BytesHeaderParser
 from typing import Protocol
 
@@ -62,6 +62,16 @@ class CoreMetadata:
         except ValueError:
             return False
         return not {"requires-dist", "requires-python"} & set(self.dynamic)
+
+
+# Bump when `parse_core_metadata` or the fields of `CoreMetadata` change: caches of parsed metadata
+# are tagged with it.
+CORE_METADATA_PARSER = 1
+
+
+def core_metadata_fields(meta: CoreMetadata) -> tuple[object, ...]:
+    """The fields of `meta` in order (plain str/tuple/None values): `CoreMetadata(*fields)` rebuilds it."""
+    return tuple(getattr(meta, f.name) for f in fields(meta))
 
 
 def parse_core_metadata(data: bytes) -> CoreMetadata:

@@ -16,20 +16,21 @@ metadata's dependencies in turn (a speculative walk of the newest-version closur
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.markers import Marker
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
+from .files import FileChoice
+from .files import requires_python_spec as _spec_or_none
 from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, PackageIndex, Release
 from .target import Target
 
@@ -56,6 +57,14 @@ class Req:
     platforms: frozenset[str]
     text: str  # for explanations, e.g. "b[x]>=2"
     kind: str = "dep"  # "root" | "fix" | "dep" | "base" (an extra's own package) | "python"
+    # Read from `specifier` once: find_matches and get_preference ask them of every requirement on a
+    # project each time another one is added, and SpecifierSet computes them on each access.
+    pinned: bool = field(init=False, compare=False, repr=False)  # == one version (or ===)
+    prereleases: bool = field(init=False, compare=False, repr=False)  # it admits pre-releases
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pinned", _pinned(self.specifier))
+        object.__setattr__(self, "prereleases", bool(self.specifier.prereleases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,22 +93,8 @@ def _pinned(spec: SpecifierSet) -> bool:
     return any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in spec)
 
 
-@functools.lru_cache(maxsize=4096)
-def _spec_or_none(text: str | None) -> SpecifierSet | None:
-    if not text:
-        return None
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        return None  # pip ignores an invalid data-requires-python
-
-
 _BATCH_STEP, _BATCH_MAX = 8, 32  # backtracking prefetch: 8 versions per version walked, at most 32
 _SPECULATIVE_SDIST_SIZE = 2 << 20  # sdists are downloaded whole for their metadata: small ones only
-
-
-def _is_sdist(filename: str) -> bool:
-    return filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz"))
 
 
 class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
@@ -121,6 +116,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self.target = target
         self.all_platforms = frozenset(target.platforms)
         self.platform_targets = {p.platform: p for p in target.per_platform}
+        self.choice = FileChoice(target)
         self.root_keys = {r.key for r in roots}
         self.root_reqs = list(roots)
         self.constraints = dict(constraints or {})
@@ -140,14 +136,18 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self.tried: dict[str, set[Version]] = defaultdict(set)
         self._releases: dict[str, list[Release]] = {}
         self._usable: dict[tuple[str, Version, frozenset[str], bool], Cand | None] = {}
-        self._contains_cache: dict[tuple[int, Version], bool] = {}
+        self._contains_cache: dict[int, tuple[SpecifierSet, dict[int, bool]]] = {}
         self._keepalive: list[object] = []
         self._satisfied: dict[tuple[int, int], bool] = {}
         self._deps: dict[Cand, list[Req]] = {}
         self._sdist_ok: dict[tuple[str, Version, str], bool] = {}
         self._metadata: dict[Cand, CoreMetadata] = {}
-        self._markers: dict[str, Marker] = {}
+        self._markers: dict[str, Marker | None] = {}  # marker text -> parsed (None: invalid)
         self._parsed: dict[str, Requirement | None] = {}
+        self._specs: dict[str, SpecifierSet] = {}
+        self._marker_cache: dict[int, tuple[Marker, dict[tuple[str, str], bool]]] = {}
+        self._python_excluded = False  # some requirement on PYTHON excludes the target's version
+        self._walk: dict[str, list[tuple[Release, bool]]] = {}  # releases, newest first, and is_prerelease
         # speculation state, touched from the index's threads
         self._spec_lock = threading.Lock()
         self._spec_seen: set[str] = set()
@@ -240,16 +240,57 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
     # ---- helpers ---------------------------------------------------------------------------
     def _parse(self, text: str) -> Requirement | None:
         if text not in self._parsed:
-            try:
-                self._parsed[text] = Requirement(text)
-            except InvalidRequirement:
-                self._parsed[text] = None
+            req = self._parse_split(text)
+            if req is not None:
+                # one SpecifierSet per distinct text: `_contains` answers per specifier object, and
+                # many projects state the same range for a common dependency
+                req.specifier = self._specs.setdefault(str(req.specifier), req.specifier)
+            self._parsed[text] = req
         return self._parsed[text]
 
+    def _parse_split(self, text: str) -> Requirement | None:
+        """`Requirement(text)`, or None when it is invalid; each distinct marker is parsed once.
+
+        Thousands of Requires-Dist lines share a few hundred markers (`extra == "test"`, Python
+        version bounds), and packaging's marker grammar is the costly part. Without a URL (which may
+        hold a ";") the requirement is what precedes the first ";" and the marker what follows it,
+        and a marker parses the same alone as after a requirement; anything that does not parse in
+        two parts is left to the full parser, so errors are decided by it.
+        """
+        head, sep, marker_text = text.partition(";")
+        if sep and "@" not in head:
+            marker = self._markers.get(marker_text)
+            if marker is None and marker_text not in self._markers:
+                try:
+                    marker = Marker(marker_text)
+                except InvalidMarker:
+                    marker = None
+                self._markers[marker_text] = marker
+            if marker is not None:
+                try:
+                    req = Requirement(head)
+                except InvalidRequirement:
+                    pass
+                else:
+                    req.marker = marker
+                    return req
+        try:
+            return Requirement(text)
+        except InvalidRequirement:
+            return None
+
     def _marker_true(self, marker: Marker, platform: str, extra: str) -> bool:
-        env = dict(self.platform_targets[platform].environment)
-        env["extra"] = extra
-        return marker.evaluate(env)
+        # each marker is evaluated once per platform and extra (the same requirement is read again for
+        # every extra of a project); the entry holds the marker, so its id is not reused meanwhile
+        entry = self._marker_cache.get(id(marker))
+        if entry is None:
+            entry = self._marker_cache.setdefault(id(marker), (marker, {}))
+        hit = entry[1].get((platform, extra))
+        if hit is None:
+            env = dict(self.platform_targets[platform].environment)
+            env["extra"] = extra
+            hit = entry[1][(platform, extra)] = marker.evaluate(env)
+        return hit
 
     def _vetoed(self, name: str, version: Version) -> VetoRule | None:
         for v in self.vetoes.get(name, ()):
@@ -264,34 +305,23 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             self._releases[name] = rels
         return self._releases[name]
 
+    def _releases_walk(self, name: str) -> list[tuple[Release, bool]]:
+        """`releases(name)` with each version's is_prerelease (a computed property) read once."""
+        walk = self._walk.get(name)
+        if walk is None:
+            walk = self._walk[name] = [(rel, rel.version.is_prerelease) for rel in self.releases(name)]
+        return walk
+
     def _files_for(
         self, rel: Release, platforms: Iterable[str], allow_yanked: bool
     ) -> list[tuple[str, DistFile]] | None:
         """The best file per platform, or None when some platform has none."""
         out = []
         for platform in sorted(platforms):
-            pt = self.platform_targets[platform]
-            best: tuple[int, int, str, DistFile] | None = None
-            for f in rel.files:
-                if f.yanked is not None and not allow_yanked:
-                    continue
-                rp = _spec_or_none(f.requires_python)
-                if rp is not None and not rp.contains(self.target.version, prereleases=True):
-                    continue
-                if f.is_wheel:
-                    prio = pt.wheel_priority(f.filename)
-                    if prio is None:
-                        continue
-                    key = (0 if f.yanked is None else 1, prio, f.filename, f)
-                elif _is_sdist(f.filename):
-                    key = (0 if f.yanked is None else 1, 1 << 30, f.filename, f)
-                else:
-                    continue
-                if best is None or key[:3] < best[:3]:
-                    best = key
+            best = self.choice.best(rel.files, platform, allow_yanked)
             if best is None:
                 return None
-            out.append((platform, best[3]))
+            out.append((platform, best))
         return out
 
     def _why_no_file(self, rel: Release, platforms: Iterable[str], allow_yanked: bool) -> str:
@@ -333,12 +363,19 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         return cand
 
     def _contains(self, spec: SpecifierSet, version: Version) -> bool:
-        key = (id(spec), version)
-        hit = self._contains_cache.get(key)
+        memo = self._contains_memo(spec)
+        hit = memo.get(id(version))
         if hit is None:
-            self._keepalive.append(spec)  # ids stay unique while the spec is alive
-            hit = self._contains_cache[key] = spec.contains(version, prereleases=True)
+            self._keepalive.append(version)  # its id stays unique while it is alive
+            hit = memo[id(version)] = spec.contains(version, prereleases=True)
         return hit
+
+    def _contains_memo(self, spec: SpecifierSet) -> dict[int, bool]:
+        """id(version) -> whether `spec` contains it (the entry holds `spec`, so its id is not reused)."""
+        entry = self._contains_cache.get(id(spec))
+        if entry is None:
+            entry = self._contains_cache.setdefault(id(spec), (spec, {}))
+        return entry[1]
 
     def _sdist_usable(self, cand: Cand) -> bool:
         for _platform, f in cand.files:
@@ -391,8 +428,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         information: Mapping[str, Iterator[Any]],
         backtrack_causes: Sequence[Any],
     ) -> tuple[bool, bool, bool, bool, str]:
+        # Reads only the identifier's requirement information: the resolution (resolution.py) keeps
+        # the answer per criterion. Keep it so, or drop that memo.
         infos = list(information[identifier])
-        pinned = any(_pinned(i.requirement.specifier) for i in infos)
+        pinned = any(i.requirement.pinned for i in infos)
         direct = any(i.parent is None for i in infos)
         return (identifier != PYTHON, not pinned, not direct, "[" not in identifier, identifier)
 
@@ -412,6 +451,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             causes.add(c.requirement.key)
             if c.parent is not None:
                 causes.add(c.parent.key)
+        if not causes:  # not backtracking: every name stays (asked each round, of every unpinned name)
+            return ids
         hit = [i for i in ids if i in causes]
         return hit or ids
 
@@ -421,41 +462,55 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Cand]],
     ) -> Any:
-        reqs = list(requirements[identifier])
         if identifier == PYTHON:
-            ok = all(r.specifier.contains(self.target.version, prereleases=True) for r in reqs)
-            bad = any(c.version == self.target.version for c in incompatibilities[identifier])
+            # Every candidate's Requires-Python lands here, and each new one re-asks about all of
+            # them: they are only looked at once some Requires-Python has excluded the target.
+            version = self.target.version
+            ok = not self._python_excluded or all(
+                self._contains(r.specifier, version) for r in requirements[identifier]
+            )
+            bad = any(c.version == version for c in incompatibilities[identifier])
             return [self.python_cand] if ok and not bad else []
+        reqs = list(requirements[identifier])
         name = reqs[0].name
         extra = reqs[0].extra
         if extra is not None:
             reqs += list(requirements.get(name, ()))
         platforms = frozenset().union(*(r.platforms for r in reqs)) or self.all_platforms
         # PEP 592: a yanked release is used when pinned exactly, by a requirement or a constraint
-        allow_yanked = any(_pinned(r.specifier) for r in (*reqs, *self.constraints.get(name, ())))
+        allow_yanked = any(r.pinned for r in (*reqs, *self.constraints.get(name, ())))
         bad_versions = {c.version for c in incompatibilities[identifier]}
-        allow_pre = any(r.specifier.prereleases for r in reqs)
-        releases = list(self.releases(name))
+        allow_pre = any(r.prereleases for r in reqs)
+        walk = self._releases_walk(name)
         pref = self.preferred.get(name)
         if pref is not None:
-            releases.sort(key=lambda r: r.version != pref)
-        specs = [r.specifier for r in reqs]
+            walk = sorted(walk, key=lambda item: item[0].version != pref)
+        # an empty specifier admits every version; the same specifier object need be asked once
+        specs = {id(r.specifier): r.specifier for r in reqs if len(r.specifier)}
+        checks = [(spec, self._contains_memo(spec)) for spec in specs.values()]
 
-        def admissible(rel: Release, pre: bool) -> Cand | None:
-            """The candidate for `rel` by the cheap tests (no metadata is read)."""
+        def admissible(i: int, pre: bool) -> Cand | None:
+            """The candidate for the i-th release by the cheap tests (no metadata is read)."""
+            rel, is_pre = walk[i]
+            if is_pre and not pre:
+                return None
             v = rel.version
-            if v in bad_versions or (v.is_prerelease and not pre):
+            if bad_versions and v in bad_versions:
                 return None
-            if not all(self._contains(spec, v) for spec in specs):
-                return None
+            for spec, memo in checks:  # `_contains`, inlined: this runs for every release walked
+                ok = memo.get(id(v))
+                if ok is None:
+                    ok = memo[id(v)] = spec.contains(v, prereleases=True)  # v: held by its release
+                if not ok:
+                    return None
             return self._evaluate(rel, platforms, allow_yanked)
 
         def prefetch_from(start: int, count: int, pre: bool) -> int:
             """Prefetch the metadata of the next `count` admissible releases; where it stopped."""
             ahead: list[tuple[Release, DistFile]] = []
             i = start
-            while i < len(releases) and len(ahead) < count:
-                cand = admissible(releases[i], pre)
+            while i < len(walk) and len(ahead) < count:
+                cand = admissible(i, pre)
                 i += 1
                 if cand is not None and cand.release is not None:
                     f = cand.files[0][1]
@@ -472,11 +527,11 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         def candidates(pre: bool) -> Iterator[Cand]:
             walked = len(bad_versions) + len(self.tried[name])
             if not self.prefetching:
-                walked, fetched_to = 0, len(releases)
+                walked, fetched_to = 0, len(walk)
             else:
                 fetched_to = prefetch_from(0, min(_BATCH_MAX, _BATCH_STEP * walked) if walked else 1, pre)
-            for i, rel in enumerate(releases):
-                cand = admissible(rel, pre)
+            for i, (rel, _pre) in enumerate(walk):
+                cand = admissible(i, pre)
                 if cand is None:
                     continue
                 if walked and i >= fetched_to - _BATCH_STEP // 2:
@@ -537,6 +592,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             spec = _spec_or_none(meta.requires_python)
             if spec is not None:
                 deps.append(Req(PYTHON, PYTHON, None, spec, candidate.platforms, f"Python {spec}", "python"))
+                if not self._contains(spec, self.target.version):
+                    self._python_excluded = True
         extra = candidate.extra or ""
         for text in meta.requires_dist:
             req = self._parse(text)
@@ -589,9 +646,9 @@ def requirement_objects(req: Requirement, platforms: frozenset[str], kind: str) 
     """One Req for the project, plus one per extra (identifier `name[extra]`)."""
     name = canonicalize_name(req.name)
     spec = req.specifier
-    text = str(
-        Requirement(f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{spec}")
-    )
+    # what str(Requirement(...)) of this text gives (name, sorted extras, the specifier's canonical
+    # text), without parsing it again
+    text = f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{spec}"
     out = [Req(name, name, None, spec, platforms, text, kind)]
     for extra in sorted(canonicalize_name(e) for e in req.extras):
         out.append(Req(identifier(name, extra), name, extra, spec, platforms, text, kind))

@@ -15,13 +15,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib import ResolutionImpossible, ResolutionTooDeep
 
 from solver.errors import InputError, Unsatisfiable
 
 from .explain import explain
 from .model import DistFile, PackageIndex
 from .provider import PYTHON, PythonProvider, Req, VetoRule, requirement_objects
+from .resolution import make_resolver
 from .target import Target
 
 
@@ -134,7 +135,7 @@ def resolve(
         legacy_sdists=legacy_sdists,
     )
     provider.start()
-    resolver: Resolver = Resolver(provider, BaseReporter())  # type: ignore[type-arg]
+    resolver = make_resolver(provider)
     try:
         result = resolver.resolve(roots, max_rounds=20000)
     except ResolutionImpossible as e:

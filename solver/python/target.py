@@ -102,9 +102,18 @@ class PlatformTarget:
     platform: str
     environment: dict[str, str] = field(hash=False, compare=False)
     tag_priority: dict[tags.Tag, int] = field(hash=False, compare=False)
+    # the platform parts of `tag_priority` ("manylinux_2_17_x86_64", "any", ...)
+    platform_parts: frozenset[str] = field(hash=False, compare=False, default=frozenset())
 
     def wheel_priority(self, filename: str) -> int | None:
         """Lower is better; None when the wheel cannot be installed on this platform."""
+        # Most wheels of a big project are for other platforms: rule those out by the filename's
+        # platform field (the last dash-separated part; PEP 425 compressed tag sets are dot-separated)
+        # before parsing the whole name. Tags compare lower-cased, as packaging.tags.Tag does.
+        if self.platform_parts:
+            field_ = filename[:-4].rpartition("-")[2].lower()
+            if not any(part in self.platform_parts for part in field_.split(".")):
+                return None
         wheel_tags = _wheel_tags(filename)
         best = None
         for tag in wheel_tags:
@@ -163,5 +172,6 @@ class Target:
                 "sys_platform": sys_platform,
                 "extra": "",
             }
-            out.append(PlatformTarget(platform, env, priority))
+            parts = frozenset(tag.platform for tag in priority)
+            out.append(PlatformTarget(platform, env, priority, parts))
         return tuple(out)

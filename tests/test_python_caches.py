@@ -1,0 +1,301 @@
+"""The warm-path shortcuts of the Python resolver give the answers the long way gives.
+
+- `FileChoice.useful_files` (what a per-target digest keeps of a release) changes no file choice and no
+  reason a release is unusable, for any platform subset and either yanked rule (a property test);
+- project digests (`<cache>/pypi/digests`) are reused for the same page content and target only; a
+  corrupt or stale one is ignored and rewritten;
+- parsed core metadata (`<cache>/pypi/metadata/*.parsed`) is reused, and ignored when unreadable or
+  written by another parser version;
+- the memoising resolution (`solver.python.resolution`) resolves, and fails, exactly as resolvelib's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+from resolvelib import BaseReporter, Resolver
+
+import repos.pypi.index as pypi_index
+from repos.pypi import PypiIndex
+from repos.pypi.cache import Cache
+from solver.errors import Unsatisfiable
+from solver.python import DistFile, Release, Target, Wanted, resolve
+from solver.python.files import FileChoice
+from solver.python.model import CORE_METADATA_PARSER
+from solver.python.provider import PythonProvider
+from tests.support.http import serve_directory
+from tests.support.pyindex import Dist, make_repo
+from tests.test_python_units import MemIndex, uni
+
+resolve_module = importlib.import_module("solver.python.resolve")  # the package exports `resolve` itself
+
+LINUX = "manylinux_2_28_x86_64"
+TWO = Target("3.11", (LINUX, "win_amd64"))
+
+TAGS = [
+    "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
+    "cp311-cp311-manylinux_2_31_x86_64",
+    "cp310-cp310-manylinux_2_17_x86_64",
+    "cp311-cp311-win_amd64",
+    "cp38-abi3-manylinux1_x86_64",
+    "cp311-cp311-macosx_11_0_arm64",
+    "py3-none-any",
+    "py2-none-any",
+]
+REQUIRES_PYTHON = [None, None, ">=3.8", ">=3.12", "<3", "not a specifier"]
+
+
+def _random_release(rng: random.Random) -> Release:
+    files = []
+    for i in range(rng.randint(1, 6)):
+        if rng.random() < 0.25:
+            filename = f"p-1.0{'.zip' if i % 2 else '.tar.gz'}"
+        else:
+            filename = f"p-1.0-{rng.choice(TAGS)}.whl"
+        yanked = rng.choice([None, None, None, "", "broken"])
+        files.append(
+            DistFile(filename, f"mem://{i}/{filename}", "", 1, rng.choice(REQUIRES_PYTHON), yanked, None, "m")
+        )
+    return Release("p", Version("1.0"), tuple(files))
+
+
+@pytest.mark.parametrize("target", [TWO, Target("3.11", (LINUX,))], ids=["two-platforms", "linux"])
+def test_useful_files_change_no_choice_and_no_explanation(target: Target) -> None:
+    rng = random.Random(20261125)
+    choice = FileChoice(target)
+    provider = PythonProvider(MemIndex({}), target)
+    subsets = [{p} for p in target.platforms] + [set(target.platforms)]
+    for _ in range(3000):
+        rel = _random_release(rng)
+        kept = Release(rel.name, rel.version, choice.useful_files(rel.files))
+        assert kept.files and set(kept.files) <= set(rel.files)
+        assert [rel.files.index(f) for f in kept.files] == sorted(rel.files.index(f) for f in kept.files)
+        for platforms in subsets:
+            for allow_yanked in (False, True):
+                full = provider._files_for(rel, platforms, allow_yanked)
+                assert provider._files_for(kept, platforms, allow_yanked) == full
+                if full is None:
+                    assert provider._why_no_file(kept, platforms, allow_yanked) == provider._why_no_file(
+                        rel, platforms, allow_yanked
+                    )
+
+
+def test_wheel_platform_prefilter_agrees_with_the_tags() -> None:
+    (pt,) = Target("3.11", (LINUX,)).per_platform
+    for tag in TAGS + ["cp311-cp311-MANYLINUX_2_17_X86_64", "cp311-cp311-linux_x86_64"]:
+        filename = f"p-1.0-{tag}.whl"
+        expected = min(
+            (pt.tag_priority[t] for t in pypi_tags(filename) if t in pt.tag_priority), default=None
+        )
+        assert pt.wheel_priority(filename) == expected, filename
+
+
+def pypi_tags(filename: str):  # type: ignore[no-untyped-def]
+    from packaging.utils import parse_wheel_filename
+
+    return parse_wheel_filename(filename)[3]
+
+
+# ---- digests over a served index -----------------------------------------------------------------------
+DISTS = [
+    Dist("lib", "1.0"),
+    Dist("lib", "1.0", tag="cp311-cp311-win_amd64"),
+    Dist("lib", "1.1", tag="cp311-cp311-manylinux_2_17_x86_64"),
+    Dist("lib", "1.1", tag="cp311-cp311-win_amd64"),
+    Dist("lib", "1.1", tag="cp311-cp311-macosx_11_0_arm64"),
+    Dist("lib", "1.2", yanked="broken"),
+    Dist("lib", "2.0", requires_python=">=3.12"),
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path_factory.mktemp("repo"), DISTS)
+    with serve_directory(repo.root) as server:
+        yield server.url + "/simple/"
+
+
+def _shape(releases) -> list[tuple[str, list[str]]]:  # type: ignore[no-untyped-def]
+    return sorted((str(r.version), [f.filename for f in r.files]) for r in releases)
+
+
+def _releases(url: str, cache: Path, target: Target | None, offline: bool) -> list[Release]:
+    with PypiIndex([url], cache_dir=cache, offline=offline, target=target) as index:
+        return list(index.list_releases("lib"))
+
+
+def test_digest_is_reused_for_its_page_and_target_only(
+    served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linux = Target("3.11", (LINUX,))
+    everything = _releases(served, tmp_path, None, offline=False)  # no target: every file
+    online = _releases(served, tmp_path, linux, offline=False)
+    choice = FileChoice(linux)
+    assert _shape(online) == _shape(
+        Release(r.name, r.version, choice.useful_files(r.files)) for r in everything
+    )
+    assert dict(_shape(online))["1.1"] == ["lib-1.1-cp311-cp311-manylinux_2_17_x86_64.whl"]
+    assert len(dict(_shape(everything))["1.1"]) == 3
+    digests = list((tmp_path / "pypi" / "digests").iterdir())
+    assert len(digests) == 1
+
+    # warm: the digest answers, nothing is regrouped
+    calls: list[str] = []
+    real_group = pypi_index.group_releases
+
+    def counting(name: str, files):  # type: ignore[no-untyped-def]
+        calls.append(name)
+        return real_group(name, files)
+
+    monkeypatch.setattr(pypi_index, "group_releases", counting)
+    warm = _releases(served, tmp_path, linux, offline=True)
+    assert _shape(warm) == _shape(online) and calls == []
+    assert [r.version for r in warm] == sorted((r.version for r in warm), reverse=True)
+
+    # another target has its own digest, built from the page
+    win = _releases(served, tmp_path, Target("3.11", ("win_amd64",)), offline=True)
+    assert calls == ["lib"] and dict(_shape(win))["1.1"] == ["lib-1.1-cp311-cp311-win_amd64.whl"]
+    assert len(list((tmp_path / "pypi" / "digests").iterdir())) == 2
+
+    # a corrupt digest is ignored, and rewritten
+    calls.clear()
+    digests[0].write_bytes(b"\x00garbage")
+    assert _shape(_releases(served, tmp_path, linux, offline=True)) == _shape(online) and calls == ["lib"]
+    calls.clear()
+    assert _shape(_releases(served, tmp_path, linux, offline=True)) == _shape(online) and calls == []
+
+    # a digest that unmarshals but does not hold releases is ignored, and rewritten
+    calls.clear()
+    page_url = served + "lib/"
+    cached = Cache(tmp_path).page(page_url, with_body=False)
+    assert cached is not None
+    Cache(tmp_path).store_digest(page_url, cached.sha256, pypi_index._target_key(linux), "not releases")
+    assert _shape(_releases(served, tmp_path, linux, offline=True)) == _shape(online) and calls == ["lib"]
+
+    # a digest of other page content (the page changed since) is not used
+    calls.clear()
+    cache = Cache(tmp_path)
+    page = cache.page(served + "lib/", with_body=False)
+    assert page is not None
+    key = pypi_index._target_key(linux)
+    assert cache.digest(page.url, page.sha256, key) is not None
+    cache.store_digest(page.url, "0" * 64, key, (True, [("9.9", [])]))
+    assert cache.digest(page.url, page.sha256, key) is None
+    assert _shape(_releases(served, tmp_path, linux, offline=True)) == _shape(online) and calls == ["lib"]
+
+
+def test_parsed_metadata_is_reused_unless_unreadable_or_stale(
+    served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linux = Target("3.11", (LINUX,))
+    with PypiIndex([served], cache_dir=tmp_path, target=linux) as index:
+        rel = next(r for r in index.list_releases("lib") if str(r.version) == "1.1")
+        meta = index.get_metadata(rel, rel.files[0])
+    assert meta.name == "lib" and meta.version == "1.1"
+    parsed = list((tmp_path / "pypi" / "metadata").glob("*.parsed"))
+    assert len(parsed) == 1
+
+    def offline_metadata():  # type: ignore[no-untyped-def]
+        with PypiIndex([served], cache_dir=tmp_path, offline=True, target=linux) as index:
+            rel = next(r for r in index.list_releases("lib") if str(r.version) == "1.1")
+            return index.get_metadata(rel, rel.files[0])
+
+    real_parse = pypi_index.parse_core_metadata
+
+    def no_parsing(data: bytes):  # type: ignore[no-untyped-def]
+        raise AssertionError("the parsed form should have been used")
+
+    monkeypatch.setattr(pypi_index, "parse_core_metadata", no_parsing)
+    assert offline_metadata() == meta
+    for broken in (b"\x00garbage", None):
+        if broken is None:  # written by another version of the parser
+            Cache(tmp_path).store_core_metadata(
+                rel.files[0].url, rel.files[0].sha256, CORE_METADATA_PARSER + 1, ()
+            )
+        else:
+            parsed[0].write_bytes(broken)
+        monkeypatch.setattr(pypi_index, "parse_core_metadata", real_parse)
+        assert offline_metadata() == meta  # parsed again, and stored again
+        monkeypatch.setattr(pypi_index, "parse_core_metadata", no_parsing)
+        assert offline_metadata() == meta
+
+
+# ---- the memoising resolution against resolvelib's own -------------------------------------------------
+def _random_universe(rng: random.Random) -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+    names = [f"p{i}" for i in range(7)]
+    entries = []
+    for i, name in enumerate(names):
+        for v in rng.sample(range(1, 8), rng.randint(1, 4)):
+            deps = []
+            for other in names[i + 1 :] if rng.random() < 0.9 else names:
+                if other != name and rng.random() < 0.35:
+                    op = rng.choice([">=", "<", "==", "!=", ""])
+                    deps.append(f"{other}{op}{rng.randint(1, 7) if op else ''}")
+            rp = rng.choice([None, None, None, ">=3.8", ">=3.12"])
+            entries.append((name, (f"{v}.0", (deps, rp, [f"{name}-{v}.0-py3-none-any.whl"]))))
+    roots = [names[0]] + ([f"{names[1]}>={rng.randint(1, 5)}"] if rng.random() < 0.5 else [])
+    return uni(*entries), roots
+
+
+def _outcome(universe, roots: list[str]) -> object:  # type: ignore[no-untyped-def]
+    try:
+        result = resolve(MemIndex(universe), Target("3.11", (LINUX,)), [Wanted(r) for r in roots])
+    except Unsatisfiable as e:
+        return ("unsatisfiable", str(e))
+    return {name: pin.version for name, pin in result.pins.items()}
+
+
+def test_memoising_resolution_resolves_as_resolvelib(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    cases = [_random_universe(rng) for _ in range(300)]
+    ours = [_outcome(u, roots) for u, roots in cases]
+    monkeypatch.setattr(resolve_module, "make_resolver", lambda provider: Resolver(provider, BaseReporter()))
+    theirs = [_outcome(u, roots) for u, roots in cases]
+    assert ours == theirs
+    kinds = {isinstance(o, dict) for o in ours}
+    assert kinds == {True, False}  # both solvable and unsolvable cases were compared
+
+
+# ---- requirement parsing with shared markers -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a",
+        "a>=1",
+        "A_b.c [X, y] (>=1.0,<2) ; platform_machine != 'x86_64'",
+        "a>=1;python_version<'3.8'",
+        "a ; extra == 'test'",
+        "a>=1 ;os_name=='nt' and (extra=='a' or extra=='b')",
+        "a @ https://example.invalid/a.whl ; python_version > '3'",
+        "a @ https://example.invalid/a;b.whl",
+        "a; ",
+        "a;",
+        "a>=1;;",
+        "a>=1; python_version > '3' ; extra == 'x'",
+        "a>=1 python_version > '3'",
+        "a>=1; @",
+        "a[; extra == 'x'",
+    ],
+)
+def test_split_requirement_parse_is_the_full_parse(text: str) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        full: Requirement | None = Requirement(text)
+    except InvalidRequirement:
+        full = None
+    mine = PythonProvider(MemIndex({}), Target("3.11", (LINUX,)))._parse_split(text)
+    assert (mine is None) == (full is None)
+    if full is not None and mine is not None:
+        assert str(mine) == str(full)
+        assert (mine.name, mine.url, mine.extras, mine.specifier) == (
+            full.name,
+            full.url,
+            full.extras,
+            full.specifier,
+        )
+        assert repr(getattr(mine.marker, "_markers", None)) == repr(getattr(full.marker, "_markers", None))
