@@ -299,3 +299,129 @@ def test_split_requirement_parse_is_the_full_parse(text: str) -> None:
             full.specifier,
         )
         assert repr(getattr(mine.marker, "_markers", None)) == repr(getattr(full.marker, "_markers", None))
+
+
+# ---- find_matches straight to the pinned releases ---------------------------------------------------------
+def test_pinned_positions_hold_every_release_the_pin_admits() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from solver.python.provider import Req
+
+    texts = [
+        "1",
+        "1.0",
+        "1.0.0",
+        "1.0+local",
+        "1.0.0+abc.1",
+        "1.0.post1",
+        "1.0rc1",
+        "1.0.dev0",
+        "1!1.0",
+        "1.0.1",
+        "2.0",
+        "0.9",
+        "1.0a1.post2.dev3",
+        "01.00",
+    ]
+    releases = [Release("p", Version(t), ()) for t in texts]
+
+    class Index(MemIndex):
+        def list_releases(self, name: str) -> list[Release]:
+            return list(releases)
+
+    provider = PythonProvider(Index({}), Target("3.11", (LINUX,)))
+    walk = provider._releases_walk("p")
+    specs = [f"=={t}" for t in texts] + [f"==={t}" for t in texts]
+    specs += ["===1.0.0", "===foo", "==1.0,>=0.5", ">=0.5,==1.0", "===1.0,>=1"]
+    for text in specs:
+        spec = SpecifierSet(text)
+        req = Req("p", "p", None, spec, frozenset({LINUX}), f"p{text}")
+        only = provider._pinned_positions("p", [req])
+        if text == "===foo":  # not a version: left to the walk
+            assert only is None
+            continue
+        assert only is not None and only == sorted(only)
+        admitted = [i for i, rel in enumerate(walk) if spec.contains(rel.version, prereleases=True)]
+        assert set(admitted) <= set(only), text
+    loose = Req("p", "p", None, SpecifierSet(">=1,==1.*"), frozenset({LINUX}), "p>=1,==1.*")
+    assert provider._pinned_positions("p", [loose]) is None
+
+
+def test_pinned_lookup_resolves_and_explains_as_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    cases = [_random_universe(rng) for _ in range(300)]
+    # preferred versions (a previous lock) reorder the walk; constraints pin too
+    extras = [
+        (
+            {f"p{rng.randint(0, 6)}": f"{rng.randint(1, 7)}.0"} if rng.random() < 0.5 else {},
+            [Wanted(f"p{rng.randint(1, 6)}=={rng.randint(1, 7)}")] if rng.random() < 0.3 else [],
+        )
+        for _ in cases
+    ]
+
+    def outcome(universe, roots, preferred, constraints):  # type: ignore[no-untyped-def]
+        try:
+            result = resolve(
+                MemIndex(universe),
+                Target("3.11", (LINUX,)),
+                [Wanted(r) for r in roots],
+                preferred=preferred,
+                constraints=constraints,
+            )
+        except Unsatisfiable as e:
+            return ("unsatisfiable", str(e))
+        return {name: pin.version for name, pin in result.pins.items()}
+
+    ours = [outcome(u, roots, *more) for (u, roots), more in zip(cases, extras, strict=True)]
+    monkeypatch.setattr(PythonProvider, "_pinned_positions", lambda self, name, reqs, preferred=False: None)
+    assert [outcome(u, roots, *more) for (u, roots), more in zip(cases, extras, strict=True)] == ours
+    assert {isinstance(o, dict) for o in ours} == {True, False}
+
+
+# ---- releases known newest first are not sorted again ------------------------------------------------------
+def test_newest_first_releases_are_taken_in_their_order() -> None:
+    from solver.python.model import NewestFirst
+
+    releases = [Release("p", Version(v), ()) for v in ("3.0", "2.0", "1.0")]
+
+    class Index(MemIndex):
+        def list_releases(self, name: str) -> list[Release]:
+            return NewestFirst(releases) if name == "sorted" else list(reversed(releases))
+
+    provider = PythonProvider(Index({}), Target("3.11", (LINUX,)))
+    assert provider.releases("sorted") == releases
+    assert provider.releases("other") == releases
+
+
+def test_newest_first_makes_each_release_once_when_read() -> None:
+    from solver.python.model import NewestFirst
+
+    made: list[str] = []
+
+    def make(text: str) -> Release:
+        made.append(text)
+        return Release("p", Version(text), ())
+
+    seq = NewestFirst(["3.0", "2.0", "1.0"], make)
+    assert len(seq) == 3 and made == []
+    first = seq[0]
+    assert seq[0] is first and seq[-3] is first and made == ["3.0"]
+    assert [r.version for r in seq[1:]] == [Version("2.0"), Version("1.0")]
+    assert list(seq) == [first, seq[1], seq[2]] and made == ["3.0", "2.0", "1.0"]
+    for bad in (3, -4):
+        with pytest.raises(IndexError):
+            seq[bad]
+
+
+def test_digest_releases_are_made_when_read() -> None:
+    from solver.python.model import NewestFirst
+
+    row = ("p-1.0-py3-none-any.whl", "https://x/p-1.0-py3-none-any.whl", "ab", 1, None, None, None)
+    got = pypi_index._from_digest((True, [("2.0", [row, row]), ("1.0", [row])]), "p", "https://x/")
+    assert got is not None and isinstance(got[1], NewestFirst)
+    releases = got[1]
+    assert [r.version for r in releases] == [Version("2.0"), Version("1.0")]
+    assert len(releases[0].files) == 2 and releases[1].files[0].index == "https://x/"
+    # what does not read as a digest is still refused up front
+    for bad in ((True, [("not a version", [row])]), (True, [("1.0", [row[:3]])]), (True, 5), "x"):
+        assert pypi_index._from_digest(bad, "p", "https://x/") is None

@@ -45,6 +45,7 @@ from solver.python.model import (
     CoreMetadata,
     DistFile,
     MetadataCallback,
+    NewestFirst,
     PageCallback,
     Release,
     core_metadata_fields,
@@ -134,7 +135,7 @@ class PypiIndex:
         # offline the work is parsing, not waiting: no threads, so none contend for the GIL, and each
         # page or metadata file is read when the resolver asks for it (prefetching is then a no-op)
         self._pool = PriorityPool(0 if offline else workers, "pypi")
-        self._projects: dict[str, Task[list[Release]]] = {}
+        self._projects: dict[str, Task[Sequence[Release]]] = {}
         self._pages: dict[str, list[ProjectPage]] = {}
         self._metadata: dict[str, Task[CoreMetadata]] = {}
         self._sizes: dict[str, int] = {}
@@ -312,7 +313,7 @@ class PypiIndex:
             self.cache.store_parsed(page_url, sha, [_row(f) for f in files])
         return files
 
-    def _index_page(self, index: str, name: str) -> tuple[ProjectPage, list[Release]] | None:
+    def _index_page(self, index: str, name: str) -> tuple[ProjectPage, Sequence[Release]] | None:
         """The project's page on `index` and its releases (for the target, when there is one)."""
         if _is_local(index):
             got = self._local_page(index, name)
@@ -333,12 +334,18 @@ class PypiIndex:
             if digest is not None:
                 return ProjectPage(page_url, sha, digest[0]), digest[1]
         files = self._page_files(index, page_url, body, ctype, sha)
-        releases = group_releases(name, files)
+        releases: Sequence[Release] = group_releases(name, files)
         if self._choice is not None:
             choice = self._choice
-            releases = [Release(r.name, r.version, choice.useful_files(r.files)) for r in releases]
-            # newest first, the order the resolver wants them in: its sort then finds them sorted
-            releases.sort(key=lambda r: r.version, reverse=True)
+            # newest first, the order the resolver wants them in (and so marked: it need not sort);
+            # group_releases gave each version once
+            releases = NewestFirst(
+                sorted(
+                    (Release(r.name, r.version, choice.useful_files(r.files)) for r in releases),
+                    key=lambda r: r.version,
+                    reverse=True,
+                )
+            )
             if not _is_local(index):
                 # str() of a Version parses back to an equal Version with the same str(): the pins' text
                 grouped = [(str(r.version), [_row(f) for f in r.files]) for r in releases]
@@ -378,9 +385,9 @@ class PypiIndex:
             return []
         return parse_html_page(self._page_body(loc, fetched[0]), loc, loc)
 
-    def _load_project(self, name: str) -> list[Release]:
+    def _load_project(self, name: str) -> Sequence[Release]:
         pages: list[ProjectPage] = []
-        parts: list[list[Release]] = []
+        parts: list[Sequence[Release]] = []
         for index in self.indexes:
             got = self._index_page(index, name)
             if got is not None and got[0].has_files:
@@ -399,7 +406,7 @@ class PypiIndex:
         self._tick("project", name)
         return parts[0] if len(parts) == 1 else _merge_releases(parts)
 
-    def _project_task(self, name: str, priority: int) -> Task[list[Release]]:
+    def _project_task(self, name: str, priority: int) -> Task[Sequence[Release]]:
         with self._lock:
             task = self._projects.get(name)
             if task is None:
@@ -658,7 +665,7 @@ def _then(fn: Callable[[Future], None]) -> Callable[[Future], None]:  # type: ig
     return cb
 
 
-def _call_page(on_page: PageCallback, name: str, fut: Future[list[Release]]) -> None:
+def _call_page(on_page: PageCallback, name: str, fut: Future[Sequence[Release]]) -> None:
     on_page(name, fut.result())
 
 
@@ -701,29 +708,43 @@ def _row(f: DistFile) -> tuple[object, ...]:
     return (f.filename, f.url, f.sha256, f.size, f.requires_python, f.yanked, f.core_metadata)
 
 
-def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, list[Release]] | None:
-    """(the page has files, its releases) from a digest's payload; None when it does not read as one."""
+_ROW_FIELDS = 7  # what `_row` keeps of a DistFile: every field but `index`
+
+
+def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Release]] | None:
+    """(the page has files, its releases) from a digest's payload; None when it does not read as one.
+
+    The payload is checked here (each version parses, each file row has a DistFile's fields), and the
+    Release objects are made when the resolver first reads them (`NewestFirst`): it reads a few of
+    each project's, and the pages of a large solve list tens of thousands.
+    """
     if payload is None:
         return None
     try:
         has_files, grouped = payload
-        releases = []
-        for text, rows in grouped:  # tens of thousands for a large solve: kept lean
+        versions = []
+        for text, rows in grouped:
             version = parse_version(text)
             if version is None:
                 return None
-            files: tuple[DistFile, ...]
-            if len(rows) == 1:  # nearly always, once files for other targets are gone
-                files = (DistFile(*rows[0], index),)  # type: ignore[call-arg]
-            else:
-                files = tuple([DistFile(*row, index) for row in rows])  # type: ignore[call-arg]
-            releases.append(Release(name, version, files))
+            for row in rows:
+                if len(row) != _ROW_FIELDS:
+                    return None
+            versions.append((version, rows))
     except (TypeError, ValueError):
         return None
-    return bool(has_files), releases
+
+    def make(item: tuple[Version, Sequence[Sequence[Any]]]) -> Release:
+        version, rows = item
+        if len(rows) == 1:  # nearly always, once files for other targets are gone
+            return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
+        return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
+
+    # stored sorted (`_index_page`), and each version parses back equal
+    return bool(has_files), NewestFirst(versions, make)
 
 
-def _merge_releases(parts: list[list[Release]]) -> list[Release]:
+def _merge_releases(parts: list[Sequence[Release]]) -> list[Release]:
     """Releases of several sources as `group_releases` of all their files in order would give them."""
     by_version: dict[Version, Release] = {}
     for releases in parts:

@@ -9,10 +9,10 @@ Metadata arrives through `PackageIndex`, so this package never does I/O itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from email.parser import BytesHeaderParser
-from typing import Protocol
+from typing import Any, Protocol, overload
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -41,6 +41,53 @@ class Release:
     name: str  # canonical (PEP 503 normalised)
     version: Version
     files: tuple[DistFile, ...]
+
+
+class NewestFirst(Sequence[Release]):
+    """Releases already in the order the resolver walks them: newest version first, no two equal.
+
+    An index may return its releases as this when it knows them sorted (a digest stores them so), and
+    the resolver then skips sorting them again: sorting compares Versions in Python, tens of thousands
+    of times for a large solve, even when the list is sorted already.
+
+    Each release may also be made only when first read (`make(items[i])`): the resolver reads a few
+    of each project's releases, the newest ones, and a large solve's pages list tens of thousands
+    (38,000 for OpenStack's), each a Release and DistFiles to build. Every read of a position gives
+    the same object, whichever thread reads it first.
+    """
+
+    __slots__ = ("_items", "_make", "_made")
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Release] | None = None) -> None:
+        self._items = items
+        self._make = make
+        self._made: dict[int, Release] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, i: int) -> Release: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Release]: ...
+    def __getitem__(self, i: int | slice) -> Release | list[Release]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._items)))]
+        if self._make is None:
+            return self._items[i]  # type: ignore[no-any-return]
+        if i < 0:
+            i += len(self._items)
+            if i < 0:
+                raise IndexError(i)
+        made = self._made.get(i)
+        if made is None:
+            item = self._items[i]  # IndexError past the end, as a list
+            made = self._made.setdefault(i, self._make(item))  # atomic: the first one made is kept
+        return made
+
+    def __iter__(self) -> Iterator[Release]:
+        for i in range(len(self._items)):
+            yield self[i]
 
 
 @dataclass(frozen=True, slots=True)

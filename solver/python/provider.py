@@ -15,6 +15,7 @@ metadata's dependencies in turn (a speculative walk of the newest-version closur
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import threading
 from collections import defaultdict
@@ -31,7 +32,7 @@ from resolvelib import AbstractProvider
 
 from .files import FileChoice
 from .files import requires_python_spec as _spec_or_none
-from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, PackageIndex, Release
+from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, NewestFirst, PackageIndex, Release
 from .target import Target
 
 PYTHON = "<python>"
@@ -93,6 +94,36 @@ def _pinned(spec: SpecifierSet) -> bool:
     return any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in spec)
 
 
+_VersionKey = tuple[Any, ...]
+
+
+def _version_key(v: Version) -> _VersionKey:
+    """What PEP 440 `==` compares of a version: its public part, with trailing zeros of the release
+    dropped (`1.0` == `1.0.0`). A local label is left out: `==1.0` admits `1.0+local`."""
+    release = v.release
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return (v.epoch, release[:end], v.pre, v.post, v.dev)
+
+
+def _pin_key(spec: SpecifierSet) -> _VersionKey | None:
+    """The `_version_key` every version `spec` admits must have, when it pins one (`==X`, `===X`).
+
+    `==X` (no wildcard) admits only versions equal to X, up to zero padding and, when X has no local
+    label, the candidate's local label; `===X` admits only versions whose text is X, and a Version's
+    text is its normalised form, so they too are equal to Version(X). None: no such pin, or X does not
+    parse as a version (left to the plain walk, where `contains` decides).
+    """
+    for s in spec:
+        if s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")):
+            try:
+                return _version_key(Version(s.version))
+            except ValueError:
+                return None
+    return None
+
+
 _BATCH_STEP, _BATCH_MAX = 8, 32  # backtracking prefetch: 8 versions per version walked, at most 32
 _SPECULATIVE_SDIST_SIZE = 2 << 20  # sdists are downloaded whole for their metadata: small ones only
 
@@ -147,7 +178,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._specs: dict[str, SpecifierSet] = {}
         self._marker_cache: dict[int, tuple[Marker, dict[tuple[str, str], bool]]] = {}
         self._python_excluded = False  # some requirement on PYTHON excludes the target's version
-        self._walk: dict[str, list[tuple[Release, bool]]] = {}  # releases, newest first, and is_prerelease
+        self._walk: dict[str, Sequence[Release]] = {}  # releases, newest first (`_releases_walk`)
+        self._pref_walk: dict[str, list[Release]] = {}  # the walk with the preferred version first
+        # (name, in the preferred walk) -> _version_key -> positions in that walk
+        self._walk_keys: dict[tuple[str, bool], dict[_VersionKey, list[int]]] = {}
         # speculation state, touched from the index's threads
         self._spec_lock = threading.Lock()
         self._spec_seen: set[str] = set()
@@ -258,7 +292,9 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         two parts is left to the full parser, so errors are decided by it.
         """
         head, sep, marker_text = text.partition(";")
-        if sep and "@" not in head:
+        if "@" not in head:
+            if not sep:
+                return _requirement_or_none(text)
             marker = self._markers.get(marker_text)
             if marker is None and marker_text not in self._markers:
                 try:
@@ -267,17 +303,11 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                     marker = None
                 self._markers[marker_text] = marker
             if marker is not None:
-                try:
-                    req = Requirement(head)
-                except InvalidRequirement:
-                    pass
-                else:
+                req = _requirement_or_none(head)
+                if req is not None:
                     req.marker = marker
                     return req
-        try:
-            return Requirement(text)
-        except InvalidRequirement:
-            return None
+        return _requirement_or_none(text)
 
     def _marker_true(self, marker: Marker, platform: str, extra: str) -> bool:
         # each marker is evaluated once per platform and extra (the same requirement is read again for
@@ -299,18 +329,59 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         return None
 
     def releases(self, name: str) -> list[Release]:
+        """Every release of `name`, newest first."""
         if name not in self._releases:
-            rels = list(self.index.list_releases(name))
-            rels.sort(key=lambda r: r.version, reverse=True)
-            self._releases[name] = rels
+            self._releases[name] = list(self._releases_walk(name))
         return self._releases[name]
 
-    def _releases_walk(self, name: str) -> list[tuple[Release, bool]]:
-        """`releases(name)` with each version's is_prerelease (a computed property) read once."""
+    def _releases_walk(self, name: str) -> Sequence[Release]:
+        """`releases(name)` as find_matches walks them: what the index gave when it is `NewestFirst`
+        (in this order already, and its releases are made only as the walk reaches them), else sorted.
+        """
         walk = self._walk.get(name)
         if walk is None:
-            walk = self._walk[name] = [(rel, rel.version.is_prerelease) for rel in self.releases(name)]
+            got = self.index.list_releases(name)
+            if not isinstance(got, NewestFirst):
+                got = sorted(got, key=lambda r: r.version, reverse=True)
+            walk = self._walk[name] = got
         return walk
+
+    def _preferred_walk(self, name: str, pref: Version) -> list[Release]:
+        """`_releases_walk(name)` with the preferred version first, the others in their order (made
+        once per project: every project has a preferred version when a previous lock is kept)."""
+        walk = self._pref_walk.get(name)
+        if walk is None:
+            walk = self._pref_walk[name] = sorted(
+                self._releases_walk(name), key=lambda rel: rel.version != pref
+            )
+        return walk
+
+    def _pinned_positions(self, name: str, reqs: Sequence[Req], preferred: bool = False) -> list[int] | None:
+        """When some requirement pins one version: the positions in `_releases_walk(name)` (in
+        `_preferred_walk(name, ...)` if `preferred`) of the releases it can admit (ascending); None
+        when no requirement pins a version.
+
+        find_matches walks a project's releases newest first, testing each against every requirement;
+        a project pinned with `==` (say `apache-airflow==2.10.5`, and every `apache-airflow[extra]`
+        that requires it) was walked down its hundreds of releases on each of the many times it was
+        asked. A release outside these positions fails the pin's `contains`, so the walk would have
+        dropped it before any other test or side effect (no `excluded` entry, no veto note): going
+        straight to these positions gives the same candidates, in the same order.
+        """
+        for r in reqs:
+            if r.pinned:
+                key = _pin_key(r.specifier)
+                if key is not None:
+                    break
+        else:
+            return None
+        by_key = self._walk_keys.get((name, preferred))
+        if by_key is None:
+            by_key = self._walk_keys[(name, preferred)] = {}
+            walk = self._pref_walk[name] if preferred else self._releases_walk(name)
+            for i, rel in enumerate(walk):
+                by_key.setdefault(_version_key(rel.version), []).append(i)
+        return by_key.get(key, [])
 
     def _files_for(
         self, rel: Release, platforms: Iterable[str], allow_yanked: bool
@@ -481,18 +552,25 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         allow_yanked = any(r.pinned for r in (*reqs, *self.constraints.get(name, ())))
         bad_versions = {c.version for c in incompatibilities[identifier]}
         allow_pre = any(r.prereleases for r in reqs)
-        walk = self._releases_walk(name)
         pref = self.preferred.get(name)
-        if pref is not None:
-            walk = sorted(walk, key=lambda item: item[0].version != pref)
+        walk = self._releases_walk(name) if pref is None else self._preferred_walk(name, pref)
+        only = self._pinned_positions(name, reqs, pref is not None)  # None: every release is walked
+
+        def next_position(i: int) -> int:
+            """The first position from `i` on that the walk looks at (len(walk): none left)."""
+            if only is None:
+                return i
+            j = bisect.bisect_left(only, i)
+            return only[j] if j < len(only) else len(walk)
+
         # an empty specifier admits every version; the same specifier object need be asked once
         specs = {id(r.specifier): r.specifier for r in reqs if len(r.specifier)}
         checks = [(spec, self._contains_memo(spec)) for spec in specs.values()]
 
         def admissible(i: int, pre: bool) -> Cand | None:
             """The candidate for the i-th release by the cheap tests (no metadata is read)."""
-            rel, is_pre = walk[i]
-            if is_pre and not pre:
+            rel = walk[i]
+            if not pre and rel.version.is_prerelease:
                 return None
             v = rel.version
             if bad_versions and v in bad_versions:
@@ -509,7 +587,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             """Prefetch the metadata of the next `count` admissible releases; where it stopped."""
             ahead: list[tuple[Release, DistFile]] = []
             i = start
-            while i < len(walk) and len(ahead) < count:
+            while len(ahead) < count:
+                i = next_position(i)
+                if i >= len(walk):
+                    break
                 cand = admissible(i, pre)
                 i += 1
                 if cand is not None and cand.release is not None:
@@ -530,10 +611,11 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 walked, fetched_to = 0, len(walk)
             else:
                 fetched_to = prefetch_from(0, min(_BATCH_MAX, _BATCH_STEP * walked) if walked else 1, pre)
-            for i, (rel, _pre) in enumerate(walk):
+            for i in range(len(walk)) if only is None else only:
                 cand = admissible(i, pre)
                 if cand is None:
                     continue
+                rel = walk[i]
                 if walked and i >= fetched_to - _BATCH_STEP // 2:
                     fetched_to = prefetch_from(max(i, fetched_to), min(_BATCH_MAX, _BATCH_STEP * walked), pre)
                 if not self._sdist_usable(cand):
@@ -640,6 +722,13 @@ def _static_version(meta: CoreMetadata) -> bool:
         return Version(meta.metadata_version) >= Version("2.2")
     except ValueError:
         return False
+
+
+def _requirement_or_none(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 def requirement_objects(req: Requirement, platforms: frozenset[str], kind: str) -> list[Req]:
