@@ -7,7 +7,9 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -16,6 +18,10 @@ from bundler.app import app
 from solver.errors import BundlerError, Unsatisfiable
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# click's ClickException, whichever click typer runs on: click itself (typer < 0.20) or the copy typer
+# now carries (typer._click); typer exports neither, but its BadParameter derives from it.
+_CLICK_EXCEPTION: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def _register_commands() -> None:
@@ -58,15 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as e:
         return int(e.code or 0)
-    except Exception as e:  # click's usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            return e.exit_code
-        if isinstance(e, click.exceptions.Abort):
-            return 130
-        raise
+    except _CLICK_EXCEPTION as e:  # usage errors: "No such option", a missing argument, ...
+        e.show()
+        return int(e.exit_code)
+    except typer.Abort:
+        return 130
     return 0
 
 

@@ -59,3 +59,12 @@ def test_dependency_metadata_is_checked(tmp_path: Path) -> None:
     proc = run(tmp_path, 'require = ["demo-client"]\n[[python.dependency-metadata]]\nname = "x"\nrequires-dist = ["a>>1"]\n')
     assert proc.returncode == 2
     assert "python.dependency-metadata[0].requires-dist[0]: bad requirement 'a>>1'" in proc.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [(["solve", "--bogus"], "No such option: --bogus"),
+                                               (["solve"], "Missing argument 'SPEC'")])  # fmt: skip
+def test_usage_errors_are_a_message_and_exit_2(args: list[str], message: str) -> None:
+    # typer 0.20+ carries its own copy of click: its usage errors must not reach the user as a traceback
+    proc = subprocess.run([sys.executable, "-m", "bundler", *args], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
