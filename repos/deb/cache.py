@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import re
 import struct
+import sys
 import threading
 from array import array
 from collections.abc import Sequence
@@ -35,6 +36,11 @@ from ..background import Background
 from ..errors import ParseError
 from ..files import write_atomic
 from .packages import parse_stanza
+
+try:  # the compiled scanner; without a C compiler at install time, `_scan_python` does the same work
+    from ._scan import scan as _scan_compiled
+except ImportError:
+    _scan_compiled = None
 
 FORMAT = b"bundler-deb-index/3\n"
 _CHUNK = 64 * 1024
@@ -223,7 +229,8 @@ class CompactIndex:
 def _compressed(text: bytes, chunk_starts: array[int]) -> list[bytes]:
     """The zstandard frames of the text's chunks, straight from the text (no copies).
 
-    Level 1: within 3% of level 3's size here, at twice the speed.
+    Level 1: within 3% of level 3's size here, at twice the speed. On every CPU (threads=-1): the
+    frames are independent, and the cold load is waiting for them only once the index is built.
     """
     bounds = [*chunk_starts, len(text)]
     segments = array("Q")
@@ -232,7 +239,7 @@ def _compressed(text: bytes, chunk_starts: array[int]) -> list[bytes]:
     if not segments:
         return []
     buffer = zstandard.BufferWithSegments(text, segments.tobytes())
-    done = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(buffer, threads=1)
+    done = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(buffer, threads=-1)
     return [done[i].tobytes() for i in range(len(done))]
 
 
@@ -246,10 +253,34 @@ def build_compact(data: bytes, where: str) -> CompactIndex:
 
     Profiled on bookworm main amd64 (50 MB, 63,440 stanzas, 1.2 million lines): anything done per line
     or per field in Python costs most of a second, and so did asking python-apt for the solver's fields
-    of each stanza. So the stanzas stay whole, where they are in the text, and every pass over the text
-    is one C-level bytes operation (checking the lines, splitting the stanzas, finding the Provides and
-    Essential/Priority fields); Python touches each stanza only in C-level maps and a sort by name.
-    Uncommon layouts (comments, CRLF, runs of blank lines) are normalised first.
+    of each stanza. So the stanzas stay whole, where they are in the text, and are found by one pass of
+    the compiled scanner (`_scan.c`) or, where it is not built or the layout is not the usual one, by
+    C-level bytes operations (`_scan_python`); Python then touches each stanza only in C-level maps and
+    a sort by name.
+    """
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the many short-lived objects would trigger needless collections
+    try:
+        scanned = _scan_compiled(data) if _scan_compiled is not None else None
+        if scanned is None:
+            return _scan_python(data, where)
+        starts_b, ends_b, names, provides, base_b = scanned
+        starts, ends, base_at = array("I"), array("I"), array("I")
+        starts.frombytes(starts_b)
+        ends.frombytes(ends_b)
+        base_at.frombytes(base_b)
+        return _assemble(data, starts, ends, names, provides, base_at, where)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _scan_python(data: bytes, where: str) -> CompactIndex:
+    """What `_scan.c` finds, by C-level bytes operations (one per pass), for any layout.
+
+    Every pass over the text is one C-level bytes operation (checking the lines, splitting the stanzas,
+    finding the Provides and Essential/Priority fields). Uncommon layouts (comments, CRLF, runs of blank
+    lines) are normalised first.
     """
     squeezed = data.translate(None, _DROP)
     if b"\x00" in squeezed:
@@ -271,13 +302,31 @@ def build_compact(data: bytes, where: str) -> CompactIndex:
     stanzas[-1] = stanzas[-1].rstrip(b"\n")
     if usual:
         _check_lines(data, squeezed, len(stanzas), where)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the many short-lived objects would trigger needless collections
-    try:
-        return _assemble(data, stanzas, where)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    # Where each stanza starts in `data`: a field found by a search of the whole text is mapped to
+    # its stanza with them.
+    starts = array("I", itertools.accumulate(map((2).__add__, map(len, stanzas[:-1])), initial=0))
+    ends = array("I", map(int.__add__, starts, map(len, stanzas)))
+    newlines = list(map(bytes.find, stanzas, repeat(b"\n")))
+    if all(map(bytes.startswith, stanzas, repeat(b"Package: "))) and -1 not in newlines:
+        names = list(map(bytes.__getitem__, stanzas, map(slice, repeat(9), newlines)))
+    else:
+        names = [_package_name(stanza, where) for stanza in stanzas]
+    joined = b"\n" + b"\n".join(names) + b"\n"
+    if any(ws in joined for ws in (b" \n", b"\t\n", b"\n ", b"\n\t")):
+        names = [n.strip(b" \t") for n in names]
+    if b"" in names:
+        line = data.count(b"\n", 0, starts[names.index(b"")]) + 1
+        raise ParseError("empty Package field", where=f"{where}:{line}")
+    provides_at, provides_values = _field_hits(data, starts, _PROVIDES)
+    base_at = [n for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]]
+    if not stanzas[0].startswith(b"Package:"):  # the searches miss a first line that is no field
+        first = parse_stanza(stanzas[0].decode("utf-8", errors="replace"), where)
+        provides_at.insert(0, 0)
+        provides_values.insert(0, first.get("Provides", "").encode())
+        if first.get("Essential", "").strip() == "yes" or first.get("Priority", "").strip() == "required":
+            base_at.append(0)
+    provides = _provides_map(names, provides_at, provides_values)
+    return _assemble(data, starts, ends, names, provides, base_at, where)
 
 
 def _normalised(data: bytes) -> bytes:
@@ -316,36 +365,26 @@ def _check_lines_slow(data: bytes, where: str) -> None:
             )
 
 
-def _assemble(data: bytes, stanzas: list[bytes], where: str) -> CompactIndex:
+def _assemble(
+    data: bytes,
+    starts: array[int],
+    ends: array[int],
+    names: list[bytes],
+    provides: dict[bytes, list[bytes]],
+    base_at: Sequence[int],
+    where: str,
+) -> CompactIndex:
+    """The index of the stanzas data[starts[k]:ends[k]] named names[k]."""
     # Each step is a C-level map, sort or search over all stanzas; Python loops only over what is rare.
-    # Where each stanza starts in `data`: the chunks are cut there, and a field found by a search of
-    # the whole text is mapped to its stanza with them.
-    starts = array("I", itertools.accumulate(map((2).__add__, map(len, stanzas[:-1])), initial=0))
+    # The chunks are cut where stanzas start.
     chunk_starts = array("Q", [0])
     while (k := bisect.bisect_left(starts, chunk_starts[-1] + _CHUNK)) < len(starts):
         chunk_starts.append(starts[k])
     # zstd releases the GIL: the frames are compressed on a thread while the rest is built.
     frames = Background(_compressed, data, chunk_starts)
-    newlines = list(map(bytes.find, stanzas, repeat(b"\n")))
-    if all(map(bytes.startswith, stanzas, repeat(b"Package: "))) and -1 not in newlines:
-        names = list(map(bytes.__getitem__, stanzas, map(slice, repeat(9), newlines)))
-    else:
-        names = [_package_name(stanza, where) for stanza in stanzas]
-    joined = b"\n".join(names) + b"\n"
-    if b" \n" in joined or b"\t\n" in joined:
-        names = [n.strip() for n in names]
-    provides = _provides_map(names, *_field_hits(data, starts, _PROVIDES))
-    base = {names[n] for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]}
-    if not stanzas[0].startswith(b"Package:"):  # the searches miss a first line that is no Package field
-        first = parse_stanza(stanzas[0].decode("utf-8", errors="replace"), where)
-        for provided, owners in _provides_map(names, [0], [first.get("Provides", "").encode()]).items():
-            providers = provides.setdefault(provided, [])
-            providers.extend(o for o in owners if o not in providers)
-        if first.get("Essential", "").strip() == "yes" or first.get("Priority", "").strip() == "required":
-            base.add(names[0])
+    base = set(map(names.__getitem__, base_at))
     # Sorted by name, stably: a name's stanzas stay in file order.
-    order = sorted(range(len(stanzas)), key=names.__getitem__)
-    ends = array("I", map(int.__add__, starts, map(len, stanzas)))
+    order = sorted(range(len(names)), key=names.__getitem__)
     spans = (array("I", map(starts.__getitem__, order)), array("I", map(ends.__getitem__, order)))
     after_last = dict(zip(map(names.__getitem__, order), range(1, len(order) + 1), strict=True))
     unique = list(after_last)  # sorted, as the sort put them in
@@ -392,7 +431,9 @@ def _field_hits(data: bytes, starts: array[int], pattern: re.Pattern[bytes]) -> 
 _NOT_A_NAME = re.compile(rb"\([^)\0]*\)|\[[^\]\0]*\]|:[^,\0]*")
 
 
-def _provides_map(names: list[bytes], numbers: list[int], values: list[bytes]) -> dict[bytes, list[bytes]]:
+def _provides_map(
+    names: list[bytes], numbers: Sequence[int], values: list[bytes]
+) -> dict[bytes, list[bytes]]:
     """Provided name -> the names of the packages (stanza numbers index `names`) providing it."""
     if not values:
         return {}
@@ -412,6 +453,11 @@ def _provides_map(names: list[bytes], numbers: list[int], values: list[bytes]) -
     return providers
 
 
+# Index files being written by `Cache.write_index_behind` in this process.
+_storing: dict[Path, threading.Thread] = {}
+_storing_lock = threading.Lock()
+
+
 class Cache:
     """The on-disk cache under `root` (bundler picks it: --cache-dir, $BUNDLER_CACHE_DIR, XDG)."""
 
@@ -428,6 +474,10 @@ class Cache:
 
     def read_index(self, release_sha256: str, index_path: str) -> CompactIndex | None:
         path = self.index_path(release_sha256, index_path)
+        with _storing_lock:
+            storing = _storing.pop(path, None)
+        if storing is not None:
+            storing.join()
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -442,6 +492,27 @@ class Cache:
 
     def write_index(self, release_sha256: str, index_path: str, index: CompactIndex) -> None:
         write_atomic(self.index_path(release_sha256, index_path), index.to_bytes())
+
+    def write_index_behind(self, release_sha256: str, index_path: str, index: CompactIndex) -> None:
+        """Store `index` on a thread of its own, so that compressing it (zstd, which releases the GIL)
+        and writing it overlap the solve instead of delaying it.
+
+        The thread is no daemon: the interpreter waits for it at exit. A reader of the same file in
+        this process waits for it too, and `write_atomic` makes the file appear whole or not at all.
+        The cache only saves work, so a failure to write it is a warning: the next run rebuilds it.
+        """
+        path = self.index_path(release_sha256, index_path)
+
+        def store() -> None:
+            try:
+                write_atomic(path, index.to_bytes())
+            except OSError as e:
+                print(f"bundler: warning: index cache not stored: {path}: {e.strerror}", file=sys.stderr)
+
+        thread = threading.Thread(target=store, name=f"store {path.name}")
+        with _storing_lock:
+            _storing[path] = thread
+        thread.start()
 
     def is_verified(self, seal: str) -> bool:
         """Whether a Release's signature was verified before (`seal`: its bytes and keyrings, hashed)."""

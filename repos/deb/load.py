@@ -222,7 +222,7 @@ def _index(f: Fetcher, cache: Cache, i: _Index, offline: bool) -> CompactIndex:
             checking.result()
             raise
         checking.result()
-        cache.write_index(rel.sha256, i.path, index)
+        cache.write_index_behind(rel.sha256, i.path, index)
         return index
     raise last_error or FetchError(where, "no usable Packages file")
 
