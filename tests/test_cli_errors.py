@@ -4,6 +4,7 @@ exit 1 with "no solution" and the explanation; nothing is written in either case
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,10 +62,11 @@ def test_dependency_metadata_is_checked(tmp_path: Path) -> None:
     assert "python.dependency-metadata[0].requires-dist[0]: bad requirement 'a>>1'" in proc.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [(["solve", "--bogus"], "No such option: --bogus"),
+@pytest.mark.parametrize(("args", "message"), [(["solve", "--bogus"], r"No such option:? '?--bogus"),
                                                (["solve"], "Missing argument 'SPEC'")])  # fmt: skip
 def test_usage_errors_are_a_message_and_exit_2(args: list[str], message: str) -> None:
     # typer 0.20+ carries its own copy of click: its usage errors must not reach the user as a traceback
+    # (click's wording differs between versions: "No such option: --bogus" / "No such option '--bogus'")
     proc = subprocess.run([sys.executable, "-m", "bundler", *args], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert re.search(message, proc.stderr) and "Traceback" not in proc.stderr
