@@ -7,6 +7,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import threading
 from typing import Any
 
 import typer
@@ -76,12 +77,16 @@ def run() -> None:
     """The console script: main(), then exit without tearing down the heap.
 
     A solve leaves hundreds of thousands of objects behind; freeing them one by one at interpreter
-    exit costs a third of a second and helps nobody. Output is flushed first; every file was already
-    written and renamed into place by then.
+    exit costs a third of a second and helps nobody. Output is flushed first, and the threads the
+    interpreter would wait for are waited for (an index cache being written behind the solve); every
+    output file was already written and renamed into place by then.
     """
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
     os._exit(code)
 
 

@@ -120,6 +120,27 @@ def test_solve_file_repo_writes_a_deterministic_lock(repo: DebRepo, tmp_path: Pa
     assert lock_path.read_bytes() == first
 
 
+def test_a_solve_waits_for_its_index_cache(repo: DebRepo, tmp_path: Path) -> None:
+    # The index cache is written on a thread behind the solve, and the CLI leaves by os._exit: it must
+    # wait for that thread. A slowed-down writer makes the race certain to be lost without the wait.
+    spec = write_spec(tmp_path, repo.root.as_uri())
+    slow_writer = (
+        "import sys, time\n"
+        "import repos.deb.cache as cache\n"
+        "write = cache.write_atomic\n"
+        "cache.write_atomic = lambda *a, **k: (time.sleep(0.5), write(*a, **k))\n"
+        "from bundler.cli import run\n"
+        "sys.argv = ['bundler', *sys.argv[1:]]\n"
+        "run()\n"
+    )
+    args = ["solve", str(spec), "--cache-dir", str(tmp_path / "cache")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUNDLER_")}
+    proc = subprocess.run([sys.executable, "-c", slow_writer, *args], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert list((tmp_path / "cache").rglob("*.idx"))
+    assert bundler(*args, "--offline").returncode == 0
+
+
 def test_solve_over_http_and_json_summary(repo: DebRepo, tmp_path: Path) -> None:
     with serve_directory(repo.root) as server:
         spec = write_spec(tmp_path, server.url)
