@@ -132,6 +132,10 @@ def _sort_key(p: LockedPackage) -> tuple[str, ...]:
     return (p.ecosystem, p.name, p.architecture, p.platform, p.version, repr(p))
 
 
+# What a TOML basic string must escape: quote, backslash, control characters and DEL.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
 def _toml_value(value: Any) -> str:
     # JSON's string escapes (\", \\, \n, \uXXXX) are all valid in TOML basic strings.
     if isinstance(value, bool):
@@ -139,6 +143,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
+        if not _NEEDS_ESCAPE.search(value):
+            return f'"{value}"'  # most values: names, versions, paths, hashes
         # Literal UTF-8 (TOML has no surrogate pairs); DEL is the one character JSON leaves bare
         # that TOML forbids.
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -33,6 +33,7 @@ from resolvelib import AbstractProvider
 from .files import FileChoice
 from .files import requires_python_spec as _spec_or_none
 from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, NewestFirst, PackageIndex, Release
+from .requirements import requirement_or_none as _requirement_or_none
 from .target import Target
 
 PYTHON = "<python>"
@@ -722,13 +723,6 @@ def _static_version(meta: CoreMetadata) -> bool:
         return Version(meta.metadata_version) >= Version("2.2")
     except ValueError:
         return False
-
-
-def _requirement_or_none(text: str) -> Requirement | None:
-    try:
-        return Requirement(text)
-    except InvalidRequirement:
-        return None
 
 
 def requirement_objects(req: Requirement, platforms: frozenset[str], kind: str) -> list[Req]:
