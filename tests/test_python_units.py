@@ -14,6 +14,7 @@ from packaging.version import Version
 
 from repos.pypi.archive import RangesRefused, remote_wheel_metadata
 from repos.pypi.config import read_pip_config
+from repos.pypi.index import local_path
 from repos.pypi.simple import parse_html_page, parse_json_page
 from solver.errors import InputError, Unsatisfiable
 from solver.python import CoreMetadata, DistFile, Release, Target, Veto, Wanted, resolve
@@ -383,3 +384,9 @@ def test_backtracking_prefetches_the_next_versions_in_batches() -> None:
     assert max(len(vs) for vs in ahead) >= 8, ahead  # batches, not one version at a time
     assert walked.index("10.0") < walked.index("5.0")  # newest first, ahead of the walk
     assert len(ahead) < 10
+
+
+def test_local_path_unquotes_a_file_url_once(tmp_path: Path) -> None:
+    path = tmp_path / "wheels a%41"  # "%41" is no escape here: the URL spells it "%2541"
+    assert local_path(path.as_uri()) == path
+    assert local_path(str(path)) == path

@@ -30,7 +30,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 import packaging
 from packaging.utils import canonicalize_name
@@ -84,8 +83,10 @@ def _is_local(url: str) -> bool:
 
 
 def local_path(url: str) -> Path:
+    # Unquoted once, as repos.deb.fetch.file_path does (url2pathname would unquote a second time,
+    # turning a file named "a%2541" into "a%41" and then "aA"; it also cost importing urllib.request).
     if url.startswith("file:"):
-        return Path(url2pathname(unquote(urlsplit(url).path)))
+        return Path(unquote(urlsplit(url).path))
     return Path(url)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from email.parser import BytesHeaderParser
 from typing import Any, Protocol, overload
 
 from packaging.utils import canonicalize_name
@@ -123,6 +122,8 @@ def core_metadata_fields(meta: CoreMetadata) -> tuple[object, ...]:
 
 def parse_core_metadata(data: bytes) -> CoreMetadata:
     """Parse METADATA / PKG-INFO headers (RFC 822 style; the body is the description, skipped)."""
+    from email.parser import BytesHeaderParser  # only for metadata not parsed before: cold runs
+
     msg = BytesHeaderParser().parsebytes(data)
     return CoreMetadata(
         name=canonicalize_name(str(msg.get("Name", ""))),
