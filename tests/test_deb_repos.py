@@ -11,6 +11,7 @@ import pytest
 
 from repos.deb import AptSource, load_debian
 from repos.deb import release as release_module
+from repos.deb.cache import wait_for_writes
 from repos.deb.decompress import choose, decompress
 from repos.errors import ExpiredError, IntegrityError, OfflineMiss, ParseError, SignatureError
 from tests.support.debrepo import COMPRESSIONS, DebRepo, GpgKey, compress
@@ -299,6 +300,7 @@ def test_stale_or_damaged_cache_is_a_miss(deb_repo: DebRepo, gpg_key: GpgKey, tm
     src = source(deb_repo, gpg_key, ("stable", "updates"))
     cache = tmp_path / "cache"
     load_debian([src], architectures=None, cache_dir=cache)
+    wait_for_writes()  # the index files are written behind the load
     damaged = sorted((cache / "deb" / "indexes").rglob("*.idx"))
     assert damaged
     for path in damaged:

@@ -458,6 +458,16 @@ _storing: dict[Path, threading.Thread] = {}
 _storing_lock = threading.Lock()
 
 
+def wait_for_writes() -> None:
+    """Wait until every index file this process is writing behind (`Cache.write_index_behind`) is on
+    disk: for a caller that looks at the cache directory itself."""
+    with _storing_lock:
+        pending = list(_storing.values())
+        _storing.clear()
+    for thread in pending:
+        thread.join()
+
+
 class Cache:
     """The on-disk cache under `root` (bundler picks it: --cache-dir, $BUNDLER_CACHE_DIR, XDG)."""
 
