@@ -23,36 +23,36 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Growable arrays (the GIL is released while they grow: PyMem_Raw*). */
 typedef struct {
     uint32_t *v;
     size_t n, cap;
 } Vec;
-
-static int vec_push(Vec *a, uint32_t x) {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4096;
-        uint32_t *v = PyMem_RawRealloc(a->v, cap * sizeof(uint32_t));
-        if (v == NULL) return -1;
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return 0;
-}
 
 typedef struct {
     char *v;
     size_t n, cap;
 } Chars;
 
+/* Room for one more element in *v (n used of *cap, `size` bytes each): 0, or -1 without memory. */
+static int make_room(void **v, size_t n, size_t *cap, size_t size) {
+    if (n < *cap) return 0;
+    size_t grown = *cap ? *cap * 2 : 4096;
+    void *moved = PyMem_RawRealloc(*v, grown * size);
+    if (moved == NULL) return -1;
+    *v = moved;
+    *cap = grown;
+    return 0;
+}
+
+static int vec_push(Vec *a, uint32_t x) {
+    if (make_room((void **)&a->v, a->n, &a->cap, sizeof x)) return -1;
+    a->v[a->n++] = x;
+    return 0;
+}
+
 static int chars_push(Chars *a, char c) {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 65536;
-        char *v = PyMem_RawRealloc(a->v, cap);
-        if (v == NULL) return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (make_room((void **)&a->v, a->n, &a->cap, sizeof c)) return -1;
     a->v[a->n++] = c;
     return 0;
 }
