@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import lzma
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from repos.deb import AptSource, load_debian
+from repos.deb import cache as cache_module
 from repos.deb import release as release_module
 from repos.deb.cache import wait_for_writes
 from repos.deb.decompress import choose, decompress
@@ -310,3 +313,33 @@ def test_stale_or_damaged_cache_is_a_miss(deb_repo: DebRepo, gpg_key: GpgKey, tm
     healed = load_debian([src], architectures=None, cache_dir=cache)
     assert versions(healed.universe, "hello") == ["1.0-1", "1.1-1"]
     assert versions(load_debian([src], architectures=None, cache_dir=cache, offline=True).universe, "hello")
+
+
+def test_an_index_cache_that_cannot_be_written_is_a_warning(
+    deb_repo: DebRepo,
+    gpg_key: GpgKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The index is stored on a thread behind the load: a full disk there must not fail the load, only
+    # say so; the next offline load then finds no index and says that.
+    fill(deb_repo)
+    deb_repo.write(sign_with=gpg_key)
+    src = source(deb_repo, gpg_key)
+    cache = tmp_path / "cache"
+    write = cache_module.write_atomic
+
+    def full_disk(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+        if path.suffix == ".idx":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write(path, data, mode)
+
+    monkeypatch.setattr(cache_module, "write_atomic", full_disk)
+    loaded = load_debian([src], architectures=None, cache_dir=cache)
+    wait_for_writes()
+    assert versions(loaded.universe, "hello") == ["1.0-1"]
+    assert "index cache not stored" in capsys.readouterr().err
+    monkeypatch.setattr(cache_module, "write_atomic", write)
+    with pytest.raises(OfflineMiss, match="not in the cache"):
+        load_debian([src], architectures=None, cache_dir=cache, offline=True)

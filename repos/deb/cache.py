@@ -276,11 +276,9 @@ def build_compact(data: bytes, where: str) -> CompactIndex:
 
 
 def _scan_python(data: bytes, where: str) -> CompactIndex:
-    """What `_scan.c` finds, by C-level bytes operations (one per pass), for any layout.
-
-    Every pass over the text is one C-level bytes operation (checking the lines, splitting the stanzas,
-    finding the Provides and Essential/Priority fields). Uncommon layouts (comments, CRLF, runs of blank
-    lines) are normalised first.
+    """What `_scan.c` finds, for any layout: each pass over the text one C-level bytes operation
+    (checking the lines, splitting the stanzas, searching for Provides and Essential/Priority).
+    Uncommon layouts (comments, CRLF, runs of blank lines) are normalised first. Decides every error.
     """
     squeezed = data.translate(None, _DROP)
     if b"\x00" in squeezed:
