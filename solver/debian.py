@@ -248,7 +248,8 @@ class _AptPolicy:
     the roots in order. A dependency group of a package on the walk, in the order written, is left
     alone when an alternative is already marked (on the walk, or a root), else its first alternative
     that can still be installed is marked and walked into before the next group. Then the installed
-    packages no walk reached (forced by propagation), then weak Recommends, then whatever a learned
+    packages no walk went into (forced by propagation, or marked as a root's other alternative), then
+    weak Recommends, then whatever a learned
     clause still asks for. Everything left undecided is not installed.
 
     "Marked" is apt's notion, not "true in the assignment": propagation makes a package true as soon
@@ -269,13 +270,15 @@ class _AptPolicy:
         self._root = 0  # the next root to walk from
         self._stack: list[list[int]] = []  # [package var, index of its next dependency group]
         self._marked: set[int] | None = None  # set once every root is installed
-        self._rooted: set[int] = set()  # the roots whose walk has started
+        self._walked: set[int] = set()  # the packages whose walk has started
         self._scan = 0  # how far the trail was searched for installed packages no walk reached
 
     def _walk_into(self, var: int) -> None:
         assert self._marked is not None
         self._marked.add(var)
-        self._stack.append([var, 0])
+        if var not in self._walked:
+            self._walked.add(var)
+            self._stack.append([var, 0])
 
     def decide(self, s: Solver) -> int | None:
         value = s.value
@@ -316,16 +319,16 @@ class _AptPolicy:
             elif self._root < len(roots):
                 for v in roots[self._root]:
                     if value[v] == 1:
-                        if v not in self._rooted:  # a root is marked already: only its walk starts
-                            self._rooted.add(v)
-                            stack.append([v, 0])
+                        self._walk_into(v)  # a root is marked already: only its walk starts
                         break
                 self._root += 1
             else:
                 trail = s.trail
+                # Installed packages no walk went into: forced by propagation, or marked only as an
+                # alternative of a root that was met otherwise. Their groups are decided too.
                 while self._scan < len(trail) and not stack:
                     lit = trail[self._scan]
-                    if lit > 0 and lit not in marked:
+                    if lit > 0 and lit not in self._walked:
                         self._walk_into(lit)
                     self._scan += 1
                 if not stack:
