@@ -17,8 +17,9 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from .aptpolicy import AptPin, AptRelease, Priorities, parse_pin
 from .debversion import check as check_version
 from .debversion import compare, satisfies, sort_key
 from .errors import InputError, Unsatisfiable
@@ -53,6 +54,9 @@ class DebProblem:
     base: bool = False
     closure: str = "install"  # or "mirror"
     preferred: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (name, arch) -> version
+    # apt's priorities (solver.aptpolicy): the Release of each Origin.repository, and the spec's pins.
+    releases: Mapping[str, AptRelease] = field(default_factory=dict)
+    pins: tuple[AptPin, ...] = ()
 
 
 @dataclass
@@ -131,6 +135,10 @@ class _Encoding:
         self.cands: list[DebCandidate] = [DebCandidate("", "", "")]  # var 0 unused
         self.var_of: dict[tuple[str, str, str], int] = {}
         self.vetoed: dict[int, DebVeto] = {}
+        # apt's priorities; a version below 0 is never installed (apt_preferences(5)).
+        self.prio = Priorities(problem.releases, problem.pins)
+        self.pinned_out: dict[int, tuple[int, AptPin | None]] = {}
+        self._best: dict[tuple[str, str], DebCandidate | None] = {}
         self._match_cache: dict[tuple[Dep, str], tuple[DebCandidate, ...]] = {}
         self._pending: deque[int] = deque()
         # Requirements the policy satisfies: per guard var, the ordered candidate vars of each group.
@@ -180,15 +188,17 @@ class _Encoding:
     def _order(self, cands: Iterable[DebCandidate], from_arch: str, virtual: bool = False) -> list[DebCandidate]:
         """Policy order: the previous lock's version, then the dependent's architecture, then (for
         providers of a virtual package) required/important/standard before the rest and by name,
-        then the newest version, then the source listed first."""
+        then apt's priority (solver.aptpolicy), then the newest version, then the source listed first."""
         preferred = self.problem.preferred
         native = self.native
+        pin = self.prio.priority
 
-        def key(c: DebCandidate) -> tuple[int, int, int, str]:
+        def key(c: DebCandidate) -> tuple[int, int, int, str, int]:
             arch = native if c.arch == "all" else c.arch
             keep = preferred.get((c.name, c.arch)) == c.version
             prio = _PRIORITY_ORDER.get(c.priority, 4) if virtual else 0
-            return (0 if keep else 1, 0 if arch == from_arch else 1, prio, c.name if virtual else "")
+            # Within one package, apt's GetCandidateVer: the highest pin priority, then the newest.
+            return (0 if keep else 1, 0 if arch == from_arch else 1, prio, c.name if virtual else "", -pin(c))
 
         newest_first = sorted(cands, key=lambda c: (sort_key(c.version), -_rank(c)), reverse=True)
         return sorted(newest_first, key=key)
@@ -203,6 +213,10 @@ class _Encoding:
                 if veto.covers(c):
                     self.vetoed[v] = veto
                     break
+            else:
+                prio, pin = self.prio.explain(c)
+                if prio < 0:
+                    self.pinned_out[v] = (prio, pin)
             self._pending.append(v)
         return v
 
@@ -224,14 +238,57 @@ class _Encoding:
                 for group in groups:
                     store[v].append(self.group_vars(group, arch))
 
-    def group_vars(self, group: OrGroup, arch: str) -> tuple[int, ...]:
+    def group_vars(self, group: OrGroup, arch: str, *, root: bool = False) -> tuple[int, ...]:
+        """The candidates of an OR group, apt's choices first: in the order written, each package's
+        candidate version (apt considers no other, depcache.cc getAllPossibleSolutions), then the
+        other versions, which only a solver that looks further than apt can use. A root names a real
+        package when one exists, never its providers (`_root_matches`)."""
         alts: list[int] = []
+        later: list[int] = []
         for dep in group:
-            for m in self.matches(dep, arch):
+            for m in self._root_matches(dep, arch, len(group) == 1) if root else self.matches(dep, arch):
                 mv = self.var(m)
-                if mv not in alts:
-                    alts.append(mv)
-        return tuple(alts)
+                if mv in alts or mv in later:
+                    continue
+                (alts if self.is_candidate(m) else later).append(mv)
+        return tuple(alts + later)
+
+    def _root_matches(self, dep: Dep, arch: str, alone: bool) -> tuple[DebCandidate, ...]:
+        """What `apt-get install NAME` may install: NAME when it is a real package (apt never swaps
+        a real package for a provider); else its providers, and when NAME is the whole request, only
+        if exactly one package provides it (apt: "is a virtual package provided by ... You should
+        explicitly select one to install")."""
+        found = self.matches(dep, arch)
+        if any(self._arch_ok(c, dep.arch, arch) for c in self.u.candidates(dep.name)):
+            return tuple(c for c in found if c.name == dep.name)
+        names = sorted({c.name for c in found})
+        if alone and len(names) > 1:
+            shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+            raise InputError(
+                f"{dep} is a virtual package provided by {shown}; require one of them explicitly",
+                hint=f"name the one you want in require, e.g. {names[0]!r}",
+            )
+        return found
+
+    def is_candidate(self, c: DebCandidate) -> bool:
+        """Whether `c` is the version apt would install of its package: the previous lock's, else the
+        highest priority above 0, newest among equals (GetCandidateVer), vetoes aside."""
+        key = (c.name, c.arch)
+        kept = self.problem.preferred.get(key)
+        if kept is not None and any(o.version == kept and o.arch == c.arch for o in self.u.candidates(c.name)):
+            return kept == c.version
+        if key not in self._best:
+            pin = self.prio.priority
+            self._best[key] = max(
+                (o for o in self.u.candidates(c.name) if o.arch == c.arch and not self._vetoed(o) and pin(o) > 0),
+                key=lambda o: (pin(o), sort_key(o.version), -_rank(o)),
+                default=None,
+            )
+        best = self._best[key]
+        return best is not None and best.key == c.key
+
+    def _vetoed(self, c: DebCandidate) -> bool:
+        return any(v.covers(c) for v in self.problem.vetoes)
 
 
 _PRIORITY_ORDER = {"required": 0, "important": 1, "standard": 2, "optional": 3, "extra": 4}
@@ -384,7 +441,7 @@ def _encode(
     native = universe.native_arch
     root_tags: list[tuple[object, ...]] = []
     for group in problem.roots:
-        enc.root_reqs.append(enc.group_vars(group, native))
+        enc.root_reqs.append(enc.group_vars(group, native, root=True))
         root_tags.append(("root", group))
     if problem.base:
         for name in universe.base_system():
@@ -406,6 +463,8 @@ def _encode(
         s.add_clause(alts, tag)
     for v, veto in enc.vetoed.items():
         s.add_clause([-v], ("veto", v, veto))
+    for v, (prio, pin) in enc.pinned_out.items():
+        s.add_clause([-v], ("pin", v, prio, str(pin) if pin is not None else "a release pin"))
     for v, groups in enc.requirements.items():
         c = enc.cands[v]
         # Which field each group came from, for the explanation.
@@ -480,15 +539,7 @@ def solve(universe: DebUniverse, problem: DebProblem) -> DebSolution:
                 if bs.value[v] == 1
             }
             # Minimal change: the fixed solve keeps the baseline's versions where it can.
-            problem = DebProblem(
-                problem.roots,
-                problem.fixes,
-                problem.vetoes,
-                problem.recommends,
-                problem.base,
-                problem.closure,
-                {**baseline, **dict(problem.preferred)},
-            )
+            problem = replace(problem, preferred={**baseline, **dict(problem.preferred)})
     t1 = time.perf_counter()
     enc, s, policy, ok = _solve_once(universe, problem, with_fixes=True)
     t2 = time.perf_counter()
@@ -631,8 +682,13 @@ def problem_from_spec(
     base: bool = False,
     closure: str = "install",
     preferred: Mapping[tuple[str, str], str] | None = None,
+    pins: Sequence[tuple[str, str | None, str | None, int]] = (),
+    releases: Mapping[str, AptRelease] | None = None,
 ) -> DebProblem:
-    """Parse the spec's words into a DebProblem; InputError names the faulty entry."""
+    """Parse the spec's words into a DebProblem; InputError names the faulty entry.
+
+    `pins`: (package, release, version, priority) as apt preferences records; `releases`: the Release
+    of each Origin.repository (what apt's priorities and release pins read)."""
     return DebProblem(
         roots=tuple(parse_requirement(r, native_arch) for r in require),
         fixes=tuple(parse_fix(f) for f in fix),
@@ -641,6 +697,8 @@ def problem_from_spec(
         base=base,
         closure=closure,
         preferred=dict(preferred or {}),
+        releases=dict(releases or {}),
+        pins=tuple(parse_pin(*pin) for pin in pins),
     )
 
 
