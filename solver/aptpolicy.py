@@ -80,7 +80,7 @@ class AptPin:
         return p == name
 
     def matches_release(self, rel: AptRelease) -> bool:
-        return _release_matches(self.data, rel)
+        return release_matches(self.data, rel)
 
     def matches_version(self, version: str) -> bool:
         data = self.data
@@ -99,7 +99,7 @@ def expression_matches(pattern: str, text: str) -> bool:
     return fnmatch.fnmatchcase(text.lower(), pattern.lower())
 
 
-def _release_matches(data: str, rel: AptRelease) -> bool:
+def release_matches(data: str, rel: AptRelease) -> bool:
     # versionmatch.cc, pkgVersionMatch(Data, Release) and FileMatch.
     if data == "*":
         return True
@@ -219,4 +219,4 @@ class Priorities:
         return self.explain(c)[0]
 
 
-__all__ = ["AptPin", "AptRelease", "Priorities", "expression_matches", "parse_pin"]
+__all__ = ["AptPin", "AptRelease", "Priorities", "expression_matches", "parse_pin", "release_matches"]

@@ -14,6 +14,7 @@ thousand of an archive's 63,000 stanzas.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,6 +58,8 @@ class DebProblem:
     # apt's priorities (solver.aptpolicy): the Release of each Origin.repository, and the spec's pins.
     releases: Mapping[str, AptRelease] = field(default_factory=dict)
     pins: tuple[AptPin, ...] = ()
+    # apt-get's `name/release` per root (None: any release), parallel to `roots`.
+    root_releases: tuple[str | None, ...] = ()
 
 
 @dataclass
@@ -95,6 +98,18 @@ def parse_requirement(text: str, native_arch: str = "amd64") -> OrGroup:
             except InputError:
                 raise InputError(f"bad requirement {text!r}: invalid version {dep.version!r}") from None
     return groups[0]
+
+
+_RELEASE_ROOT = re.compile(r"^\s*([a-z0-9][a-z0-9+.\-]*(?::[a-z0-9\-]+)?)/([^\s/|()]+)\s*$")
+
+
+def parse_root(text: str, native_arch: str = "amd64") -> tuple[OrGroup, str | None]:
+    """A requirement, or apt-get's `name/release` (e.g. "foo/bookworm-backports": foo from the release
+    whose Suite or Codename is bookworm-backports, and what it needs from there when nothing else fits)."""
+    m = _RELEASE_ROOT.match(text)
+    if m is None:
+        return parse_requirement(text, native_arch), None
+    return parse_requirement(m.group(1), native_arch), m.group(2)
 
 
 def parse_fix(text: str) -> Dep:
@@ -440,8 +455,12 @@ def _encode(
         enc.var(c)
     native = universe.native_arch
     root_tags: list[tuple[object, ...]] = []
-    for group in problem.roots:
-        enc.root_reqs.append(enc.group_vars(group, native, root=True))
+    for i, group in enumerate(problem.roots):
+        alts = enc.group_vars(group, native, root=True)
+        release = problem.root_releases[i] if i < len(problem.root_releases) else None
+        if release is not None:
+            alts = _from_release(enc, group, alts, release)
+        enc.root_reqs.append(alts)
         root_tags.append(("root", group))
     if problem.base:
         for name in universe.base_system():
@@ -515,6 +534,18 @@ def _encode(
                 if c.source == f.source and c.name != f.name and c.name in moved and c.source_version != f.source_version:
                     s.add_clause([-fv, -v], ("source-move", str(fix), fv, v))
     return enc, s
+
+
+def _from_release(enc: _Encoding, group: OrGroup, alts: tuple[int, ...], release: str) -> tuple[int, ...]:
+    """The versions of a `name/release` root that the release holds (apt's pkgVersionMatch of type
+    Release: the Suite or Codename, or the Version when it starts with a digit), newest first."""
+    from .aptpolicy import release_matches
+
+    picked = [v for v in alts if release_matches(release, enc.prio.release_of(enc.cands[v]))]
+    if not picked:
+        name = format_group(group)
+        raise InputError(f"{name}/{release}: release {release!r} has no version of {name}")
+    return tuple(sorted(picked, key=lambda v: sort_key(enc.cands[v].version), reverse=True))
 
 
 def _solve_once(
@@ -689,8 +720,10 @@ def problem_from_spec(
 
     `pins`: (package, release, version, priority) as apt preferences records; `releases`: the Release
     of each Origin.repository (what apt's priorities and release pins read)."""
+    roots = [parse_root(r, native_arch) for r in require]
     return DebProblem(
-        roots=tuple(parse_requirement(r, native_arch) for r in require),
+        roots=tuple(group for group, _ in roots),
+        root_releases=tuple(release for _, release in roots),
         fixes=tuple(parse_fix(f) for f in fix),
         vetoes=tuple(parse_veto(p, v, r) for p, v, r in vetoes),
         recommends=recommends,
