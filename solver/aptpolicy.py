@@ -3,7 +3,8 @@
 Implements apt's pkgPolicy (apt-pkg/policy.cc, apt-pkg/versionmatch.cc; apt_preferences(5)):
 
 - every index file starts at priority 500; a Release with `NotAutomatic: yes` gives its files 1, and
-  with `ButAutomaticUpgrades: yes` too, 100 (InitDefaults). Backports and experimental are such suites.
+  with `ButAutomaticUpgrades: yes` 100 (InitDefaults). Backports (both) and experimental (the first)
+  are such suites.
 - generic pins (`Package: *`, `Pin: release ...`) set a file's priority: the first pin that matches a
   file wins.
 - pins of a package (a name, a glob such as `python3-*`, or a `/regex/`) set a version's priority,
@@ -48,10 +49,11 @@ class AptRelease:
 
     @property
     def default_priority(self) -> int:
-        # policy.cc InitDefaults: ButAutomaticUpgrades is only set together with NotAutomatic.
-        if self.not_automatic:
-            return 100 if self.but_automatic_upgrades else 1
-        return DEFAULT_PRIORITY
+        # policy.cc InitDefaults tests the index file's flags one by one: ButAutomaticUpgrades gives
+        # 100 even without NotAutomatic (apt-cache policy shows it), NotAutomatic alone 1.
+        if self.but_automatic_upgrades:
+            return 100
+        return 1 if self.not_automatic else DEFAULT_PRIORITY
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,13 +269,16 @@ class _Encoding:
         return tuple(alts + later)
 
     def _root_matches(self, dep: Dep, arch: str, alone: bool) -> tuple[DebCandidate, ...]:
-        """What `apt-get install NAME` may install: NAME when it is a real package (apt never swaps
-        a real package for a provider); else its providers, and when NAME is the whole request, only
+        """What `apt-get install NAME` may install: NAME when it is a real package, i.e. one with a
+        version apt could install (priority above 0; a vetoed version still counts: a veto must not
+        turn the root into a provider); else its providers, and when NAME is the whole request only
         if exactly one package provides it (apt: "is a virtual package provided by ... You should
-        explicitly select one to install")."""
+        explicitly select one to install"; with one provider apt installs it)."""
         found = self.matches(dep, arch)
-        if any(self._arch_ok(c, dep.arch, arch) for c in self.u.candidates(dep.name)):
+        pin = self.prio.priority
+        if any(self._arch_ok(c, dep.arch, arch) and pin(c) > 0 for c in self.u.candidates(dep.name)):
             return tuple(c for c in found if c.name == dep.name)
+        found = tuple(c for c in found if c.name != dep.name)  # versions apt would not install
         names = sorted({c.name for c in found})
         if alone and len(names) > 1:
             shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
