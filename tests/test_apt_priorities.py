@@ -39,6 +39,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> DebRepo:
     a("bookworm", "main", name="libapp", version="1.0-1")
     a("bookworm", "main", name="tool", version="1.0-1")
     a("bookworm", "main", name="othertool", version="1.0-1")
+    a("bookworm", "main", name="alt", version="1", depends="tool (>= 2) | othertool")
     a("bookworm", "main", name="pinme", version="1.0-1")
     a("bookworm", "main", name="pinme", version="1.2-1")
     a("bookworm", "main", name="mta-a", version="1", provides="mail-transport-agent",
@@ -148,6 +149,15 @@ CASES = {
     "first-package-pin-wins": (ALL, ["pinme"], [{"package": "pinme", "version": "1.2*", "priority": 50},
                                                 {"package": "pinme", "release": "a=bookworm", "priority": 800}],
                                {("pinme", "1.0-1")}),
+    "candidate-first-across-alternatives": (ALL, ["alt"], [], {("alt", "1"), ("othertool", "1.0-1")}),
+    "pins-together": (ALL, ["onlybpo", "pinme", "alt"], [
+        {"package": "*", "release": "a=bookworm-backports", "priority": 500},
+        {"package": "libapp", "version": "1.0*", "priority": 990},
+        {"package": "tool", "version": "2.0*", "priority": -1},
+        {"package": "pinme", "version": "1.3*", "priority": 50},
+        {"package": "pin*", "release": "n=bookworm", "priority": 800},
+    ], {("onlybpo", "1.0-1~bpo12+1"), ("libapp", "1.0-1"), ("pinme", "1.2-1"), ("alt", "1"),
+         ("othertool", "1.0-1")}),
     "real-package-over-its-provider": (ALL, ["realvirt"], [], {("realvirt", "1")}),
     "the-only-provider": (ALL, ["only-one"], [], {("solo", "1")}),
     "real-package-without-candidate-is-virtual": (
