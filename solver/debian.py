@@ -153,7 +153,7 @@ class _Encoding:
         # apt's priorities; a version below 0 is never installed (apt_preferences(5)).
         self.prio = Priorities(problem.releases, problem.pins)
         self.pinned_out: dict[int, tuple[int, AptPin | None]] = {}
-        self._best: dict[tuple[str, str], DebCandidate | None] = {}
+        self._best: dict[tuple[str, str], object] = {}  # (name, arch) -> apt's candidate's key or None
         self._match_cache: dict[tuple[Dep, str], tuple[DebCandidate, ...]] = {}
         self._pending: deque[int] = deque()
         # Requirements the policy satisfies: per guard var, the ordered candidate vars of each group.
@@ -258,6 +258,12 @@ class _Encoding:
         candidate version (apt considers no other, depcache.cc getAllPossibleSolutions), then the
         other versions, which only a solver that looks further than apt can use. A root names a real
         package when one exists, never its providers (`_root_matches`)."""
+        if len(group) == 1 and not root:
+            found = self.matches(group[0], arch)
+            if all(m.name == found[0].name and m.arch == found[0].arch for m in found[1:]):
+                # One package: policy order already puts its candidate first (the versions ahead
+                # of it can only be vetoed or pinned below 0, hence never installed).
+                return tuple(dict.fromkeys(self.var(m) for m in found))
         alts: list[int] = []
         later: list[int] = []
         for dep in group:
@@ -292,23 +298,27 @@ class _Encoding:
         """Whether `c` is the version apt would install of its package: the previous lock's, else the
         highest priority above 0, newest among equals (GetCandidateVer), vetoes aside."""
         key = (c.name, c.arch)
-        kept = self.problem.preferred.get(key)
-        if kept is not None and any(o.version == kept and o.arch == c.arch for o in self.u.candidates(c.name)):
-            return kept == c.version
-        if key not in self._best:
-            pin = self.prio.priority
-            self._best[key] = max(
-                (o for o in self.u.candidates(c.name) if o.arch == c.arch and not self._vetoed(o) and pin(o) > 0),
-                key=lambda o: (pin(o), sort_key(o.version), -_rank(o)),
-                default=None,
-            )
-        best = self._best[key]
-        return best is not None and best.key == c.key
+        best = self._best.get(key, _UNKNOWN)
+        if best is _UNKNOWN:
+            versions = [o for o in self.u.candidates(c.name) if o.arch == c.arch]
+            kept = self.problem.preferred.get(key)
+            found = next((o for o in versions if o.version == kept), None) if kept is not None else None
+            if found is None:
+                pin = self.prio.priority
+                found = max(
+                    (o for o in versions if not self._vetoed(o) and pin(o) > 0),
+                    key=lambda o: (pin(o), sort_key(o.version), -_rank(o)),
+                    default=None,
+                )
+            best = found.key if found is not None else None
+            self._best[key] = best
+        return best == c.key
 
     def _vetoed(self, c: DebCandidate) -> bool:
         return any(v.covers(c) for v in self.problem.vetoes)
 
 
+_UNKNOWN = object()
 _PRIORITY_ORDER = {"required": 0, "important": 1, "standard": 2, "optional": 3, "extra": 4}
 
 
