@@ -161,6 +161,8 @@ def solve_debian_part(
         base=spec.base,
         closure=spec.closure,
         preferred=preferred,
+        pins=[(p.package, p.release, p.version, p.priority) for p in spec.pins],
+        releases=loaded.releases,
     )
     solution = solve_debian(loaded.universe, problem)
     t2 = time.perf_counter()

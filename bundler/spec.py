@@ -33,6 +33,17 @@ class DependencyMetadata:
 
 
 @dataclass(frozen=True, slots=True)
+class DebPin:
+    """An apt preferences record (apt_preferences(5)): `package` ("*", a name, glob or /regex/),
+    `release` (apt's selector, e.g. "a=bookworm-backports") or `version` ("1.2*"), and `priority`."""
+
+    package: str
+    release: str | None
+    version: str | None
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
 class DebSource:
     uri: str
     suites: tuple[str, ...]
@@ -53,6 +64,7 @@ class DebSpec:
     base: bool = False
     closure: str = "install"  # "install" | "mirror"
     architectures: tuple[str, ...] = ()  # target archs, native first; default: the sources' or the host's
+    pins: tuple[DebPin, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +151,29 @@ def _vetoes(path: Path, prefix: str, items: list[Any]) -> tuple[Veto, ...]:
     return tuple(out)
 
 
+def _pins(path: Path, items: list[Any]) -> tuple[DebPin, ...]:
+    from solver.aptpolicy import parse_pin
+
+    out = []
+    for i, item in enumerate(items):
+        key = f"debian.pin[{i}]"
+        t = _Table(path, key, item)
+        package = t.get("package", str)
+        if package is None:
+            raise _fail(path, f"{key}.package", "is required")
+        priority = t.get("priority", int)
+        if priority is None:
+            raise _fail(path, f"{key}.priority", "is required")
+        pin = DebPin(package, t.get("release", str), t.get("version", str), priority)
+        t.done()
+        try:
+            parse_pin(pin.package, pin.release, pin.version, pin.priority)
+        except InputError as e:
+            raise _fail(path, key, e.message) from None
+        out.append(pin)
+    return tuple(out)
+
+
 def _debian(path: Path, data: Any) -> DebSpec:
     t = _Table(path, "debian", data)
     sources = []
@@ -176,6 +211,7 @@ def _debian(path: Path, data: Any) -> DebSpec:
         base=t.get("base", bool, False),
         closure=closure,
         architectures=t.strings("architectures"),
+        pins=_pins(path, t.get("pin", list, [])),
     )
     t.done()
     return spec

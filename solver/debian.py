@@ -14,11 +14,13 @@ thousand of an archive's 63,000 stanzas.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from .aptpolicy import AptPin, AptRelease, Priorities, parse_pin
 from .debversion import check as check_version
 from .debversion import compare, satisfies, sort_key
 from .errors import InputError, Unsatisfiable
@@ -53,6 +55,11 @@ class DebProblem:
     base: bool = False
     closure: str = "install"  # or "mirror"
     preferred: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (name, arch) -> version
+    # apt's priorities (solver.aptpolicy): the Release of each Origin.repository, and the spec's pins.
+    releases: Mapping[str, AptRelease] = field(default_factory=dict)
+    pins: tuple[AptPin, ...] = ()
+    # apt-get's `name/release` per root (None: any release), parallel to `roots`.
+    root_releases: tuple[str | None, ...] = ()
 
 
 @dataclass
@@ -93,6 +100,18 @@ def parse_requirement(text: str, native_arch: str = "amd64") -> OrGroup:
     return groups[0]
 
 
+_RELEASE_ROOT = re.compile(r"^\s*([a-z0-9][a-z0-9+.\-]*(?::[a-z0-9\-]+)?)/([^\s/|()]+)\s*$")
+
+
+def parse_root(text: str, native_arch: str = "amd64") -> tuple[OrGroup, str | None]:
+    """A requirement, or apt-get's `name/release` (e.g. "foo/bookworm-backports": foo from the release
+    whose Suite or Codename is bookworm-backports, and what it needs from there when nothing else fits)."""
+    m = _RELEASE_ROOT.match(text)
+    if m is None:
+        return parse_requirement(text, native_arch), None
+    return parse_requirement(m.group(1), native_arch), m.group(2)
+
+
 def parse_fix(text: str) -> Dep:
     group = parse_requirement(text)
     if len(group) != 1 or group[0].op is None:
@@ -131,6 +150,10 @@ class _Encoding:
         self.cands: list[DebCandidate] = [DebCandidate("", "", "")]  # var 0 unused
         self.var_of: dict[tuple[str, str, str], int] = {}
         self.vetoed: dict[int, DebVeto] = {}
+        # apt's priorities; a version below 0 is never installed (apt_preferences(5)).
+        self.prio = Priorities(problem.releases, problem.pins)
+        self.pinned_out: dict[int, tuple[int, AptPin | None]] = {}
+        self._best: dict[tuple[str, str], object] = {}  # (name, arch) -> apt's candidate's key or None
         self._match_cache: dict[tuple[Dep, str], tuple[DebCandidate, ...]] = {}
         self._pending: deque[int] = deque()
         # Requirements the policy satisfies: per guard var, the ordered candidate vars of each group.
@@ -180,15 +203,17 @@ class _Encoding:
     def _order(self, cands: Iterable[DebCandidate], from_arch: str, virtual: bool = False) -> list[DebCandidate]:
         """Policy order: the previous lock's version, then the dependent's architecture, then (for
         providers of a virtual package) required/important/standard before the rest and by name,
-        then the newest version, then the source listed first."""
+        then apt's priority (solver.aptpolicy), then the newest version, then the source listed first."""
         preferred = self.problem.preferred
         native = self.native
+        pin = self.prio.priority
 
-        def key(c: DebCandidate) -> tuple[int, int, int, str]:
+        def key(c: DebCandidate) -> tuple[int, int, int, str, int]:
             arch = native if c.arch == "all" else c.arch
             keep = preferred.get((c.name, c.arch)) == c.version
             prio = _PRIORITY_ORDER.get(c.priority, 4) if virtual else 0
-            return (0 if keep else 1, 0 if arch == from_arch else 1, prio, c.name if virtual else "")
+            # Within one package, apt's GetCandidateVer: the highest pin priority, then the newest.
+            return (0 if keep else 1, 0 if arch == from_arch else 1, prio, c.name if virtual else "", -pin(c))
 
         newest_first = sorted(cands, key=lambda c: (sort_key(c.version), -_rank(c)), reverse=True)
         return sorted(newest_first, key=key)
@@ -203,6 +228,10 @@ class _Encoding:
                 if veto.covers(c):
                     self.vetoed[v] = veto
                     break
+            else:
+                prio, pin = self.prio.explain(c)
+                if prio < 0:
+                    self.pinned_out[v] = (prio, pin)
             self._pending.append(v)
         return v
 
@@ -224,16 +253,72 @@ class _Encoding:
                 for group in groups:
                     store[v].append(self.group_vars(group, arch))
 
-    def group_vars(self, group: OrGroup, arch: str) -> tuple[int, ...]:
+    def group_vars(self, group: OrGroup, arch: str, *, root: bool = False) -> tuple[int, ...]:
+        """The candidates of an OR group, apt's choices first: in the order written, each package's
+        candidate version (apt considers no other, depcache.cc getAllPossibleSolutions), then the
+        other versions, which only a solver that looks further than apt can use. A root names a real
+        package when one exists, never its providers (`_root_matches`)."""
+        if len(group) == 1 and not root:
+            found = self.matches(group[0], arch)
+            if all(m.name == found[0].name and m.arch == found[0].arch for m in found[1:]):
+                # One package: policy order already puts its candidate first (the versions ahead
+                # of it can only be vetoed or pinned below 0, hence never installed).
+                return tuple(dict.fromkeys(self.var(m) for m in found))
         alts: list[int] = []
+        later: list[int] = []
         for dep in group:
-            for m in self.matches(dep, arch):
+            for m in self._root_matches(dep, arch, len(group) == 1) if root else self.matches(dep, arch):
                 mv = self.var(m)
-                if mv not in alts:
-                    alts.append(mv)
-        return tuple(alts)
+                if mv in alts or mv in later:
+                    continue
+                (alts if self.is_candidate(m) else later).append(mv)
+        return tuple(alts + later)
+
+    def _root_matches(self, dep: Dep, arch: str, alone: bool) -> tuple[DebCandidate, ...]:
+        """What `apt-get install NAME` may install: NAME when it is a real package, i.e. one with a
+        version apt could install (priority above 0; a vetoed version still counts: a veto must not
+        turn the root into a provider); else its providers, and when NAME is the whole request only
+        if exactly one package provides it (apt: "is a virtual package provided by ... You should
+        explicitly select one to install"; with one provider apt installs it)."""
+        found = self.matches(dep, arch)
+        pin = self.prio.priority
+        if any(self._arch_ok(c, dep.arch, arch) and pin(c) > 0 for c in self.u.candidates(dep.name)):
+            return tuple(c for c in found if c.name == dep.name)
+        found = tuple(c for c in found if c.name != dep.name)  # versions apt would not install
+        names = sorted({c.name for c in found})
+        if alone and len(names) > 1:
+            shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+            raise InputError(
+                f"{dep} is a virtual package provided by {shown}; require one of them explicitly",
+                hint=f"name the one you want in require, e.g. {names[0]!r}",
+            )
+        return found
+
+    def is_candidate(self, c: DebCandidate) -> bool:
+        """Whether `c` is the version apt would install of its package: the previous lock's, else the
+        highest priority above 0, newest among equals (GetCandidateVer), vetoes aside."""
+        key = (c.name, c.arch)
+        best = self._best.get(key, _UNKNOWN)
+        if best is _UNKNOWN:
+            versions = [o for o in self.u.candidates(c.name) if o.arch == c.arch]
+            kept = self.problem.preferred.get(key)
+            found = next((o for o in versions if o.version == kept), None) if kept is not None else None
+            if found is None:
+                pin = self.prio.priority
+                found = max(
+                    (o for o in versions if not self._vetoed(o) and pin(o) > 0),
+                    key=lambda o: (pin(o), sort_key(o.version), -_rank(o)),
+                    default=None,
+                )
+            best = found.key if found is not None else None
+            self._best[key] = best
+        return best == c.key
+
+    def _vetoed(self, c: DebCandidate) -> bool:
+        return any(v.covers(c) for v in self.problem.vetoes)
 
 
+_UNKNOWN = object()
 _PRIORITY_ORDER = {"required": 0, "important": 1, "standard": 2, "optional": 3, "extra": 4}
 
 
@@ -383,8 +468,12 @@ def _encode(
         enc.var(c)
     native = universe.native_arch
     root_tags: list[tuple[object, ...]] = []
-    for group in problem.roots:
-        enc.root_reqs.append(enc.group_vars(group, native))
+    for i, group in enumerate(problem.roots):
+        alts = enc.group_vars(group, native, root=True)
+        release = problem.root_releases[i] if i < len(problem.root_releases) else None
+        if release is not None:
+            alts = _from_release(enc, group, alts, release)
+        enc.root_reqs.append(alts)
         root_tags.append(("root", group))
     if problem.base:
         for name in universe.base_system():
@@ -406,6 +495,8 @@ def _encode(
         s.add_clause(alts, tag)
     for v, veto in enc.vetoed.items():
         s.add_clause([-v], ("veto", v, veto))
+    for v, (prio, pin) in enc.pinned_out.items():
+        s.add_clause([-v], ("pin", v, prio, str(pin) if pin is not None else "a release pin"))
     for v, groups in enc.requirements.items():
         c = enc.cands[v]
         # Which field each group came from, for the explanation.
@@ -458,6 +549,18 @@ def _encode(
     return enc, s
 
 
+def _from_release(enc: _Encoding, group: OrGroup, alts: tuple[int, ...], release: str) -> tuple[int, ...]:
+    """The versions of a `name/release` root that the release holds (apt's pkgVersionMatch of type
+    Release: the Suite or Codename, or the Version when it starts with a digit), newest first."""
+    from .aptpolicy import release_matches
+
+    picked = [v for v in alts if release_matches(release, enc.prio.release_of(enc.cands[v]))]
+    if not picked:
+        name = format_group(group)
+        raise InputError(f"{name}/{release}: release {release!r} has no version of {name}")
+    return tuple(sorted(picked, key=lambda v: sort_key(enc.cands[v].version), reverse=True))
+
+
 def _solve_once(
     universe: DebUniverse, problem: DebProblem, with_fixes: bool
 ) -> tuple[_Encoding, Solver, _AptPolicy, bool]:
@@ -480,15 +583,7 @@ def solve(universe: DebUniverse, problem: DebProblem) -> DebSolution:
                 if bs.value[v] == 1
             }
             # Minimal change: the fixed solve keeps the baseline's versions where it can.
-            problem = DebProblem(
-                problem.roots,
-                problem.fixes,
-                problem.vetoes,
-                problem.recommends,
-                problem.base,
-                problem.closure,
-                {**baseline, **dict(problem.preferred)},
-            )
+            problem = replace(problem, preferred={**baseline, **dict(problem.preferred)})
     t1 = time.perf_counter()
     enc, s, policy, ok = _solve_once(universe, problem, with_fixes=True)
     t2 = time.perf_counter()
@@ -631,16 +726,25 @@ def problem_from_spec(
     base: bool = False,
     closure: str = "install",
     preferred: Mapping[tuple[str, str], str] | None = None,
+    pins: Sequence[tuple[str, str | None, str | None, int]] = (),
+    releases: Mapping[str, AptRelease] | None = None,
 ) -> DebProblem:
-    """Parse the spec's words into a DebProblem; InputError names the faulty entry."""
+    """Parse the spec's words into a DebProblem; InputError names the faulty entry.
+
+    `pins`: (package, release, version, priority) as apt preferences records; `releases`: the Release
+    of each Origin.repository (what apt's priorities and release pins read)."""
+    roots = [parse_root(r, native_arch) for r in require]
     return DebProblem(
-        roots=tuple(parse_requirement(r, native_arch) for r in require),
+        roots=tuple(group for group, _ in roots),
+        root_releases=tuple(release for _, release in roots),
         fixes=tuple(parse_fix(f) for f in fix),
         vetoes=tuple(parse_veto(p, v, r) for p, v, r in vetoes),
         recommends=recommends,
         base=base,
         closure=closure,
         preferred=dict(preferred or {}),
+        releases=dict(releases or {}),
+        pins=tuple(parse_pin(*pin) for pin in pins),
     )
 
 

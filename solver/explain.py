@@ -79,7 +79,7 @@ def explain(enc: _Encoding, s: Solver) -> tuple[str, str | None]:
 
 def _subject(tag: tuple[Any, ...]) -> int | None:
     kind = tag[0]
-    if kind in ("dep", "conflict", "veto"):
+    if kind in ("dep", "conflict", "veto", "pin"):
         return int(tag[1])
     if kind == "source-move":
         return int(tag[2])
@@ -134,6 +134,8 @@ def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
     if kind == "veto":
         veto = tag[2]
         return f"{_name(enc, tag[1])} is vetoed ({veto.reason})"
+    if kind == "pin":
+        return f"{_name(enc, tag[1])} has apt priority {tag[2]} ({tag[3]}), so it is never installed"
     if kind == "dep":
         verb = "pre-depends on" if tag[2] == "Pre-Depends" else "depends on"
         text = f"{_name(enc, tag[1])} {verb} {format_group(tag[3])}"
@@ -172,6 +174,9 @@ def _hint(ordered: list[tuple[Any, ...]], missing: list[tuple[Any, ...]]) -> str
                 f"the veto on {veto} ({veto.reason}) leaves no usable version; "
                 "add a fix for a version it allows, or drop what needs it"
             )
+    for t in ordered:
+        if t[0] == "pin":
+            return f"the pin {t[3]} (priority {t[2]}) leaves no usable version; raise it above 0 or drop it"
     for t in ordered:
         if t[0] == "fix":
             return f"check that the fix {t[1]} is compatible with what the other packages require"

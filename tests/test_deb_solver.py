@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from solver.aptpolicy import AptRelease
 from solver.debian import problem_from_spec, solve
-from solver.errors import Unsatisfiable
+from solver.errors import InputError, Unsatisfiable
 from solver.model import DebCandidate, Origin
 from solver.relations import parse_dep_list, parse_relations
 from solver.universe import MemoryUniverse
@@ -37,8 +38,24 @@ def _candidate(p: dict, native: str) -> DebCandidate:
         priority=p.get("priority", "optional"),
         source=p.get("source", p["name"]),
         source_version=p["version"],
-        origin=Origin("file:///scenario test main", f"pool/{p['name']}_{p['version']}.deb", 1, "0" * 64),
+        origin=Origin(_repository(p.get("suite", "test")), f"pool/{p['name']}_{p['version']}.deb", 1, "0" * 64),
     )
+
+
+def _repository(suite: str) -> str:
+    return f"file:///scenario {suite} main"
+
+
+def _releases(case: dict) -> dict[str, AptRelease]:
+    """`[release.<suite>]` tables: the Release fields apt's priorities read (archive defaults to the suite)."""
+    out = {}
+    for suite, f in case.get("release", {}).items():
+        out[_repository(suite)] = AptRelease(
+            archive=f.get("archive", suite), codename=f.get("codename", suite), origin=f.get("origin", ""),
+            label=f.get("label", ""), component="main", not_automatic=f.get("not_automatic", False),
+            but_automatic_upgrades=f.get("but_automatic_upgrades", False),
+        )
+    return out
 
 
 def _strip_arch(text: str, archs: list[str]) -> str:
@@ -66,8 +83,15 @@ def test_scenario(path: Path) -> None:
         base=req.get("base", False),
         closure=req.get("closure", "install"),
         preferred={(n, native): v for n, v in req.get("preferred", {}).items()},
+        pins=[(p["package"], p.get("release"), p.get("version"), p["priority"]) for p in req.get("pin", [])],
+        releases=_releases(case),
     )
     expected = case["expected"]
+    if "input_error" in expected:  # refused before solving, with one clear message
+        with pytest.raises(InputError) as error:
+            solve(universe, problem)
+        assert expected["input_error"] in error.value.message
+        return
     if not expected["satisfiable"]:
         with pytest.raises(Unsatisfiable) as info:
             solve(universe, problem)
@@ -95,7 +119,8 @@ def test_scenario(path: Path) -> None:
                 conflicts=p.get("conflicts", ""), breaks=p.get("breaks", ""),
                 provides=p.get("provides", ""))
         )
-    roots = [r.split(":")[0] if ":" in r and "(" not in r else r for r in req.get("require", [])]
+    roots = [r.split("/")[0] for r in req.get("require", [])]
+    roots = [r.split(":")[0] if ":" in r and "(" not in r else r for r in roots]
     vetoes = {}
     for v in req.get("veto", []):
         rng = v.get("version")

@@ -72,3 +72,46 @@ def test_bad_specs_name_the_fault(tmp_path: Path, text: str, fragment: str) -> N
 def test_missing_spec_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read spec"):
         load_spec(tmp_path / "nope.toml")
+
+
+PINNED = GOOD.replace("[python]", """[[debian.pin]]
+package = "*"
+release = "a=bookworm-backports"
+priority = 500
+[[debian.pin]]
+package = "openssl"
+version = "3.0*"
+priority = 990
+[python]""")
+
+
+def test_pins_load(tmp_path: Path) -> None:
+    spec = load_spec(_write(tmp_path, PINNED))
+    assert spec.debian is not None
+    assert [(p.package, p.release, p.version, p.priority) for p in spec.debian.pins] == [
+        ("*", "a=bookworm-backports", None, 500),
+        ("openssl", None, "3.0*", 990),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("priority = 500", "priority = 0", "debian.pin[0]: pin of *: priority must be a non-zero integer"),
+        ("priority = 500", 'priority = "500"', "debian.pin[0].priority: must be a int"),
+        ("priority = 500", "priority = 40000", "outside -32768..32767"),
+        ("priority = 500\n", "", "debian.pin[0].priority: is required"),
+        ('package = "*"\n', "", "debian.pin[0].package: is required"),
+        ('release = "a=bookworm-backports"', 'release = "x=bookworm"', "release selector 'x=bookworm'"),
+        ('release = "a=bookworm-backports"', 'version = "1*"', "a version pin needs a package name"),
+        ('release = "a=bookworm-backports"', 'release = "a=x"\nversion = "1"', "exactly one of release or version"),
+        ('release = "a=bookworm-backports"', 'relase = "a=x"', "debian.pin[0].relase: unknown key"),
+        ('package = "openssl"', 'package = "src:openssl"', "source and architecture pins are not supported"),
+    ],
+)
+def test_bad_pins_name_the_key(tmp_path: Path, old: str, new: str, fragment: str) -> None:
+    assert old in PINNED
+    with pytest.raises(InputError) as info:
+        load_spec(_write(tmp_path, PINNED.replace(old, new, 1)))
+    assert fragment in str(info.value)
+    assert str(tmp_path / "bundle.toml") in str(info.value)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from solver.aptpolicy import AptRelease
 
 from ..background import Background
 from ..errors import FetchError, NotFound, OfflineMiss, ParseError
@@ -30,6 +32,8 @@ from .universe import LazyDebUniverse, Shard
 class LoadedDebian:
     universe: LazyDebUniverse
     indexes: list[tuple[str, str]]  # ("<uri> <suite>", sha256 of its InRelease/Release), in source order
+    # What apt's priorities read (solver.aptpolicy), per Origin.repository ("<uri> <suite> <component>").
+    releases: dict[str, AptRelease] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,25 @@ def load_debian(
         for i, idx in zip(plan, indexes, strict=True)
     ]
     universe = LazyDebUniverse(shards, native_arch=targets[0], architectures=targets)
-    return LoadedDebian(universe, [(s.url, r.sha256) for s, r in zip(suites, releases, strict=True)])
+    return LoadedDebian(
+        universe,
+        [(s.url, r.sha256) for s, r in zip(suites, releases, strict=True)],
+        {i.repository: _apt_release(i) for i in plan},
+    )
+
+
+def _apt_release(i: _Index) -> AptRelease:
+    fields = i.release.fields
+    return AptRelease(
+        archive=fields.get("Suite", ""),
+        codename=fields.get("Codename", ""),
+        origin=fields.get("Origin", ""),
+        label=fields.get("Label", ""),
+        version=fields.get("Version", ""),
+        component=i.component,
+        not_automatic=i.release.not_automatic,
+        but_automatic_upgrades=i.release.but_automatic_upgrades,
+    )
 
 
 def _union(groups: Any) -> list[str]:

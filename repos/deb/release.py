@@ -57,6 +57,16 @@ class Release:
         return self.fields.get("Acquire-By-Hash", "").lower() == "yes"
 
     @property
+    def not_automatic(self) -> bool:
+        """`NotAutomatic: yes` (backports, experimental): apt gives the suite's packages priority 1."""
+        return _flag(self.fields.get("NotAutomatic", ""))
+
+    @property
+    def but_automatic_upgrades(self) -> bool:
+        """`ButAutomaticUpgrades: yes` with NotAutomatic: priority 100 instead of 1."""
+        return _flag(self.fields.get("ButAutomaticUpgrades", ""))
+
+    @property
     def valid_until(self) -> datetime | None:
         value = self.fields.get("Valid-Until")
         return parse_date(value, "Valid-Until") if value else None
@@ -75,6 +85,11 @@ class Release:
             raise IntegrityError(
                 f"SHA256 {digest} differs from the Release's {entry.sha256} for {path}", where=where
             )
+
+
+def _flag(value: str) -> bool:
+    # apt's StringToBool as FindFlag uses it: anything else (or nothing) leaves the flag unset.
+    return value.strip().lower() in ("yes", "true", "with", "on", "enable")
 
 
 def parse_date(value: str, what: str) -> datetime:

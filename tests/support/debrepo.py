@@ -316,12 +316,14 @@ class DebRepo:
         architectures: Sequence[str] | None = None,
         date: datetime | None = None,
         release_fields: dict[str, str] | None = None,
+        suite_fields: dict[str, dict[str, str]] | None = None,
     ) -> list[Path]:
         """Write `dists/<suite>/...` for every suite; return the Release files written.
 
         The Release lists the uncompressed Packages' checksums even when "" is not among `compressions`,
         as the Debian archive does. `architectures` defaults to those of the added packages (amd64 if all).
-        `release_fields` adds fields to the Release (e.g. "No-Support-for-Architecture-all": "Packages").
+        `release_fields` adds fields to the Release (e.g. "No-Support-for-Architecture-all": "Packages");
+        `suite_fields` to one suite's (e.g. {"bookworm-backports": {"NotAutomatic": "yes"}}).
         """
         releases = []
         for suite in self.suites():
@@ -369,6 +371,7 @@ class DebRepo:
             if by_hash:
                 header["Acquire-By-Hash"] = "yes"
             header.update(release_fields or {})
+            header.update((suite_fields or {}).get(suite, {}))
             release = dist / "Release"
             release.parent.mkdir(parents=True, exist_ok=True)
             release.write_text(format_stanza(header) + _checksums(files))
