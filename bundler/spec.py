@@ -53,6 +53,7 @@ class DebSpec:
     base: bool = False
     closure: str = "install"  # "install" | "mirror"
     architectures: tuple[str, ...] = ()  # target archs, native first; default: the sources' or the host's
+    source_packages: bool = False  # also lock and ship every binary's source package (.dsc and its files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,7 @@ def _debian(path: Path, data: Any) -> DebSpec:
         base=t.get("base", bool, False),
         closure=closure,
         architectures=t.strings("architectures"),
+        source_packages=t.get("source-packages", bool, False),
     )
     t.done()
     return spec

@@ -30,6 +30,7 @@ from .universe import LazyDebUniverse, Shard
 class LoadedDebian:
     universe: LazyDebUniverse
     indexes: list[tuple[str, str]]  # ("<uri> <suite>", sha256 of its InRelease/Release), in source order
+    suites: tuple[LoadedSuite, ...] = ()  # the verified Releases, for what else they list (Sources)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class _Suite:
         if self.source.is_flat:
             return join_url(self.source.uri, self.suite)
         return join_url(self.source.uri, "dists", self.suite)
+
+
+@dataclass(frozen=True)
+class LoadedSuite(_Suite):
+    """A suite as loaded: its source, rank, name and verified Release."""
+
+    release: Release
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,12 @@ def load_debian(
         for i, idx in zip(plan, indexes, strict=True)
     ]
     universe = LazyDebUniverse(shards, native_arch=targets[0], architectures=targets)
-    return LoadedDebian(universe, [(s.url, r.sha256) for s, r in zip(suites, releases, strict=True)])
+    pairs = list(zip(suites, releases, strict=True))
+    return LoadedDebian(
+        universe,
+        [(s.url, r.sha256) for s, r in pairs],
+        tuple(LoadedSuite(s.source, s.rank, s.suite, r) for s, r in pairs),
+    )
 
 
 def _union(groups: Any) -> list[str]:
