@@ -90,11 +90,32 @@ def parse_checksums(value: str, where: str) -> tuple[SourceFile, ...]:
     return tuple(sorted(out, key=lambda f: f.name))
 
 
+def _wanted_stanzas(data: bytes, wanted: set[str]) -> bytes:
+    """The stanzas of `data` whose Package is in `wanted` (perhaps with a neighbour, which the caller
+    filters out): a solve needs a few hundred of Debian's 36,000 sources, and parsing only those is
+    several times faster than parsing all 40 MB."""
+    parts = []
+    data = b"\n" + data
+    at = data.find(b"\nPackage:")
+    while at >= 0:
+        eol = data.find(b"\n", at + 9)
+        eol = len(data) if eol < 0 else eol
+        if data[at + 9 : eol].strip().decode("utf-8", "replace") in wanted:
+            start = data.rfind(b"\n\n", 0, at + 1)
+            end = data.find(b"\n\n", eol)
+            parts.append(data[start + 2 if start >= 0 else 1 : end if end >= 0 else len(data)])
+        at = data.find(b"\nPackage:", eol)
+    return b"\n\n".join(parts) + b"\n"
+
+
 def parse_sources(
     data: bytes, where: str, *, uri: str, repository: str, wanted: set[str] | None = None
 ) -> list[SourcePackage]:
-    """The stanzas of a (decompressed) Sources file; only those named in `wanted` when given."""
+    """The stanzas of a (decompressed) Sources file; only those named in `wanted` when given (then
+    the other stanzas are not parsed, and errors name the stanza by its number among those read)."""
     out = []
+    if wanted is not None:
+        data = _wanted_stanzas(data, wanted)
     for n, fields in enumerate(iter_stanzas(data, where), 1):
         name = fields.get("Package", "")
         if wanted is not None and name not in wanted:
