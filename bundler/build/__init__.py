@@ -184,13 +184,12 @@ def build_bundle(
         known = {rel: p.sha256 for rel, p in placed.items()}
 
         known.update(src_rel)
-        staged_sources = [
-            debsrc.StagedSource(s, debsrc.read_dsc(staging / where, where), fetcher.md5)
-            for s in sorted(lock.sources, key=lambda s: (s.name, s.version))
-            for where in [f"debian/{debsrc.directory(s)}/{debsrc.dsc_of(s)}"]
-        ]
-        for st in staged_sources:
-            debsrc.check_dsc(st.source, st.fields, f"{debsrc.url(st.source, debsrc.dsc_of(st.source))}")
+        staged_sources = []
+        for s in sorted(lock.sources, key=lambda s: (s.name, s.version)):
+            dsc = debsrc.dsc_of(s)
+            fields = debsrc.read_dsc(staging / "debian" / debsrc.directory(s) / dsc, debsrc.url(s, dsc))
+            debsrc.check_dsc(s, fields, debsrc.url(s, dsc))  # blame the upstream .dsc
+            staged_sources.append(debsrc.StagedSource(s, fields, fetcher.md5))
 
         components: list[str] = []
         if debs or staged_sources:
@@ -269,6 +268,7 @@ def build_bundle(
         raise
     return BuildReport(
         out=out, epoch=when, files=nfiles, debs=len(deb_rel), python_files=len(pys),
-        artifact_bytes=sum(p.size for p in placed.values()), sha256sums=sums,
+        artifact_bytes=sum(p.size for p in placed.values()) + sum(f.size for s in lock.sources for f in s.files),
+        sha256sums=sums,
         archive=archive, iso=iso, signed=bool(sign_key and debs), source_packages=len(lock.sources),
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
     debian/pool/<component>/<prefix>/<source>/<file>.deb     prefix: first letter, "libx" for lib*
     debian/dists/<suite>/<component>/binary-<arch>/Packages{,.gz,.xz}
+    debian/dists/<suite>/<component>/source/Sources{,.gz,.xz}   with source packages (see debsrc.py)
     debian/dists/<suite>/Release  (+ InRelease and Release.gpg when signing, see signing.py)
 
 Each Packages stanza is the package's own control file (read from the .deb, see debfile.py) plus
