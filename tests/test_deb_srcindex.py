@@ -82,6 +82,21 @@ def test_located_in_the_binarys_repository_first(tmp_path: Path) -> None:
         locate(loaded.suites, [Need("hello", "2.0-1", "hello 2.0-1 (amd64)", "x")], cache_dir=tmp_path / "c2")
 
 
+def test_flat_repository(tmp_path: Path) -> None:
+    src = build_source(tmp_path / "src", "hello", "1.0-1")
+    repo = DebRepo(tmp_path / "mirror")
+    repo.add("x", "main", name="hello", version="1.0-1+b1", source="hello (1.0-1)")
+    repo.write_flat("flat/")
+    s = DebSources(repo)
+    s.add("x", "main", src)
+    s.write_flat("flat/")
+    source = AptSource(repo.root.as_uri(), ("flat/",), (), ("amd64",), trusted=True)
+    loaded = load_debian([source], architectures=["amd64"], cache_dir=tmp_path / "cache")
+    [found] = locate(loaded.suites, [Need("hello", "1.0-1", "hello", "")], cache_dir=tmp_path / "cache")
+    assert found.repository == f"{repo.root.as_uri()} flat/"
+    assert found.url(found.dsc) == f"{repo.root.as_uri()}/pool/main/h/hello/hello_1.0-1.dsc"
+
+
 def test_a_sources_file_that_differs_from_the_release_is_refused(tmp_path: Path) -> None:
     repo = _two_suites(tmp_path)
     path = repo.root / "dists/stable/main/source/Sources.gz"

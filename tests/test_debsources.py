@@ -20,6 +20,7 @@ from bundler.verify import verify_bundle
 from tests.support.apt import IsolatedApt
 from tests.support.debrepo import DebRepo, GpgKey
 from tests.support.debsrc import DebSources, build_source
+from tests.support.locks import OldKey
 
 SPEC = """
 [bundle]
@@ -179,6 +180,32 @@ def test_apt_get_source_and_dpkg_source_from_the_bundle(bundle: Path, tmp_path: 
     x = subprocess.run(["dpkg-source", "-x", str(dsc), str(tmp_path / "x")], capture_output=True, text=True)
     assert x.returncode == 0, x.stderr
     assert (tmp_path / "x/debian/source/format").read_text() == "3.0 (quilt)\n"
+
+
+def test_signed_bundle_deb_src_signed_by(
+    solved: tuple[DebRepo, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = OldKey.generate()
+    try:
+        monkeypatch.setenv("GNUPGHOME", str(key.home))
+        build_bundle(read_lock(solved[1]), tmp_path / "out", sign_key=key.fingerprint)
+        inrelease = (tmp_path / "out/debian/dists/srcdemo/InRelease").read_text()
+        assert " main/source/Sources.xz\n" in inrelease
+        apt = IsolatedApt(tmp_path / "apt")
+        apt.sources.write_text(f"deb-src [signed-by={key.keyring}] {(tmp_path / 'out/debian').as_uri()} srcdemo main\n")
+        update = apt.run("update")
+        assert update.returncode == 0 and "W:" not in update.stderr, update.stdout + update.stderr
+        work = tmp_path / "work"
+        work.mkdir()
+        proc = subprocess.run(["apt-get", "-q", *apt.options, "source", "--download-only", "hello"], cwd=work,
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert sorted(p.name for p in work.iterdir()) == [
+            "hello_1.0-1.debian.tar.xz", "hello_1.0-1.dsc", "hello_1.0.orig.tar.gz",
+        ]  # fmt: skip
+        assert verify_bundle(tmp_path / "out", keyring=str(key.keyring)).problems == []
+    finally:
+        key.close()
 
 
 def test_verify_passes_and_names_a_tampered_source_file(bundle: Path, tmp_path: Path) -> None:

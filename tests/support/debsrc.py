@@ -151,3 +151,9 @@ class DebSources:
                 for ext in compressions:
                     (dist / comp / "source" / f"Sources{ext}").write_bytes(compress(text, ext))
             self.repo.relist(dist / "Release", sign_with=sign_with)
+
+    def write_flat(self, directory: str, sign_with: GpgKey | None = None) -> None:
+        """After `repo.write_flat(directory)`: `Sources` (every stanza) beside its Release, re-listed."""
+        top = self.repo.root / directory
+        (top / "Sources").write_bytes("\n".join(t for *_k, t in sorted(self.stanzas)).encode())
+        self.repo.relist(top / "Release", sign_with=sign_with)
