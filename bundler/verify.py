@@ -2,8 +2,9 @@
 
 Checksums, outside in: SHA256SUMS → every file (and no file missing from it); dists/*/Release →
 the Packages indexes (and InRelease says the same as Release); Packages → the .debs (Size, SHA256,
-MD5sum); Sources → the source packages' files (Checksums-Sha256, Files) and each .dsc → the files it
-lists, and, in a bundle with source packages, every binary's source (its Source field) is there; the PEP 503 pages and PEP 691 JSON → the distribution files and their PEP 658 metadata.
+MD5sum); Sources → the source packages' files (Checksums-Sha256, Files), each .dsc → the files it
+lists, and, in a bundle with source packages, every binary's source (its Source field) is there; the
+PEP 503 pages and PEP 691 JSON → the distribution files and their PEP 658 metadata.
 
 Closure: every Depends/Pre-Depends OR group of every package has a provider in the same architecture's
 indexes, by name or by Provides, with its version relation (Debian Policy §7.1, §7.5); every
@@ -267,7 +268,7 @@ def _check_deb_sources(
             have.add((name, _no_epoch(version)))
             label = f"deb-src {name} {version}"
             sums = {}
-            for title, kind in (("checksums-sha256", 1), ("files", 2)):
+            for title, kind, algo in (("checksums-sha256", 1, "sha256"), ("files", 2, "md5")):
                 for line in f.get(title, "").splitlines():
                     parts = line.split()
                     if len(parts) != 3:
@@ -277,7 +278,7 @@ def _check_deb_sources(
                     if got is None:
                         problems.append(f"{label}: its file {directory}/{parts[2]} is missing")
                     elif str(got[0]) != parts[1] or got[kind] != parts[0]:
-                        problems.append(f"{path}: size/{title.split('-')[-1]} differ from {where}")
+                        problems.append(f"{path}: size/{algo} differ from {where}")
                     if kind == 1:
                         sums[parts[2]] = (parts[1], parts[0])
             dscs = [n for n in sums if n.endswith(".dsc")]

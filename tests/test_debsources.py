@@ -220,10 +220,21 @@ def test_verify_passes_and_names_a_tampered_source_file(bundle: Path, tmp_path: 
         f"{_sha(bundle / 'debian/pool/main/h/hello/hello_1.0.orig.tar.gz')[:16]}…, the file is {_sha(orig)[:16]}…)",
         "debian/pool/main/h/hello/hello_1.0.orig.tar.gz: size/sha256 differ from "
         "debian/dists/srcdemo/main/source/Sources",
-        "debian/pool/main/h/hello/hello_1.0.orig.tar.gz: size/files differ from "
+        "debian/pool/main/h/hello/hello_1.0.orig.tar.gz: size/md5 differ from "
         "debian/dists/srcdemo/main/source/Sources",
     ]
     assert main(["verify", str(copy)]) == 1
+    # A .dsc that disagrees with the Sources index about one of its files.
+    shutil.rmtree(copy)
+    shutil.copytree(bundle, copy)
+    dsc = copy / "debian/pool/main/h/hello/hello_1.0-1.dsc"
+    orig_sha = _sha(bundle / "debian/pool/main/h/hello/hello_1.0.orig.tar.gz")
+    dsc.write_text(dsc.read_text().replace(orig_sha, "0" * 64))
+    problems = verify_bundle(copy).problems
+    assert (
+        "debian/pool/main/h/hello/hello_1.0-1.dsc: hello_1.0.orig.tar.gz differs from "
+        "debian/dists/srcdemo/main/source/Sources (or is missing from one of them)"
+    ) in problems
 
 
 def test_verify_wants_every_binarys_source(solved: tuple[DebRepo, Path], tmp_path: Path) -> None:
