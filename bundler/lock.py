@@ -10,6 +10,9 @@ but the spec's epoch). `bundler build` needs only this file and the artifacts, n
                                        repository, filename, size, sha256, depends, fixed?
                 ecosystem = "python": name, version, platform?, filename, url, size, sha256,
                                        requires-python, depends, fixed?
+    [[source]]  name, version, repository, directory, files = ["<sha256> <size> <name>", ...]
+                (Debian source packages, with `source-packages = true` in [bundle]; files as in
+                the Sources index's Checksums-Sha256, relative to repository uri + directory)
 
 `depends` lists the ids (see `LockedPackage.id`) of the members that satisfy its dependencies,
 so `bundler why` and `bundler graph` work from the lock alone.
@@ -109,6 +112,57 @@ class LockedPackage:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceFileEntry:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockedSource:
+    """A Debian source package: the .dsc and every file it lists, from a Sources index."""
+
+    name: str
+    version: str
+    repository: str  # "uri suite [component]", as for binaries
+    directory: str  # relative to the repository uri (the Sources stanza's Directory)
+    files: tuple[SourceFileEntry, ...]  # sorted by name
+
+    @property
+    def id(self) -> str:
+        return f"deb-source:{self.name}:{self.version}"
+
+    @property
+    def component(self) -> str:
+        parts = self.repository.split()
+        return parts[2] if len(parts) > 2 else "main"
+
+    @property
+    def repository_uri(self) -> str:
+        return self.repository.split()[0] if self.repository else ""
+
+    def to_toml(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "repository": self.repository,
+            "directory": self.directory,
+            "files": [f"{f.sha256} {f.size} {f.name}" for f in sorted(self.files, key=lambda f: f.name)],
+        }
+
+    @classmethod
+    def from_toml(cls, d: dict[str, Any], where: str) -> LockedSource:
+        try:
+            files = []
+            for line in d["files"]:
+                sha, size, name = line.split()
+                files.append(SourceFileEntry(name, int(size), sha))
+            return cls(d["name"], d["version"], d["repository"], d["directory"], tuple(files))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise InputError(f"source {d.get('name', '?')!r}: missing or bad field {e}", where=where) from None
+
+
+@dataclass(frozen=True, slots=True)
 class IndexDigest:
     ecosystem: str
     url: str
@@ -125,6 +179,7 @@ class Lock:
     indexes: tuple[IndexDigest, ...]
     packages: tuple[LockedPackage, ...]
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. python target: python-version, platforms
+    sources: tuple[LockedSource, ...] = ()  # Debian source packages (source-packages = true)
 
 
 def _sort_key(p: LockedPackage) -> tuple[str, ...]:
@@ -182,13 +237,16 @@ def dumps(lock: Lock) -> str:
     for p in sorted(lock.packages, key=_sort_key):
         out.append("\n[[package]]\n")
         out.extend(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in p.to_toml().items())
+    for s in sorted(set(lock.sources), key=lambda s: (s.name, s.version, s.repository)):
+        out.append("\n[[source]]\n")
+        out.extend(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in s.to_toml().items())
     return "".join(out)
 
 
 def parse_own_toml(text: str) -> dict[str, Any] | None:
     """The document `dumps` writes, read without a general TOML parser, or None if `text` is not
     exactly that shape (then tomllib reads it). `dumps` writes only `key = <JSON scalar>` lines, lists
-    of JSON scalars one a line, `[bundle]`, `[[index]]` and `[[package]]`; tomllib takes 0.3 s on a
+    of JSON scalars one a line, `[bundle]`, `[[index]]`, `[[package]]` and `[[source]]`; tomllib takes 0.3 s on a
     thousand-package lock, this a tenth of that. tests/test_lock.py checks the two agree."""
     doc: dict[str, Any] = {}
     table = doc
@@ -260,6 +318,7 @@ def loads(text: str, where: str = "bundle.lock") -> Lock:
         indexes=tuple(IndexDigest(i["ecosystem"], i["url"], i["sha256"]) for i in doc.get("index", ())),
         packages=tuple(LockedPackage.from_toml(p, where) for p in doc.get("package", ())),
         extra=b,
+        sources=tuple(LockedSource.from_toml(s, where) for s in doc.get("source", ())),
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bundler.lock import IndexDigest, Lock, LockedPackage, pinned_versions
+from bundler.lock import IndexDigest, Lock, LockedPackage, LockedSource, SourceFileEntry, pinned_versions
 from bundler.spec import DebSource, DebSpec, Spec
 from solver.debian import DebSolution, problem_from_spec
 from solver.debian import solve as solve_debian
@@ -148,7 +148,7 @@ def solve_debian_part(
     preferred: dict[tuple[str, str], str],
     progress: Any = None,
     timings: dict[str, float],
-) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str]]:
+) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str], list[LockedSource]]:
     t0 = time.perf_counter()
     loaded, archs = load_debian_sources(spec, cache_dir=cache_dir, offline=offline, progress=progress)
     t1 = time.perf_counter()
@@ -195,7 +195,30 @@ def solve_debian_part(
         )
     indexes = [IndexDigest("deb", url, sha) for url, sha in loaded.indexes]
     roots = [f"deb:{c.name}:{c.arch}" for c in solution.roots]
-    return solution, packages, indexes, roots
+    sources: list[LockedSource] = []
+    if spec.source_packages:
+        t3 = time.perf_counter()
+        sources = lock_debian_sources(loaded, packages, cache_dir=cache_dir, offline=offline)
+        timings["debian-sources"] = time.perf_counter() - t3
+    return solution, packages, indexes, roots, sources
+
+
+def lock_debian_sources(
+    loaded: Any, packages: list[LockedPackage], *, cache_dir: Path, offline: bool
+) -> list[LockedSource]:
+    """The source package of every locked binary, from the Sources indexes of the suites `loaded` read."""
+    from repos.deb.srcindex import Need, locate
+
+    needs = [
+        Need(p.source or p.name, p.source_version or p.version, f"{p.name} {p.version} ({p.architecture})",
+             p.repository)
+        for p in sorted(packages, key=lambda p: (p.name, p.architecture, p.version))
+    ]  # fmt: skip
+    return [
+        LockedSource(sp.name, sp.version, sp.repository, sp.directory,
+                     tuple(SourceFileEntry(f.name, f.size, f.sha256) for f in sp.files))
+        for sp in locate(loaded.suites, needs, cache_dir=cache_dir, offline=offline)
+    ]  # fmt: skip
 
 
 def solve_spec(spec: Spec, **options: Any) -> SolveReport:
@@ -227,10 +250,11 @@ def _solve_spec(
     indexes: list[IndexDigest] = []
     roots: list[str] = []
     extra: dict[str, Any] = {}
+    sources: list[LockedSource] = []
     deb_solution = None
     py_solution = None
     if spec.debian is not None:
-        deb_solution, pkgs, idx, rts = solve_debian_part(
+        deb_solution, pkgs, idx, rts, sources = solve_debian_part(
             spec.debian,
             cache_dir=cache_dir,
             offline=offline,
@@ -241,6 +265,8 @@ def _solve_spec(
         packages += pkgs
         indexes += idx
         roots += rts
+        if spec.debian.source_packages:
+            extra["source-packages"] = True
     if spec.python is not None:
         from bundler.python_solve import solve_python
 
@@ -268,5 +294,6 @@ def _solve_spec(
         indexes=tuple(indexes),
         packages=tuple(packages),
         extra=extra,
+        sources=tuple(sources),
     )
     return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings)

@@ -65,6 +65,7 @@ class DebSpec:
     closure: str = "install"  # "install" | "mirror"
     architectures: tuple[str, ...] = ()  # target archs, native first; default: the sources' or the host's
     pins: tuple[DebPin, ...] = ()
+    source_packages: bool = False  # also lock and ship every binary's source package (.dsc and its files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,7 @@ def _debian(path: Path, data: Any) -> DebSpec:
         closure=closure,
         architectures=t.strings("architectures"),
         pins=_pins(path, t.get("pin", list, [])),
+        source_packages=t.get("source-packages", bool, False),
     )
     t.done()
     return spec

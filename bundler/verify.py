@@ -2,7 +2,9 @@
 
 Checksums, outside in: SHA256SUMS → every file (and no file missing from it); dists/*/Release →
 the Packages indexes (and InRelease says the same as Release); Packages → the .debs (Size, SHA256,
-MD5sum); the PEP 503 pages and PEP 691 JSON → the distribution files and their PEP 658 metadata.
+MD5sum); Sources → the source packages' files (Checksums-Sha256, Files), each .dsc → the files it
+lists, and, in a bundle with source packages, every binary's source (its Source field) is there; the
+PEP 503 pages and PEP 691 JSON → the distribution files and their PEP 658 metadata.
 
 Closure: every Depends/Pre-Depends OR group of every package has a provider in the same architecture's
 indexes, by name or by Provides, with its version relation (Debian Policy §7.1, §7.5); every
@@ -161,7 +163,9 @@ def _check_signature(suite_dir: Path, keyring: str, problems: list[str]) -> None
         problems.append(f"{e.where or rel}: bad signature: {e.message}")
 
 
-def _check_debian(root: Path, digests: _Digests, problems: list[str], keyring: str | None = None) -> int:
+def _check_debian(
+    root: Path, digests: _Digests, problems: list[str], keyring: str | None = None, want_sources: bool = False
+) -> int:
     dists = root / "debian" / "dists"
     seen_files: set[str] = set()
     if not dists.is_dir():
@@ -196,6 +200,7 @@ def _check_debian(root: Path, digests: _Digests, problems: list[str], keyring: s
             elif (got[0], got[1]) != (size, digest):
                 problems.append(f"debian/dists/{suite_dir.name}/{rel}: size/sha256 differ from Release")
         by_arch: dict[str, list[_Deb]] = {}
+        needs: list[tuple[str, str, str]] = []  # (source, version, binary) of every binary
         for rel in sorted(listed):
             m = re.fullmatch(r"(.+)/binary-([^/]+)/Packages", rel)
             if not m:
@@ -222,11 +227,89 @@ def _check_debian(root: Path, digests: _Digests, problems: list[str], keyring: s
                     elif "md5sum" in f and got[2] != f["md5sum"]:
                         problems.append(f"debian/{filename}: MD5sum differs from {where}")
                 seen_files.add(filename)
+                src, _, src_version = f.get("source", name).partition(" ")
+                needs.append((src, src_version.strip(" ()") or version, label))
                 by_arch.setdefault(arch, []).append(_Deb(name, version, f.get("architecture", ""), f, where))
         for arch, debs in sorted(by_arch.items()):
             if arch != "all":
                 _check_deb_closure(arch, debs + by_arch.get("all", []), problems)
+        _check_deb_sources(root, suite_dir.name, listed, digests, problems, needs, want_sources)
     return len(seen_files)
+
+
+def _no_epoch(version: str) -> str:
+    return version.split(":", 1)[1] if ":" in version else version
+
+
+def _check_deb_sources(
+    root: Path,
+    suite: str,
+    listed: dict[str, tuple[int, str]],
+    digests: _Digests,
+    problems: list[str],
+    needs: list[tuple[str, str, str]],
+    want: bool,
+) -> None:
+    """Sources → files (size, SHA256, MD5), each .dsc → its files, and every binary → its source."""
+    from bundler.build.debsrc import read_dsc
+
+    have: set[tuple[str, str]] = set()
+    indexes = [rel for rel in sorted(listed) if re.fullmatch(r"(.+/)?source/Sources", rel) or rel == "Sources"]
+    for rel in indexes:
+        where = f"debian/dists/{suite}/{rel}"
+        try:
+            stanzas = parse_stanzas((root / where).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, BundlerError) as e:
+            problems.append(f"{where}: unreadable ({e})")
+            continue
+        for stanza in stanzas:
+            f = _fields(stanza)
+            name, version, directory = f.get("package", "?"), f.get("version", "?"), f.get("directory", "")
+            have.add((name, _no_epoch(version)))
+            label = f"deb-src {name} {version}"
+            sums = {}
+            for title, kind, algo in (("checksums-sha256", 1, "sha256"), ("files", 2, "md5")):
+                for line in f.get(title, "").splitlines():
+                    parts = line.split()
+                    if len(parts) != 3:
+                        continue
+                    path = f"debian/{directory}/{parts[2]}"
+                    got = digests.get(path)
+                    if got is None:
+                        problems.append(f"{label}: its file {directory}/{parts[2]} is missing")
+                    elif str(got[0]) != parts[1] or got[kind] != parts[0]:
+                        problems.append(f"{path}: size/{algo} differ from {where}")
+                    if kind == 1:
+                        sums[parts[2]] = (parts[1], parts[0])
+            dscs = [n for n in sums if n.endswith(".dsc")]
+            if len(dscs) != 1:
+                problems.append(f"{label}: {len(dscs)} .dsc files listed in {where}")
+                continue
+            dsc = f"debian/{directory}/{dscs[0]}"
+            if digests.get(dsc) is None:
+                continue
+            try:
+                fields = dict(read_dsc(root / dsc, dsc))
+            except BundlerError as e:
+                problems.append(f"{dsc}: {e.message}")
+                continue
+            in_dsc = {}
+            for line in fields.get("Checksums-Sha256", "").splitlines():
+                parts = line.split()
+                if len(parts) == 3:
+                    in_dsc[parts[2]] = (parts[1], parts[0])
+            others = {k: v for k, v in sums.items() if k != dscs[0]}
+            for n in sorted(set(in_dsc) | set(others)):
+                if in_dsc.get(n) != others.get(n):
+                    problems.append(f"{dsc}: {n} differs from {where} (or is missing from one of them)")
+    if not (want or indexes):
+        return
+    missing = sorted({(s, v, b) for s, v, b in needs if (s, _no_epoch(v)) not in have})
+    reported: set[tuple[str, str]] = set()
+    for s, v, b in missing:
+        if (s, v) not in reported:
+            reported.add((s, v))
+            problems.append(f"{b}: its source package {s} {v} is not in debian/dists/{suite}'s Sources")
 
 
 def _check_deb_closure(arch: str, debs: list[_Deb], problems: list[str]) -> None:
@@ -481,6 +564,7 @@ def verify_bundle(out: Path, keyring: str | None = None) -> VerifyReport:
             report.problems.append(f"bundle.lock: {e.message}")
     else:
         report.problems.append("bundle.lock: missing")
-    report.debs = _check_debian(out, digests, report.problems, keyring)
+    want_sources = lock is not None and bool(lock.sources or lock.extra.get("source-packages"))
+    report.debs = _check_debian(out, digests, report.problems, keyring, want_sources)
     report.python_files = _check_python(out, digests, lock, report.problems)
     return report

@@ -27,7 +27,7 @@ from pathlib import Path
 from bundler.lock import Lock, LockedPackage, dumps
 from solver.errors import InputError
 
-from . import debrepo, manifest, pyindex, tree
+from . import debrepo, debsrc, manifest, pyindex, tree
 from .download import Artifact, Fetcher, make_meter
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -48,6 +48,7 @@ class BuildReport:
     archive: Path | None = None
     iso: Path | None = None
     signed: bool = False
+    source_packages: int = 0
 
 
 def resolve_epoch(lock: Lock, epoch: int | None = None) -> int:
@@ -144,7 +145,8 @@ def build_bundle(
     pys = sorted((p for p in lock.packages if p.ecosystem != "deb"), key=lambda p: p.filename)
     for p in lock.packages:
         _check(p)
-    if debs and not _SAFE_WORD.match(lock.suite or ""):
+    debsrc.check_lock(lock)
+    if (debs or lock.sources) and not _SAFE_WORD.match(lock.suite or ""):
         raise InputError(f"bad suite name {lock.suite!r}", where="bundle.lock")
 
     placed: dict[str, LockedPackage] = {}
@@ -161,6 +163,16 @@ def build_bundle(
         if p.ecosystem == "deb":
             deb_rel[rel] = p
         artifacts.append(Artifact(url_of[id(p)], p.size, p.sha256, Path(rel), want_md5=p.ecosystem == "deb"))
+    src_rel: dict[str, str] = {}  # bundle path -> sha256 of the source packages' files
+    for s in sorted(lock.sources, key=lambda s: (s.name, s.version)):
+        for f in s.files:
+            rel = f"debian/{debsrc.directory(s)}/{f.name}"
+            if rel in src_rel or rel in placed:
+                if src_rel.get(rel) != f.sha256:
+                    raise InputError(f"two different files would be {rel}", where=f"bundle.lock: {s.id}")
+                continue
+            src_rel[rel] = f.sha256
+            artifacts.append(Artifact(debsrc.url(s, f.name), f.size, f.sha256, Path(rel), want_md5=True))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
@@ -171,8 +183,16 @@ def build_bundle(
         fetcher.fetch_all(Artifact(a.url, a.size, a.sha256, staging / a.dest, a.want_md5) for a in artifacts)
         known = {rel: p.sha256 for rel, p in placed.items()}
 
+        known.update(src_rel)
+        staged_sources = []
+        for s in sorted(lock.sources, key=lambda s: (s.name, s.version)):
+            dsc = debsrc.dsc_of(s)
+            fields = debsrc.read_dsc(staging / "debian" / debsrc.directory(s) / dsc, debsrc.url(s, dsc))
+            debsrc.check_dsc(s, fields, debsrc.url(s, dsc))  # blame the upstream .dsc
+            staged_sources.append(debsrc.StagedSource(s, fields, fetcher.md5))
+
         components: list[str] = []
-        if debs:
+        if debs or staged_sources:
             root = staging / "debian"
             pool = [
                 debrepo.PoolFile(p, staging / rel, rel.removeprefix("debian/"), fetcher.md5[p.sha256])
@@ -181,9 +201,10 @@ def build_bundle(
             written = debrepo.write_repository(
                 root, lock.suite, pool, epoch=when, origin=lock.name,
                 architectures=_target_archs(lock), description=f"offline bundle {lock.name}",
+                sources=debsrc.sources_indexes(staged_sources) or None,
             )  # fmt: skip
             known.update({f"debian/{k}": v for k, v in written.items()})
-            components = sorted({p.component for p in debs})
+            components = sorted({p.component for p in debs} | {s.component for s in lock.sources})
             if sign_key:
                 from .signing import sign_release
 
@@ -206,6 +227,7 @@ def build_bundle(
             manifest.readme(
                 lock, components=components, has_debian=bool(debs), has_python=bool(pys),
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
+                has_sources=bool(lock.sources),
             ),
             "utf-8",
         )  # fmt: skip
@@ -246,6 +268,7 @@ def build_bundle(
         raise
     return BuildReport(
         out=out, epoch=when, files=nfiles, debs=len(deb_rel), python_files=len(pys),
-        artifact_bytes=sum(p.size for p in placed.values()), sha256sums=sums,
-        archive=archive, iso=iso, signed=bool(sign_key and debs),
+        artifact_bytes=sum(p.size for p in placed.values()) + sum(f.size for s in lock.sources for f in s.files),
+        sha256sums=sums,
+        archive=archive, iso=iso, signed=bool(sign_key and debs), source_packages=len(lock.sources),
     )  # fmt: skip

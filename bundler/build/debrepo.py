@@ -2,6 +2,7 @@
 
     debian/pool/<component>/<prefix>/<source>/<file>.deb     prefix: first letter, "libx" for lib*
     debian/dists/<suite>/<component>/binary-<arch>/Packages{,.gz,.xz}
+    debian/dists/<suite>/<component>/source/Sources{,.gz,.xz}   with source packages (see debsrc.py)
     debian/dists/<suite>/Release  (+ InRelease and Release.gpg when signing, see signing.py)
 
 Each Packages stanza is the package's own control file (read from the .deb, see debfile.py) plus
@@ -102,9 +103,10 @@ def write_repository(
     origin: str,
     architectures: Iterable[str] = (),
     description: str | None = None,
+    sources: dict[str, bytes] | None = None,
 ) -> dict[str, str]:
     """Write dists/ for the pool files already staged under `root`; returns {relpath: sha256}
-    of every file written (paths relative to `root`)."""
+    of every file written (paths relative to `root`). `sources`: {component: Sources text} (debsrc.py)."""
     # Reading each .deb's control (an xz or gzip member) releases the GIL: in parallel.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as readers:
         stanzas = dict(zip((f.relpath for f in files), readers.map(_stanza, files), strict=True))
@@ -113,7 +115,7 @@ def write_repository(
     has_all = any(f.package.architecture == "all" for f in files)
     if not archs:
         archs = {"amd64"}
-    components = sorted({f.package.component for f in files}) or ["main"]
+    components = sorted({f.package.component for f in files} | set(sources or ())) or ["main"]
     index_archs = sorted(archs) + (["all"] if has_all else [])
 
     written: dict[str, str] = {}
@@ -139,6 +141,15 @@ def write_repository(
                 f"Architecture: {arch}\n"
             ).encode()
             checksums.append((f"{component}/binary-{arch}/Release", sub_release))
+    for component, text in sorted((sources or {}).items()):
+        base = f"{component}/source/Sources"
+        checksums.append((base, text))
+        pending.append((base + ".xz", pool.submit(compress_xz, text)))
+        pending.append((base + ".gz", pool.submit(compress_gzip, text)))
+        checksums.append((
+            f"{component}/source/Release",
+            f"Archive: {suite}\nOrigin: {origin}\nLabel: {origin}\nComponent: {component}\nArchitecture: source\n".encode(),
+        ))  # fmt: skip
     checksums.extend((rel, future.result()) for rel, future in pending)
     pool.shutdown()
     checksums.sort()

@@ -51,6 +51,7 @@ def readme(
     signed: bool,
     roots_deb: list[str],
     roots_py: list[str],
+    has_sources: bool = False,
 ) -> str:
     """The instructions a person needs to install from this bundle with no network."""
     suite = lock.suite
@@ -103,6 +104,24 @@ def readme(
             f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
             "",
         ]
+        if has_sources:
+            out += [
+                "Source packages (deb-src)",
+                "-------------------------",
+                "",
+                "The source package of every binary (.dsc, .orig.tar.*, .debian.tar.* or native .tar.*) is in",
+                "pool/ beside the binaries and listed in dists/*/*/source/Sources. Add a deb-src line:",
+                "",
+                f"    deb-src [{opt}] file:/MOUNT/debian {suite} {comps}",
+                "",
+                "(or `Types: deb deb-src` in the deb822 file above), then:",
+                "",
+                "    apt-get update",
+                "    apt-get source PACKAGE           # fetches and unpacks with dpkg-source -x",
+                "",
+                "or without apt: dpkg-source -x /MOUNT/debian/pool/<component>/<prefix>/<source>/<file>.dsc",
+                "",
+            ]
     if has_python:
         out += [
             "Python packages (pip, uv)",

@@ -83,6 +83,7 @@ def solve(
     iso: Annotated[Path | None, typer.Option("--iso", help="With --bundle: also write this ISO image.")] = None,
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
     closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
+    source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
@@ -92,6 +93,10 @@ def solve(
             raise InputError(f"--closure must be 'install' or 'mirror', not {closure!r}")
         if spec.debian is not None:
             spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, closure=closure))
+    if source_packages:
+        if spec.debian is None:
+            raise InputError("--source-packages needs a [debian] section", where=str(spec_path))
+        spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
     lock_path = output or spec_path.parent / "bundle.lock"
     progress = _progress(Console(stderr=True), quiet or as_json)
     started = time.perf_counter()

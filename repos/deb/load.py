@@ -34,6 +34,7 @@ class LoadedDebian:
     indexes: list[tuple[str, str]]  # ("<uri> <suite>", sha256 of its InRelease/Release), in source order
     # What apt's priorities read (solver.aptpolicy), per Origin.repository ("<uri> <suite> <component>").
     releases: dict[str, AptRelease] = field(default_factory=dict)
+    suites: tuple[LoadedSuite, ...] = ()  # the verified Releases, for what else they list (Sources)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ class _Suite:
         if self.source.is_flat:
             return join_url(self.source.uri, self.suite)
         return join_url(self.source.uri, "dists", self.suite)
+
+
+@dataclass(frozen=True)
+class LoadedSuite(_Suite):
+    """A suite as loaded: its source, rank, name and verified Release."""
+
+    release: Release
 
 
 @dataclass(frozen=True)
@@ -102,10 +110,12 @@ def load_debian(
         for i, idx in zip(plan, indexes, strict=True)
     ]
     universe = LazyDebUniverse(shards, native_arch=targets[0], architectures=targets)
+    pairs = list(zip(suites, releases, strict=True))
     return LoadedDebian(
         universe,
-        [(s.url, r.sha256) for s, r in zip(suites, releases, strict=True)],
+        [(s.url, r.sha256) for s, r in pairs],
         {i.repository: _apt_release(i) for i in plan},
+        tuple(LoadedSuite(s.source, s.rank, s.suite, r) for s, r in pairs),
     )
 
 
