@@ -64,6 +64,11 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  veto {veto}")
         for note in getattr(p, "notes", []):
             console.print(f"  note: {note}")
+    if report.audit is not None:
+        for eco, name, version, reason in report.audit.added:
+            console.print(f"  audit veto {eco} {name} ({version}): {reason}")
+    for kept in report.kept:  # a re-solve kept these from the previous lock: say so (--upgrade moves them)
+        console.print(f"  kept {kept.ecosystem} {kept}")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     if timing:
         console.print(f"  time: {timing}")
