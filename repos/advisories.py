@@ -171,27 +171,54 @@ def affects(adv: Advisory, version: str) -> tuple[bool, str | None]:
 
 
 # ---- the database ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TrackerDoc:
+    """One Debian security tracker export, its shape checked; its advisories are made per source
+    package when asked for (a whole export is some 600,000 release entries, a lock needs a few)."""
+
+    doc: dict[str, Any]
+    where: str
+    releases: frozenset[str]
+    count: int  # release entries that say some version is affected
+
+
 class AdvisoryDb:
     """Advisories indexed by (ecosystem, package); `releases` are the Debian codenames it speaks of."""
 
-    def __init__(self, advisories: Iterable[Advisory], sources: Iterable[str] = ()) -> None:
+    def __init__(self, items: Iterable[Advisory | TrackerDoc], sources: Iterable[str] = ()) -> None:
         self.by_package: dict[tuple[str, str], list[Advisory]] = defaultdict(list)
         self.releases: set[str] = set()
         self.sources = tuple(sources)
+        self.trackers: list[TrackerDoc] = []
+        self._made: set[str] = set()  # source packages whose tracker advisories are made
         n = 0
-        for a in advisories:
+        for a in items:
+            if isinstance(a, TrackerDoc):
+                self.trackers.append(a)
+                self.releases |= a.releases
+                n += a.count
+                continue
             self.by_package[(a.ecosystem, a.package)].append(a)
             if a.release:
                 self.releases.add(a.release)
             n += 1
         self.count = n
-        for items in self.by_package.values():
-            items.sort(key=lambda a: a.id)
+        for items_ in self.by_package.values():
+            items_.sort(key=lambda a: a.id)
 
     def has(self, ecosystem: str) -> bool:
+        if ecosystem == DEB and any(t.count for t in self.trackers):
+            return True
         return any(e == ecosystem for e, _ in self.by_package)
 
     def advisories(self, ecosystem: str, package: str, release: str | None = None) -> list[Advisory]:
+        if ecosystem == DEB and package not in self._made:
+            self._made.add(package)
+            made = [a for t in self.trackers if package in t.doc for a in _tracker_advisories(t, package)]
+            if made:
+                found_ = self.by_package[(DEB, package)]
+                found_ += made
+                found_.sort(key=lambda a: a.id)
         found = self.by_package.get((ecosystem, package), [])
         if ecosystem == DEB:
             return [a for a in found if a.release is None or a.release == release]
@@ -211,7 +238,7 @@ class AdvisoryDb:
 
 def load_advisories(paths: Iterable[Path]) -> AdvisoryDb:
     """Read every advisory of these files, directories and zips; InputError names the bad file/entry."""
-    records: list[Advisory] = []
+    records: list[Advisory | TrackerDoc] = []
     names = []
     for path in paths:
         names.append(str(path))
@@ -230,7 +257,7 @@ def load_advisories(paths: Iterable[Path]) -> AdvisoryDb:
     return AdvisoryDb(records, names)
 
 
-def _read_zip(path: Path) -> Iterator[Advisory]:
+def _read_zip(path: Path) -> Iterator[Advisory | TrackerDoc]:
     try:
         with zipfile.ZipFile(path) as z:
             for info in sorted(z.infolist(), key=lambda i: i.filename):
@@ -253,14 +280,14 @@ def _is_osv(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("id"), str) and ("affected" in doc or "modified" in doc)
 
 
-def _read_document(doc: Any, where: str) -> Iterator[Advisory]:
+def _read_document(doc: Any, where: str) -> Iterator[Advisory | TrackerDoc]:
     if _is_osv(doc):
         yield from _read_osv(doc, where)
     elif isinstance(doc, list) and doc and all(_is_osv(d) for d in doc):
         for d in doc:
             yield from _read_osv(d, where)
     elif isinstance(doc, dict) and doc and all(isinstance(v, dict) for v in doc.values()) and "id" not in doc:
-        yield from _read_tracker(doc, where)
+        yield _read_tracker(doc, where)
     else:
         raise InputError(
             "neither an OSV record (an object with 'id' and 'affected') nor the Debian security "
@@ -343,60 +370,74 @@ def _events(raw: Any, where: str, entry: str, ecosystem: str) -> tuple[tuple[str
     return tuple(out)
 
 
-def _check_event_versions(adv: Advisory) -> None:
+def _check_event_versions(adv: Advisory, entry: str | None = None) -> None:
     """The range versions must be in the ecosystem's syntax, or no comparison could be trusted."""
     for r in adv.ranges:
         for kind, v in r.events:
             if (kind == "introduced" and v == "0") or (kind == "limit" and v == "*"):
                 continue
             if not _valid(adv.ecosystem, v):
-                raise _fail(adv.where, adv.id, f"{kind} {v!r} is not a valid {adv.ecosystem} version")
+                raise _fail(adv.where, entry or adv.id, f"{kind} {v!r} is not a valid {adv.ecosystem} version")
 
 
-def _read_tracker(doc: dict[str, Any], where: str) -> Iterator[Advisory]:
-    for source in sorted(doc):
-        issues = doc[source]
-        for issue in sorted(issues):
-            entry = f"{source} {issue}"
-            info = issues[issue]
+def _read_tracker(doc: dict[str, Any], where: str) -> TrackerDoc:
+    """Check the export's shape (every entry, so a bad one is found now, wherever it is)."""
+    releases: set[str] = set()
+    count = 0
+    for source, issues in doc.items():
+        for issue, info in issues.items():
             if not isinstance(info, dict):
-                raise _fail(where, entry, "must be an object")
-            releases = info.get("releases", {})
-            if not isinstance(releases, dict):
-                raise _fail(where, f"{entry} releases", "must be an object of release codenames")
-            for codename in sorted(releases):
-                rel = releases[codename]
-                rentry = f"{entry} releases.{codename}"
+                raise _fail(where, f"{source} {issue}", "must be an object")
+            rels = info.get("releases", {})
+            if not isinstance(rels, dict):
+                raise _fail(where, f"{source} {issue} releases", "must be an object of release codenames")
+            for codename, rel in rels.items():
                 if not isinstance(rel, dict):
-                    raise _fail(where, rentry, "must be an object")
+                    raise _fail(where, f"{source} {issue} releases.{codename}", "must be an object")
                 status = rel.get("status")
-                if status not in _TRACKER_STATUSES:
-                    raise _fail(where, f"{rentry}.status", f"must be one of {', '.join(_TRACKER_STATUSES)}, "
-                                f"not {status!r}")
                 fixed = rel.get("fixed_version")
+                if status not in _TRACKER_STATUSES:
+                    raise _fail(where, f"{source} {issue} releases.{codename}.status",
+                                f"must be one of {', '.join(_TRACKER_STATUSES)}, not {status!r}")
                 if fixed is not None and not isinstance(fixed, str):
-                    raise _fail(where, f"{rentry}.fixed_version", "must be a string")
-                if status == "resolved":
-                    if not fixed:
-                        raise _fail(where, f"{rentry}.fixed_version", "is required when resolved")
-                    if fixed == "0":
-                        continue  # this release never had the flaw
-                    events: tuple[tuple[str, str], ...] = (("introduced", "0"), ("fixed", fixed))
-                else:
-                    events = (("introduced", "0"),)
-                adv = Advisory(
-                    id=issue,
-                    aliases=(),
-                    ecosystem=DEB,
-                    package=source,
-                    ranges=(Range(events),),
-                    versions=(),
-                    release=codename,
-                    status=status,
-                    where=where,
-                )
-                _check_event_versions(adv)
-                yield adv
+                    raise _fail(where, f"{source} {issue} releases.{codename}.fixed_version", "must be a string")
+                if status == "resolved" and not fixed:
+                    raise _fail(where, f"{source} {issue} releases.{codename}.fixed_version",
+                                "is required when resolved")
+                if fixed != "0" or status != "resolved":
+                    releases.add(codename)
+                    count += 1
+    return TrackerDoc(doc, where, frozenset(releases), count)
 
 
-__all__ = ["DEB", "PYTHON", "Advisory", "AdvisoryDb", "Range", "affects", "comparator", "load_advisories"]
+def _tracker_advisories(t: TrackerDoc, source: str) -> Iterator[Advisory]:
+    """The advisories of one source package of a (shape-checked) export; versions are checked here."""
+    issues = t.doc[source]
+    for issue in sorted(issues):
+        releases = issues[issue].get("releases", {})
+        for codename in sorted(releases):
+            rel = releases[codename]
+            status, fixed = rel["status"], rel.get("fixed_version")
+            if status == "resolved":
+                if fixed == "0":
+                    continue  # this release never had the flaw
+                events: tuple[tuple[str, str], ...] = (("introduced", "0"), ("fixed", fixed))
+            else:
+                events = (("introduced", "0"),)
+            adv = Advisory(
+                id=issue,
+                aliases=(),
+                ecosystem=DEB,
+                package=source,
+                ranges=(Range(events),),
+                versions=(),
+                release=codename,
+                status=status,
+                where=t.where,
+            )
+            _check_event_versions(adv, f"{source} {issue} releases.{codename}.fixed_version")
+            yield adv
+
+
+__all__ = ["DEB", "PYTHON", "Advisory", "AdvisoryDb", "Range", "TrackerDoc", "affects", "comparator",
+           "load_advisories"]

@@ -165,9 +165,8 @@ def test_suite_codenames() -> None:
          "GHSA-t affected[0].ranges[0].type: must be ECOSYSTEM, SEMVER or GIT"),
         ("tracker.json", {"openssl": {"CVE-1": {"releases": {"bookworm": {"status": "fixed"}}}}},
          "openssl CVE-1 releases.bookworm.status: must be one of resolved, open, undetermined"),
-        ("tracker2.json", {"openssl": {"CVE-2": {"releases": {"bookworm": {"status": "resolved",
-                                                                           "fixed_version": "1.0 beta"}}}}},
-         "CVE-2: fixed '1.0 beta' is not a valid deb version"),
+        ("tracker2.json", {"openssl": {"CVE-2": {"releases": {"bookworm": {"status": "resolved"}}}}},
+         "openssl CVE-2 releases.bookworm.fixed_version: is required when resolved"),
     ],
 )
 def test_a_file_in_the_wrong_format_names_the_file_and_entry(tmp_path: Path, name: str, doc: Any,
@@ -177,6 +176,18 @@ def test_a_file_in_the_wrong_format_names_the_file_and_entry(tmp_path: Path, nam
         load_advisories([path])
     assert e.value.where == str(path)
     assert message in e.value.message
+
+
+def test_a_bad_tracker_version_is_named_when_its_package_is_read(tmp_path: Path) -> None:
+    # An export is 600,000 release entries: their versions are parsed per source package, when a lock
+    # or a solve asks about it (bundler audit then exits 2 naming the entry).
+    path = write_json(tmp_path / "t.json", {"openssl": {"CVE-2": {"releases": {"bookworm": {
+        "status": "resolved", "fixed_version": "1.0 beta"}}}}})
+    db = load_advisories([path])
+    with pytest.raises(InputError) as e:
+        db.matches("deb", "openssl", "1.0", "bookworm")
+    assert str(e.value) == (f"{path}: openssl CVE-2 releases.bookworm.fixed_version: fixed '1.0 beta' is not a "
+                            "valid deb version")
 
 
 def test_a_bad_member_of_a_zip_is_named(tmp_path: Path) -> None:
