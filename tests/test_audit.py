@@ -304,6 +304,9 @@ def test_audit_a_lock(repos: tuple[DebRepo, Path], tmp_path: Path) -> None:
     assert "deb openssl 3.0.9-1 [libssl3:amd64, openssl:amd64]: CVE-2023-5363, fixed in 3.0.11-1~deb12u2" in text.stdout
     assert "deb postfix 3.7.11-0+deb12u1 [postfix:amd64]: CVE-2023-51764, no fix (open)" in text.stdout
 
+    named = bundler("audit", lock_path, "--db", tracker, "--db", osv_dir, "--json", "--release", "bookworm")
+    assert named.returncode == 1 and json.loads(named.stdout) == out
+    assert bundler("audit", lock_path).returncode == 2  # --db is required
     # The tracker is keyed by release: another release's data is no data, said so, not "clean".
     wrong = bundler("audit", lock_path, "--db", tracker, "--release", "trixie")
     assert wrong.returncode == 2 and "say nothing about release 'trixie'" in wrong.stderr
@@ -426,3 +429,20 @@ def test_audit_lock_reads_python_names_per_pep503(tmp_path: Path) -> None:
         LockedPackage("python", "PyYAML.Lite", "5.3", "f.whl", 1, "0" * 64),))
     db = load_advisories([write_json(tmp_path / "a.json", PYSEC)])
     assert [(f.package, f.advisory) for f in audit_lock(lock, db)] == [("pyyaml-lite", "PYSEC-2020-96")]
+
+
+def test_a_fix_of_an_affected_version_meets_the_audit(repos: tuple[DebRepo, Path], tmp_path: Path) -> None:
+    advisory_db(tmp_path)
+    spec = write_spec(tmp_path, repos, deb_extra='fix = ["openssl (= 3.0.9-1)"]', audit='db = ["db/debian.json"]')
+    proc = solve(tmp_path, spec)
+    assert proc.returncode == 1
+    assert "openssl 3.0.9-1 is vetoed (CVE-2023-5363)" in proc.stderr, proc.stderr
+    spec = write_spec(tmp_path, repos, py_extra='fix = ["pyyaml-lite==5.3.0"]', audit='db = ["db/osv"]')
+    proc = solve(tmp_path, spec)
+    assert proc.returncode == 1
+    assert "is vetoed (PYSEC-2020-96 (CVE-2020-14343, GHSA-8q59-q68h-6hv4))" in proc.stderr, proc.stderr
+    # veto = "none": the fix stands, and the audit of the lock reports it.
+    spec = write_spec(tmp_path, repos, deb_extra='fix = ["openssl (= 3.0.9-1)"]',
+                      audit='db = ["db/debian.json"]\nveto = "none"')
+    assert solve(tmp_path, spec).returncode == 0
+    assert bundler("audit", tmp_path / "bundle.lock", "--db", tmp_path / "db/debian.json").returncode == 1
