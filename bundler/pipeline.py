@@ -39,6 +39,8 @@ class SolveReport:
     debian: DebSolution | None = None
     python: Any = None  # bundler.python_solve.PythonSolution
     timings: dict[str, float] = field(default_factory=dict)
+    kept: list[Any] = field(default_factory=list)  # bundler.audit.Kept: pins kept though newer exist
+    audit: Any = None  # bundler.audit.AuditPolicy, when the spec has [audit]
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -76,6 +78,10 @@ class SolveReport:
                 "vetoes": list(getattr(p, "vetoes_hit", [])),
                 "notes": list(getattr(p, "notes", [])),
             }
+        out["kept"] = [k.to_json() for k in self.kept]
+        if self.audit is not None:
+            out["audit"] = {"advisories": self.audit.db.count, "veto": self.audit.mode,
+                            "vetoes": self.audit.vetoes_json()}
         return out
 
 
@@ -148,23 +154,37 @@ def solve_debian_part(
     preferred: dict[tuple[str, str], str],
     progress: Any = None,
     timings: dict[str, float],
+    audit: Any = None,  # bundler.audit.AuditPolicy: vetoes from advisories
+    kept: list[Any] | None = None,  # receives the bundler.audit.Kept pins of a re-solve
 ) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str], list[LockedSource]]:
     t0 = time.perf_counter()
     loaded, archs = load_debian_sources(spec, cache_dir=cache_dir, offline=offline, progress=progress)
     t1 = time.perf_counter()
-    problem = problem_from_spec(
-        spec.require,
-        spec.fix,
-        [(v.package, v.version, v.reason) for v in spec.veto],
-        native_arch=archs[0],
-        recommends=spec.recommends,
-        base=spec.base,
-        closure=spec.closure,
-        preferred=preferred,
-        pins=[(p.package, p.release, p.version, p.priority) for p in spec.pins],
-        releases=loaded.releases,
-    )
-    solution = solve_debian(loaded.universe, problem)
+
+    def solve(vetoes: list[tuple[str, str | None, str]]) -> DebSolution:
+        problem = problem_from_spec(
+            spec.require,
+            spec.fix,
+            vetoes,
+            native_arch=archs[0],
+            recommends=spec.recommends,
+            base=spec.base,
+            closure=spec.closure,
+            preferred=preferred,
+            pins=[(p.package, p.release, p.version, p.priority) for p in spec.pins],
+            releases=loaded.releases,
+        )
+        return solve_debian(loaded.universe, problem)
+
+    spec_vetoes: list[tuple[str, str | None, str]] = [(v.package, v.version, v.reason) for v in spec.veto]
+    if audit is None:
+        solution = solve(spec_vetoes)
+    else:
+        solution = audit.solve_debian(solve, spec_vetoes, loaded.universe)
+    if kept is not None and preferred:
+        from bundler.audit import debian_kept
+
+        kept += debian_kept(solution.packages, loaded.universe, preferred, audit)
     t2 = time.perf_counter()
     timings["debian-load"] = t1 - t0
     timings["debian-solve"] = t2 - t1
@@ -246,6 +266,14 @@ def _solve_spec(
     """Solve every ecosystem of the spec and return the lock (not yet written) with its report."""
     prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(lock_path)
     timings: dict[str, float] = {}
+    audit = None
+    kept: list[Any] = []
+    if spec.audit is not None:
+        from bundler.audit import AuditPolicy, load_db
+
+        t0 = time.perf_counter()
+        audit = AuditPolicy(load_db(spec.audit.db), spec.audit.veto, spec.audit.release)
+        timings["audit-load"] = time.perf_counter() - t0
     packages: list[LockedPackage] = []
     indexes: list[IndexDigest] = []
     roots: list[str] = []
@@ -261,6 +289,8 @@ def _solve_spec(
             preferred=prev_deb,
             progress=progress,
             timings=timings,
+            audit=audit,
+            kept=kept,
         )
         packages += pkgs
         indexes += idx
@@ -278,7 +308,9 @@ def _solve_spec(
             preferred=prev_py,
             progress=progress is not None,  # it draws its own status line
             legacy_sdists=spec.python.legacy_sdists,
+            audit=audit,
         )
+        kept += py_solution.kept
         timings["python"] = time.perf_counter() - t0
         packages += py_solution.packages
         indexes += py_solution.indexes
@@ -296,4 +328,5 @@ def _solve_spec(
         extra=extra,
         sources=tuple(sources),
     )
-    return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings)
+    return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings, kept=kept,
+                       audit=audit)

@@ -34,6 +34,7 @@ class PythonSolution:
     fix_changes: dict[str, list[str]] = field(default_factory=dict)
     vetoes_hit: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    kept: list[Any] = field(default_factory=list)  # bundler.audit.Kept: previous pins with newer releases
 
 
 # ---- requirements files (pip's format) -------------------------------------------------------
@@ -187,14 +188,16 @@ def solve_python(
     preferred: dict[str, str] | None = None,
     progress: Any = None,
     legacy_sdists: bool = False,
+    audit: Any = None,
 ) -> PythonSolution:
     """Resolve the spec's [python] section; raises Unsatisfiable (with an explanation) or InputError.
 
     `legacy_sdists=True` trusts an sdist's egg-info requirements when its PKG-INFO is not static
-    metadata (PEP 643); by default such sdist-only releases are skipped with a note.
+    metadata (PEP 643); by default such sdist-only releases are skipped with a note. `audit` (a
+    bundler.audit.AuditPolicy) vetoes the affected releases of what the solution would hold.
     """
     with _gc_paused():
-        return _solve_python(spec, cache_dir, offline, preferred, progress, legacy_sdists)
+        return _solve_python(spec, cache_dir, offline, preferred, progress, legacy_sdists, audit)
 
 
 @contextmanager
@@ -223,6 +226,7 @@ def _solve_python(
     preferred: dict[str, str] | None,
     progress: Any,
     legacy_sdists: bool,
+    audit: Any = None,
 ) -> PythonSolution:
     rs = _requirement_set(spec)
     target = Target(spec.python_version, tuple(spec.platforms))
@@ -260,6 +264,13 @@ def _solve_python(
             )
 
         result = run(fixes)
+        if audit is not None:
+            # Veto the affected releases of what the solution holds, then solve again, until nothing
+            # new is vetoed (bundler/audit.py says why not all up front).
+            seen: set[str] = set()
+            while more := audit.python_vetoes(result.pins, resolver_index.list_releases, target, seen):
+                vetoes.extend(Veto(*v) for v in more)
+                result = run(fixes)
         fix_changes: dict[str, list[str]] = {}
         for fix in fixes:
             fix_changes[fix.text] = _fix_changes(result, fix, fixes, run)
@@ -275,10 +286,20 @@ def _solve_python(
             fix_changes=fix_changes,
             vetoes_hit=result.vetoes_hit,
             notes=rs.notes + notes + sorted(index.notes) + result.notes,
+            kept=_kept(result, resolver_index, target, preferred, audit),
         )
     finally:
         stop()
         index.close()
+
+
+def _kept(result: PythonResolution, index: Any, target: Target, preferred: dict[str, str] | None,
+          audit: Any) -> list[Any]:
+    if not preferred:
+        return []
+    from bundler.audit import python_kept
+
+    return python_kept(result.pins, index.list_releases, target, preferred, audit.db if audit else None)
 
 
 def _fix_changes(

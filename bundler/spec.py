@@ -90,6 +90,15 @@ class PythonSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditSpec:
+    """[audit]: advisory files (OSV, Debian security tracker JSON) and what the solve vetoes by them."""
+
+    db: tuple[Path, ...]  # resolved against the spec's directory
+    veto: str = "fixed-available"  # "fixed-available" | "all" | "none" (bundler.audit.VETO_MODES)
+    release: str | None = None  # the Debian release codename; default: from each package's suite
+
+
+@dataclass(frozen=True, slots=True)
 class Spec:
     path: Path
     sha256: str
@@ -98,6 +107,7 @@ class Spec:
     epoch: int | None
     debian: DebSpec | None
     python: PythonSpec | None
+    audit: AuditSpec | None = None
 
 
 def _fail(path: Path, key: str, message: str) -> InputError:
@@ -274,6 +284,19 @@ def _python(path: Path, data: Any) -> PythonSpec:
     return spec
 
 
+def _audit(path: Path, data: Any) -> AuditSpec:
+    t = _Table(path, "audit", data)
+    db = t.strings("db")
+    if not db:
+        raise _fail(path, "audit.db", "is required (advisory files, directories or zips)")
+    veto = t.get("veto", str, "fixed-available")
+    if veto not in ("fixed-available", "all", "none"):
+        raise _fail(path, "audit.veto", f"must be 'fixed-available', 'all' or 'none', not {veto!r}")
+    spec = AuditSpec(tuple(path.parent / d for d in db), veto, t.get("release", str))
+    t.done()
+    return spec
+
+
 def load_spec(path: Path) -> Spec:
     """Read and validate a spec; raises InputError naming the file (and line, for TOML syntax)."""
     try:
@@ -294,11 +317,12 @@ def load_spec(path: Path) -> Spec:
         epoch = _parse_epoch(path, epoch)
     debian = _debian(path, top.data["debian"]) if "debian" in top.data else None
     python = _python(path, top.data["python"]) if "python" in top.data else None
-    top.seen.update({"debian", "python"})
+    audit = _audit(path, top.data["audit"]) if "audit" in top.data else None
+    top.seen.update({"debian", "python", "audit"})
     top.done()
     if debian is None and python is None:
         raise InputError("the spec has neither a [debian] nor a [python] section", where=str(path))
-    return Spec(path, hashlib.sha256(raw).hexdigest(), name, suite, epoch, debian, python)
+    return Spec(path, hashlib.sha256(raw).hexdigest(), name, suite, epoch, debian, python, audit)
 
 
 def _parse_epoch(path: Path, text: str) -> int:

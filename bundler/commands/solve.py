@@ -48,7 +48,10 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  fix {f.fix}: {chosen}; changed because of it: {len(f.changed)}")
             for name, old, new in f.changed:
                 console.print(f"    {name}: {old or '(new)'} → {new}")
+        audited = {(e, n, v) for e, n, v, _ in report.audit.added} if report.audit is not None else set()
         for veto, removed in d.vetoes_hit:
+            if ("deb", veto.package, f"{veto.op} {veto.version}") in audited:
+                continue  # listed with the other audit vetoes below
             names = ", ".join(f"{c.name} {c.version}" for c in removed[:5])
             more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
             console.print(f"  veto {veto} ({veto.reason}) removed {names}{more}")
@@ -64,6 +67,11 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  veto {veto}")
         for note in getattr(p, "notes", []):
             console.print(f"  note: {note}")
+    if report.audit is not None:
+        for eco, name, version, reason in report.audit.added:
+            console.print(f"  audit veto {eco} {name} ({version}): {reason}")
+    for kept in report.kept:  # a re-solve kept these from the previous lock: say so (--upgrade moves them)
+        console.print(f"  kept {kept.ecosystem} {kept}")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     if timing:
         console.print(f"  time: {timing}")
