@@ -383,6 +383,10 @@ def publish_bundle(
     that is not whole, PublishError when the store cannot be used.
     """
     target = parse_target(target_url)
+    if prune and not target.prefix:
+        # Pruning deletes every object under the prefix that this release does not name: with no
+        # prefix that is the whole bucket, which is never what one bundle should decide.
+        raise InputError(f"--prune needs a prefix: s3://{target.bucket}/PREFIX")
     uploads = plan(Path(out), jobs=min(jobs, 4))
     if client is None:
         client = make_client(endpoint, access_key=access_key, secret_key=secret_key, region=region)

@@ -387,6 +387,8 @@ def test_not_a_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert _one_line_error(err) == f"error: {tmp_path}: not a bundle directory (no SHA256SUMS)"
     code, _, err = _cli(capsys, str(tmp_path), "http://fleet/x")
     assert code == 2 and "not an s3://BUCKET/PREFIX address" in err
+    code, _, err = _cli(capsys, str(tmp_path), "s3://fleet/", "--prune")
+    assert code == 2 and "--prune needs a prefix" in err
 
 
 def test_a_changed_bundle_is_refused_before_any_upload(s3: S3, bundles: Bundles, tmp_path: Path) -> None:
