@@ -10,6 +10,11 @@ Filename, Size, MD5sum and SHA256, as apt-ftparchive writes them; stanzas are so
 and architecture. `Architecture: all` packages appear in every architecture's index and in
 `binary-all`, and Release says `No-Support-for-Architecture-all: Packages` so apt does not need the
 latter (https://wiki.debian.org/DebianRepository/Format#No-Support-for-Architecture-all).
+Release also says `Acquire-By-Hash: yes` (DebianRepository/Format#Acquire-By-Hash): apt then fetches each
+index as `<dir>/by-hash/SHA256/<digest>`, so a mirror that keeps the indexes also under those names
+(`bundler publish` uploads them) can be updated in place while clients holding the old Release still
+read the old indexes; where those names are missing (a plain bundle directory), apt falls back to the
+plain file names.
 Compression is fixed (gzip level 9 with mtime 0 and no name, xz preset 6 with CRC64) so the same
 input gives the same bytes.
 """
@@ -166,6 +171,7 @@ def write_repository(
         ("Suite", suite),
         ("Codename", suite),
         ("Date", release_date(epoch)),
+        ("Acquire-By-Hash", "yes"),
         ("Architectures", " ".join(index_archs)),
         ("Components", " ".join(components)),
     ]
