@@ -138,7 +138,7 @@ def solve(spec: Path, lock: Path, cache_dir: Path, timeout: float, offline: bool
 
 def build(lock: Path, out: Path, cache: Path, timeout: float) -> Run:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [*cli(), "build", str(lock), str(out), "--cache", str(cache)]
+    cmd = [*cli(), "build", str(lock), str(out), "--cache-dir", str(cache)]  # artifacts in CACHE/artifacts
     seconds, proc = timed(cmd, timeout=timeout)
     if proc is None:
         return Run(seconds, False, error=f"timeout after {timeout:.0f}s")

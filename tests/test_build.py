@@ -482,3 +482,16 @@ def test_interrupted_build_resumes(
         assert sum(1 for r in resumed if r) == len(parts)  # each partial file was continued, not refetched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # the transient store is gone
     subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=tmp_path / "out", check=True)
+
+
+def test_cli_build_shares_the_default_artifact_cache(upstream: Upstream, tmp_path: Path) -> None:
+    # `build` and `solve --bundle` read and fill CACHE_DIR/artifacts: a second build needs no server.
+    with serve_directory(upstream.root) as server:
+        write_lock(tmp_path / "bundle.lock", upstream.lock(f"{server.url}/debian", f"{server.url}/py"))
+        assert main(["build", str(tmp_path / "bundle.lock"), str(tmp_path / "out1")]) == 0
+        fetched = len(server.requests)
+    assert fetched >= 6
+    cache = Path(os.environ["BUNDLER_CACHE_DIR"]) / "artifacts"
+    assert len([p for p in cache.rglob("*") if p.is_file()]) == fetched
+    assert main(["build", str(tmp_path / "bundle.lock"), str(tmp_path / "out2")]) == 0
+    assert files_of(tmp_path / "out2") == files_of(tmp_path / "out1")

@@ -70,3 +70,15 @@ def test_usage_errors_are_a_message_and_exit_2(args: list[str], message: str) ->
     proc = subprocess.run([sys.executable, "-m", "bundler", *args], capture_output=True, text=True)
     assert proc.returncode == 2
     assert re.search(message, proc.stderr) and "Traceback" not in proc.stderr
+
+
+def test_archive_without_bundle_is_refused_before_any_work(tmp_path: Path) -> None:
+    spec = tmp_path / "bundle.toml"
+    spec.write_text("this is not read: the options are checked first")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bundler", "solve", str(spec), "--archive", str(tmp_path / "x.tar.zst")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "--archive, --iso and --sign-key need --bundle" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.toml"]

@@ -2,13 +2,13 @@
 
 Every file is checked against the lock's size and sha256 *before* it is placed in the bundle: a
 corrupt file is never written where the bundle is staged. Files come from a local artifact store
-(`--cache DIR`, content-addressed: `DIR/sha256/ab/abcdef…`) when present there, else from their
-repository over HTTP(S) (httpx) or `file://`. Downloads land as `<sha256>.part` in the store first; an
-interrupted or truncated download is continued with a `Range: bytes=N-` request on the next attempt or
-the next run, and a resumed file whose digest is wrong is fetched again from scratch before giving up.
+(`--cache-dir DIR`: `DIR/artifacts/sha256/ab/abcdef…`, content-addressed, the one `solve --bundle`
+fills) when present there, else from their repository over HTTP(S) (httpx) or `file://`. Downloads
+land as `<sha256>.part` in the store first; an interrupted or truncated download is continued with a
+`Range: bytes=N-` request on the next attempt or the next run, and a resumed file whose digest is wrong is fetched again from scratch before giving up.
 
-Without `--cache`, the store is a transient sibling directory of the output that the build removes on
-success, so that an interrupted build can still be resumed.
+The commands always pass the store; a caller that passes none gets a transient sibling directory of
+the output that the build removes on success, so that an interrupted build can still be resumed.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ def build(
     archive: Path | None = typer.Option(None, "--archive", help="Also write the bundle as FILE.tar.zst."),
     iso: Path | None = typer.Option(None, "--iso", help="Also write the bundle as an ISO 9660 image."),
     sign_key: str | None = typer.Option(None, "--sign-key", help="gpg key id to sign the Release file with."),
-    cache: Path | None = typer.Option(None, "--cache", help="Local artifact cache (read first, filled)."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache directory, shared with `solve` [default: $BUNDLER_CACHE_DIR or the XDG cache]."
+    ),
     epoch: int | None = typer.Option(
         None, "--epoch", help="Timestamp of everything (default: lock, SOURCE_DATE_EPOCH, 1980-01-01)."
     ),
@@ -31,9 +33,12 @@ def build(
 ) -> None:
     """Download, verify and lay out every artifact of LOCK as an offline bundle in OUT."""
     from bundler.build import build_bundle
+    from bundler.pipeline import default_cache_dir
 
+    # The artifacts live where `solve --bundle` keeps them, so a build after a solve downloads nothing.
     report = build_bundle(
-        read_lock(lock), out, archive=archive, iso=iso, sign_key=sign_key, cache_dir=cache, epoch=epoch,
+        read_lock(lock), out, archive=archive, iso=iso, sign_key=sign_key,
+        cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch,
         progress=not quiet and sys.stderr.isatty(),
     )  # fmt: skip
     _out.print(

@@ -94,6 +94,9 @@ def solve(
     source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
+    if bundle is None and (archive or iso or sign_key):
+        # Checked before any work: a solve must not run (and write the lock) only to end in a usage error.
+        raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     if closure is not None:
@@ -122,8 +125,6 @@ def solve(
 
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
                      cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
-    elif archive or iso or sign_key:
-        raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
     if as_json:
         out = report.to_json()
         out["lock"] = str(lock_path)
