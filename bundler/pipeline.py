@@ -70,12 +70,7 @@ class SolveReport:
                 "stats": d.stats,
             }
         if self.python is not None:
-            p = self.python
-            out["python"] = {
-                "fixes": {k: list(v) for k, v in getattr(p, "fix_changes", {}).items()},
-                "vetoes": list(getattr(p, "vetoes_hit", [])),
-                "notes": list(getattr(p, "notes", [])),
-            }
+            out["python"] = self.python.to_json()
         return out
 
 

@@ -3,7 +3,9 @@
 Reads the spec's [python] section (requirements, requirements files in pip's format, constraints,
 fixes, vetoes), picks the indexes (the spec's, else the host's pip configuration), resolves with
 `solver.python` over `repos.pypi`, and turns the result into `LockedPackage`s and `IndexDigest`s for
-the lock. Also reports what each fix changed (by solving again without it) and which vetoes mattered.
+the lock. Also reports what each fix changed and what each veto moved (by solving again without it:
+a veto can send a project, or what depends on it, back several releases), and which locked files are
+sdists that the target must build, with what their build needs (PEP 517/518).
 """
 
 from __future__ import annotations
@@ -26,14 +28,97 @@ from solver.python import PythonResolution, Target, Veto, Wanted, resolve
 from solver.python.overrides import MetadataOverride, OverridingIndex
 
 
+@dataclass(frozen=True, slots=True)
+class VetoEffect:
+    """What one veto did: the versions it removed that the resolver met, and every project whose
+    version differs from the solve without that veto (`old` None: only with the veto; `new` None:
+    only without it)."""
+
+    veto: str  # e.g. "pyyaml>=6"
+    reason: str
+    project: str  # the vetoed project (canonical name)
+    removed: tuple[str, ...]  # its versions that the veto removed, newest first
+    changed: tuple[tuple[str, str | None, str | None], ...]  # (project, without the veto, with it)
+
+    def backwards(self) -> list[tuple[str, str, str]]:
+        """The moves to an older major version (e.g. 6.0.1 -> 3.13), the ones a person must see."""
+        out = []
+        for name, old, new in self.changed:
+            if old is not None and new is not None and _major(new) < _major(old):
+                out.append((name, old, new))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SdistBuild:
+    """A locked sdist: the target must build it, which needs `requires` (PEP 517/518)."""
+
+    name: str
+    version: str
+    filename: str
+    system: str | None  # "pyproject", "default" (setuptools), "invalid: ...", None (unknown)
+    requires: tuple[str, ...]
+    missing: tuple[str, ...]  # the build requirements that no locked package satisfies
+
+    def describe(self) -> str:
+        if self.system is None:
+            needs = "its build requirements are unknown (the index served its metadata apart)"
+        elif self.system.startswith("invalid"):
+            needs = f"pip and uv refuse to build it: {self.system.removeprefix('invalid: ')}"
+        elif not self.requires:
+            needs = "it declares no build requirements"
+        else:
+            what = "needs" if self.system == "pyproject" else "declares no build system, so needs"
+            needs = f"{what} {', '.join(self.requires)}"
+            needs += f"; not in the bundle: {', '.join(self.missing)}" if self.missing else " (in the bundle)"
+        return f"{self.name} {self.version} is an sdist ({self.filename}), built on install: {needs}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "package": self.name,
+            "version": self.version,
+            "file": self.filename,
+            "build-system": self.system,
+            "build-requires": list(self.requires),
+            "missing": list(self.missing),
+        }
+
+
 @dataclass
 class PythonSolution:
     packages: list[LockedPackage]
     indexes: list[IndexDigest]
     roots: list[str]
     fix_changes: dict[str, list[str]] = field(default_factory=dict)
-    vetoes_hit: list[str] = field(default_factory=list)
+    vetoes_hit: list[str] = field(default_factory=list)  # "label: reason" of each veto that moved something
     notes: list[str] = field(default_factory=list)
+    veto_effects: list[VetoEffect] = field(default_factory=list)
+    sdists: list[SdistBuild] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fixes": {k: list(v) for k, v in self.fix_changes.items()},
+            "vetoes": [
+                {
+                    "veto": e.veto,
+                    "reason": e.reason,
+                    "removed": [f"{e.project} {v}" for v in e.removed],
+                    "changed": [{"package": n, "from": old, "to": new} for n, old, new in e.changed],
+                }
+                for e in self.veto_effects
+            ],
+            "sdists": [b.to_json() for b in self.sdists],
+            "notes": list(self.notes),
+        }
+
+
+def _major(version: str) -> int:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).major
+    except InvalidVersion:
+        return -1
 
 
 # ---- requirements files (pip's format) -------------------------------------------------------
@@ -247,14 +332,14 @@ def _solve_python(
     resolver_index = OverridingIndex(index, overrides) if overrides else index
     try:
 
-        def run(fix_list: list[Wanted]) -> PythonResolution:
+        def run(fix_list: list[Wanted], veto_list: list[Veto] = vetoes) -> PythonResolution:
             return resolve(
                 resolver_index,
                 target,
                 rs.requires,
                 constraints=rs.constraints,
                 fixes=fix_list,
-                vetoes=vetoes,
+                vetoes=veto_list,
                 preferred=preferred,
                 legacy_sdists=legacy_sdists,
             )
@@ -263,6 +348,14 @@ def _solve_python(
         fix_changes: dict[str, list[str]] = {}
         for fix in fixes:
             fix_changes[fix.text] = _fix_changes(result, fix, fixes, run)
+        effects = _veto_effects(result, vetoes, lambda veto_list: run(fixes, veto_list))
+        sdists = _sdist_builds(result, index)
+        if spec.wheels_only and sdists:
+            raise InputError(
+                "; ".join(f"{b.name} {b.version} has no wheel for the target, only {b.filename}" for b in sdists),
+                where="python.wheels-only",
+                hint="veto or constrain it to a release with wheels, or let the target build it (wheels-only = false)",
+            )
         packages = _locked(result, index, target)
         digests = []
         for name in sorted(result.pins):
@@ -273,8 +366,10 @@ def _solve_python(
             indexes=sorted(set(digests), key=lambda d: d.url),
             roots=[f"python:{n}" for n in result.roots],
             fix_changes=fix_changes,
-            vetoes_hit=result.vetoes_hit,
+            vetoes_hit=[f"{e.veto}: {e.reason}" for e in effects if e.changed],
             notes=rs.notes + notes + sorted(index.notes) + result.notes,
+            veto_effects=effects,
+            sdists=_missing_build_requires(sdists, packages, target),
         )
     finally:
         stop()
@@ -315,6 +410,88 @@ def _fix_changes(
             out.append(f"{name} {old.version} -> {pin.version}")
     for name in sorted(set(without.pins) - set(result.pins)):
         out.append(f"{name} {without.pins[name].version} (dropped)")
+    return out
+
+
+def _veto_effects(
+    result: PythonResolution, vetoes: list[Veto], run: Callable[[list[Veto]], PythonResolution]
+) -> list[VetoEffect]:
+    """For each veto that removed a release the resolver met: the solve again without it, compared.
+
+    Comparing with a solve without the veto (fixes, constraints and the previous lock's versions as
+    they are) is what catches a veto's indirect effects: vetoing `lib>=2` can also move `app`, whose
+    newer releases need lib 2, to a release that accepts lib 1, although no requirement left in the
+    answer admits a vetoed lib."""
+    from packaging.utils import canonicalize_name
+
+    out = []
+    for met in result.vetoes_met:
+        try:
+            without = run([v for v in vetoes if v is not met.veto])
+        except Unsatisfiable:  # cannot happen with one veto fewer, but say what is known
+            without = None
+        changed = _diff(without, result) if without is not None else []
+        project = canonicalize_name(met.veto.package)
+        out.append(VetoEffect(met.label, met.veto.reason, project, met.removed, tuple(changed)))
+    return out
+
+
+def _diff(old: PythonResolution, new: PythonResolution) -> list[tuple[str, str | None, str | None]]:
+    out: list[tuple[str, str | None, str | None]] = []
+    for name in sorted(set(old.pins) | set(new.pins)):
+        a, b = old.pins.get(name), new.pins.get(name)
+        if a is None or b is None or a.version != b.version:
+            out.append((name, a.version if a else None, b.version if b else None))
+    return out
+
+
+def _sdist_builds(result: PythonResolution, index: PypiIndex) -> list[SdistBuild]:
+    """The pins served by an sdist (on some target platform), with what building it needs."""
+    from packaging.version import Version
+
+    from solver.python import Release
+
+    out = []
+    for name, pin in sorted(result.pins.items()):
+        for f in sorted({f for _, f in pin.files if not f.is_wheel}, key=lambda f: f.filename):
+            # The index has this metadata already (the resolver read it): no I/O here.
+            meta = index.get_metadata(Release(name, Version(pin.version), ()), f)
+            out.append(SdistBuild(name, pin.version, f.filename, meta.build_system, meta.build_requires, ()))
+    return out
+
+
+def _missing_build_requires(
+    builds: list[SdistBuild], packages: list[LockedPackage], target: Target
+) -> list[SdistBuild]:
+    """`builds` with `missing` filled in: the build requirements no locked package satisfies (on the
+    target's first platform, whose environment their markers are evaluated in)."""
+    from dataclasses import replace
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    locked: dict[str, str] = {p.name: p.version for p in packages}
+    env = dict(target.per_platform[0].environment) if target.per_platform else {}
+    out = []
+    for b in builds:
+        missing = []
+        for text in b.requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                missing.append(text)
+                continue
+            if req.marker is not None and env and not req.marker.evaluate({**env, "extra": ""}):
+                continue
+            have = locked.get(canonicalize_name(req.name))
+            try:
+                ok = have is not None and req.specifier.contains(Version(have), prereleases=True)
+            except InvalidVersion:
+                ok = False
+            if not ok:
+                missing.append(text)
+        out.append(replace(b, missing=tuple(missing)))
     return out
 
 

@@ -7,8 +7,8 @@
 
 pip and uv read only HTML from a `file://` index, so HTML is the primary form; the JSON files carry the
 same data for `bundler serve` (content negotiation, PEP 691) and any static server; PEP 714 names the
-metadata attribute `data-core-metadata` (HTML also keeps the older `data-dist-info-metadata`, which
-clients read harmlessly there, JSON has only `core-metadata`). Links are relative
+metadata attribute `data-core-metadata` (JSON: `core-metadata`); the older `data-dist-info-metadata`
+is left out on purpose (see `write_index`). Links are relative
 (`../../files/<file>#sha256=…`), so the tree works wherever it is mounted.
 """
 
@@ -113,10 +113,13 @@ def write_index(root: Path, files: list[IndexFile]) -> dict[str, str]:
                 attrs.append(f'data-requires-python="{html.escape(p.requires_python, quote=True)}"')
                 entry["requires-python"] = p.requires_python
             if f.metadata_sha256:
+                # PEP 714's names only, in HTML as in JSON: pip 22.3-23.0 (23.0.1 is Debian
+                # bookworm's) read the older `data-dist-info-metadata` and then refuse the file
+                # unless the metadata's Name is spelled exactly as the requirement that led there
+                # (`Flask` for `flask`: "inconsistent Name"), and crash on the old JSON key when its
+                # value is a dict of hashes. Those pips read no PEP 714 name, so they take the
+                # metadata from the wheel itself; every later pip and uv read `core-metadata`.
                 attrs.append(f'data-core-metadata="sha256={f.metadata_sha256}"')
-                attrs.append(f'data-dist-info-metadata="sha256={f.metadata_sha256}"')
-                # PEP 714: only the new JSON key. pip 22.3-23.0 (23.0.1 is Debian bookworm's) crash
-                # on the old "dist-info-metadata" key when its value is a dict of hashes.
                 entry["core-metadata"] = {"sha256": f.metadata_sha256}
             links.append(f"<a {' '.join(attrs)}>{html.escape(p.filename)}</a>")
             entries.append(entry)

@@ -58,11 +58,18 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  {len(d.skipped_recommends)} Recommends could not be installed and were skipped")
     p = report.python
     if p is not None:
-        for fix, changed in sorted(getattr(p, "fix_changes", {}).items()):
+        for fix, changed in sorted(p.fix_changes.items()):
             console.print(f"  fix {fix}: changed because of it: {', '.join(changed) or 'nothing else'}")
-        for veto in getattr(p, "vetoes_hit", []):
-            console.print(f"  veto {veto}")
-        for note in getattr(p, "notes", []):
+        for e in p.veto_effects:
+            gone = f"{e.project} " + ", ".join(e.removed[:5])
+            gone += f" and {len(e.removed) - 5} more" if len(e.removed) > 5 else ""
+            moved = "; ".join(f"{n} {old or '(absent)'} → {new or '(dropped)'}" for n, old, new in e.changed)
+            console.print(f"  veto {e.veto} ({e.reason}) removed {gone}; moved: {moved or 'nothing'}")
+            for name, old, new in e.backwards():
+                console.print(f"  warning: veto {e.veto} sent {name} back a major version: {old} → {new}")
+        for b in p.sdists:
+            console.print(f"  warning: {b.describe()}")
+        for note in p.notes:
             console.print(f"  note: {note}")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     if timing:
