@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bundler.lock import IndexDigest, LockedPackage
+from bundler.sdists import SdistBuild, with_missing
 from bundler.spec import PythonSpec
 from repos.pypi import PypiIndex, read_pip_config
 from solver.errors import InputError, Unsatisfiable
@@ -47,41 +48,6 @@ class VetoEffect:
             if old is not None and new is not None and _major(new) < _major(old):
                 out.append((name, old, new))
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class SdistBuild:
-    """A locked sdist: the target must build it, which needs `requires` (PEP 517/518)."""
-
-    name: str
-    version: str
-    filename: str
-    system: str | None  # "pyproject", "default" (setuptools), "invalid: ...", None (unknown)
-    requires: tuple[str, ...]
-    missing: tuple[str, ...]  # the build requirements that no locked package satisfies
-
-    def describe(self) -> str:
-        if self.system is None:
-            needs = "its build requirements are unknown (the index served its metadata apart)"
-        elif self.system.startswith("invalid"):
-            needs = f"pip and uv refuse to build it: {self.system.removeprefix('invalid: ')}"
-        elif not self.requires:
-            needs = "it declares no build requirements"
-        else:
-            what = "needs" if self.system == "pyproject" else "declares no build system, so needs"
-            needs = f"{what} {', '.join(self.requires)}"
-            needs += f"; not in the bundle: {', '.join(self.missing)}" if self.missing else " (in the bundle)"
-        return f"{self.name} {self.version} is an sdist ({self.filename}), built on install: {needs}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "package": self.name,
-            "version": self.version,
-            "file": self.filename,
-            "build-system": self.system,
-            "build-requires": list(self.requires),
-            "missing": list(self.missing),
-        }
 
 
 @dataclass
@@ -463,36 +429,10 @@ def _sdist_builds(result: PythonResolution, index: PypiIndex) -> list[SdistBuild
 def _missing_build_requires(
     builds: list[SdistBuild], packages: list[LockedPackage], target: Target
 ) -> list[SdistBuild]:
-    """`builds` with `missing` filled in: the build requirements no locked package satisfies (on the
-    target's first platform, whose environment their markers are evaluated in)."""
-    from dataclasses import replace
-
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-    from packaging.version import InvalidVersion, Version
-
-    locked: dict[str, str] = {p.name: p.version for p in packages}
-    env = dict(target.per_platform[0].environment) if target.per_platform else {}
-    out = []
-    for b in builds:
-        missing = []
-        for text in b.requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
-                missing.append(text)
-                continue
-            if req.marker is not None and env and not req.marker.evaluate({**env, "extra": ""}):
-                continue
-            have = locked.get(canonicalize_name(req.name))
-            try:
-                ok = have is not None and req.specifier.contains(Version(have), prereleases=True)
-            except InvalidVersion:
-                ok = False
-            if not ok:
-                missing.append(text)
-        out.append(replace(b, missing=tuple(missing)))
-    return out
+    """`builds` with the build requirements that no locked package satisfies (markers evaluated for
+    the target's first platform)."""
+    env = target.per_platform[0].environment
+    return with_missing(builds, {p.name: p.version for p in packages}, env)
 
 
 def _locked(result: PythonResolution, index: PypiIndex, target: Target) -> list[LockedPackage]:

@@ -172,6 +172,7 @@ def build_bundle(
         known = {rel: p.sha256 for rel, p in placed.items()}
 
         components: list[str] = []
+        sdists: list[str] = []
         if debs:
             root = staging / "debian"
             pool = [
@@ -193,10 +194,17 @@ def build_bundle(
             py_files = [p for rel, p in sorted(placed.items()) if rel.startswith("python/")]
             meta = pyindex.write_metadata(files_dir, py_files)
             known.update({f"python/files/{name}.metadata": digest for name, digest in meta.items()})
+            py_version = str(lock.extra.get("python-version") or "3.11")
+            py_platforms = [str(p) for p in lock.extra.get("platforms") or ()]
             written = pyindex.write_index(
                 staging / "python",
                 [pyindex.IndexFile(p, meta.get(p.filename)) for p in py_files],
+                python_version=py_version,
+                platforms=py_platforms,
             )
+            sdists = [
+                b.describe() for b in pyindex.sdist_builds(files_dir, py_files, py_version, py_platforms)
+            ]
             known.update({f"python/{k}": v for k, v in written.items()})
 
         (staging / "bundle.lock").write_text(dumps(lock), "utf-8")
@@ -206,6 +214,7 @@ def build_bundle(
             manifest.readme(
                 lock, components=components, has_debian=bool(debs), has_python=bool(pys),
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
+                sdists=sdists,
             ),
             "utf-8",
         )  # fmt: skip
