@@ -39,6 +39,7 @@ class SolveReport:
     debian: DebSolution | None = None
     python: Any = None  # bundler.python_solve.PythonSolution
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # cross-ecosystem (bundler.crosscheck)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -71,6 +72,7 @@ class SolveReport:
             }
         if self.python is not None:
             out["python"] = self.python.to_json()
+        out["warnings"] = list(self.warnings)
         return out
 
 
@@ -212,8 +214,10 @@ def _solve_spec(
     offline: bool = False,
     upgrade: bool = False,
     progress: Any = None,
+    strict: bool = False,
 ) -> SolveReport:
-    """Solve every ecosystem of the spec and return the lock (not yet written) with its report."""
+    """Solve every ecosystem of the spec and return the lock (not yet written) with its report;
+    `strict`: a cross-ecosystem warning is an error instead."""
     prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(lock_path)
     timings: dict[str, float] = {}
     packages: list[LockedPackage] = []
@@ -262,4 +266,10 @@ def _solve_spec(
         packages=tuple(packages),
         extra=extra,
     )
-    return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings)
+    from bundler.crosscheck import warnings
+
+    found = warnings(lock)
+    if strict and found:
+        hint = "set [python] python-version to the Debian python3's (without --strict, a warning)"
+        raise InputError(found[0], where="python.python-version", hint=hint)
+    return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings, warnings=found)

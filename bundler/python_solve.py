@@ -298,7 +298,9 @@ def _solve_python(
     resolver_index = OverridingIndex(index, overrides) if overrides else index
     try:
 
-        def run(fix_list: list[Wanted], veto_list: list[Veto] = vetoes) -> PythonResolution:
+        def run(
+            fix_list: list[Wanted], veto_list: list[Veto] = vetoes, prefer: dict[str, str] | None = preferred
+        ) -> PythonResolution:
             return resolve(
                 resolver_index,
                 target,
@@ -306,7 +308,7 @@ def _solve_python(
                 constraints=rs.constraints,
                 fixes=fix_list,
                 vetoes=veto_list,
-                preferred=preferred,
+                preferred=prefer,
                 legacy_sdists=legacy_sdists,
             )
 
@@ -314,7 +316,11 @@ def _solve_python(
         fix_changes: dict[str, list[str]] = {}
         for fix in fixes:
             fix_changes[fix.text] = _fix_changes(result, fix, fixes, run)
-        effects = _veto_effects(result, vetoes, lambda veto_list: run(fixes, veto_list))
+        # Vetoes are judged on solves from scratch (as --upgrade does): a previous lock's versions
+        # already carry a veto's effect, and preferring them the resolver would not even meet the
+        # versions the veto removes, so a re-solve would stop reporting it.
+        fresh = run(fixes, vetoes, None) if preferred and vetoes else result
+        effects = _veto_effects(fresh, vetoes, lambda veto_list: run(fixes, veto_list, None))
         sdists = _sdist_builds(result, index)
         if spec.wheels_only and sdists:
             raise InputError(
@@ -384,10 +390,10 @@ def _veto_effects(
 ) -> list[VetoEffect]:
     """For each veto that removed a release the resolver met: the solve again without it, compared.
 
-    Comparing with a solve without the veto (fixes, constraints and the previous lock's versions as
-    they are) is what catches a veto's indirect effects: vetoing `lib>=2` can also move `app`, whose
-    newer releases need lib 2, to a release that accepts lib 1, although no requirement left in the
-    answer admits a vetoed lib."""
+    Comparing with a solve without the veto (fixes and constraints as they are; `run` decides whether
+    a previous lock's versions are preferred) catches a veto's indirect effects: vetoing `lib>=2` can
+    also move `app`, whose newer releases need lib 2, to a release that accepts lib 1, although no
+    requirement left in the answer admits a vetoed lib."""
     from packaging.utils import canonicalize_name
 
     out = []

@@ -71,6 +71,8 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  warning: {b.describe()}")
         for note in p.notes:
             console.print(f"  note: {note}")
+    for warning in report.warnings:
+        console.print(f"  warning: {warning}")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     if timing:
         console.print(f"  time: {timing}")
@@ -90,6 +92,7 @@ def solve(
     iso: Annotated[Path | None, typer.Option("--iso", help="With --bundle: also write this ISO image.")] = None,
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
     closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (write nothing) where the ecosystems disagree, e.g. python-version vs Debian's python3.")] = False,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
@@ -105,10 +108,10 @@ def solve(
     if progress is not None:
         with progress:
             report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                                offline=offline, upgrade=upgrade, progress=progress)
+                                offline=offline, upgrade=upgrade, progress=progress, strict=strict)
     else:
         report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                            offline=offline, upgrade=upgrade)
+                            offline=offline, upgrade=upgrade, strict=strict)
     report.timings["total"] = time.perf_counter() - started
     write_lock(lock_path, report.lock)
     if bundle is not None:
