@@ -204,7 +204,9 @@ class Client:
                 wheels = sorted(Path("/usr/share/python-wheels").glob("pip-*.whl"))
                 if not wheels:
                     _missing("Debian's pip wheel (/usr/share/python-wheels, python3-pip-whl)")
-                subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(self.venv)], check=True)
+                subprocess.run(
+                    ["/usr/bin/python3", "-m", "venv", "--without-pip", str(self.venv)], check=True
+                )
                 r = _run([sys.executable, "-m", "pip", "--python", str(self.venv / "bin/python"), "install",
                           "--no-index", "--no-deps", str(wheels[-1])], self.env)  # fmt: skip
             if r.returncode != 0:
@@ -261,7 +263,9 @@ def test_client_installs_the_bundle_as_its_readme_says(
     r = client.check()
     assert r.returncode == 0 and "No broken requirements found" in r.stdout, r.stdout + r.stderr
     # the sdist was built and installed: its module imports
-    r = _run([str(client.venv / "bin/python"), "-c", "import oslo_i18n; print(oslo_i18n.__version__)"], client.env)
+    r = _run(
+        [str(client.venv / "bin/python"), "-c", "import oslo_i18n; print(oslo_i18n.__version__)"], client.env
+    )
     assert r.returncode == 0 and r.stdout.strip() == "6.1.0", r.stderr
 
 
@@ -283,3 +287,63 @@ def test_debian_pip_installs_the_roots(bundle: Path, tmp_path: Path) -> None:
     assert got == {k: v for k, v in EXPECTED.items() if k != "asgiref"}  # no extra was named
     r = client.check()
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _readme_lines(bundle: Path, client: str, marker: str) -> list[list[str]]:
+    start = {"pip": "    pip install ", "uv": "    uv pip install "}[client]
+    lines = (bundle / "README").read_text().splitlines()
+    return [shlex.split(line) for line in lines if line.startswith(start) and marker in line]
+
+
+@pytest.mark.parametrize(
+    ("kind", "marker"),
+    [
+        ("pip", "--index-url file:///MOUNT/python/simple flask"),
+        ("uv", "--index-url file:///MOUNT/python/simple flask"),
+        ("debian-pip", "--find-links"),
+        ("pip", "--find-links"),
+        ("uv", "--find-links"),
+    ],
+)
+def test_every_other_readme_line_installs(kind: str, marker: str, bundle: Path, tmp_path: Path) -> None:
+    """The README's remaining pip and uv lines, as written: the roots by name from the index, and the
+    whole set from the files directory alone (--no-index --find-links)."""
+    client = Client(kind, tmp_path)
+    found = _readme_lines(bundle, "uv" if kind == "uv" else "pip", marker)
+    assert len(found) == 1, found
+    cmd = client.argv(_substitute(found[0], bundle, ""))
+    r = _run(cmd, client.env)
+    assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stdout}\n{r.stderr}"
+    got = _installed(client.venv / "bin/python", client.env)
+    whole = "--find-links" in marker
+    assert got == (EXPECTED if whole else {k: v for k, v in EXPECTED.items() if k != "asgiref"})
+    r = client.check()
+    assert r.returncode == 0 and "No broken requirements found" in r.stdout, r.stdout + r.stderr
+
+
+def test_requirements_txt_marks_packages_locked_for_some_platforms_only() -> None:
+    """python/requirements.txt (what the README installs): a package locked for only some target
+    platforms carries their marker, so pip on the other platforms skips it; the rest are plain pins."""
+    from packaging.requirements import Requirement
+
+    from bundler.build.pyindex import requirements
+    from bundler.lock import LockedPackage
+    from solver.python.target import Target
+
+    def locked(name: str, platform: str) -> LockedPackage:
+        return LockedPackage(
+            "python", name, "1.0", f"{name}-{platform or 'any'}.whl", 1, "0" * 64, platform=platform
+        )
+
+    linux, win = "manylinux_2_28_x86_64", "win_amd64"
+    pkgs = [locked("anywhere", ""), locked("native", linux), locked("native", win), locked("winonly", win)]
+    text = requirements(pkgs, "3.11", [linux, win]).decode()
+    reqs = {r.name: r for r in (Requirement(line) for line in text.splitlines() if not line.startswith("#"))}
+    assert sorted(reqs) == ["anywhere", "native", "winonly"]
+    assert all(str(r.specifier) == "==1.0" for r in reqs.values())
+    assert reqs["anywhere"].marker is None and reqs["native"].marker is None
+    envs = {t.platform: dict(t.environment) for t in Target("3.11", (linux, win)).per_platform}
+    marker = reqs["winonly"].marker
+    assert marker is not None and marker.evaluate(envs[win]) and not marker.evaluate(envs[linux])
+    # one platform: nothing to tell apart
+    assert "; " not in requirements(pkgs, "3.11", [win]).decode()
