@@ -41,6 +41,7 @@ class SolveReport:
     timings: dict[str, float] = field(default_factory=dict)
     kept: list[Any] = field(default_factory=list)  # bundler.audit.Kept: pins kept though newer exist
     audit: Any = None  # bundler.audit.AuditPolicy, when the spec has [audit]
+    warnings: list[str] = field(default_factory=list)  # cross-ecosystem (bundler.crosscheck)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -72,16 +73,12 @@ class SolveReport:
                 "stats": d.stats,
             }
         if self.python is not None:
-            p = self.python
-            out["python"] = {
-                "fixes": {k: list(v) for k, v in getattr(p, "fix_changes", {}).items()},
-                "vetoes": list(getattr(p, "vetoes_hit", [])),
-                "notes": list(getattr(p, "notes", [])),
-            }
+            out["python"] = self.python.to_json()
         out["kept"] = [k.to_json() for k in self.kept]
         if self.audit is not None:
             out["audit"] = {"advisories": self.audit.db.count, "veto": self.audit.mode,
                             "vetoes": self.audit.vetoes_json()}
+        out["warnings"] = list(self.warnings)
         return out
 
 
@@ -262,8 +259,10 @@ def _solve_spec(
     offline: bool = False,
     upgrade: bool = False,
     progress: Any = None,
+    strict: bool = False,
 ) -> SolveReport:
-    """Solve every ecosystem of the spec and return the lock (not yet written) with its report."""
+    """Solve every ecosystem of the spec and return the lock (not yet written) with its report;
+    `strict`: a cross-ecosystem warning is an error instead."""
     prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(lock_path)
     timings: dict[str, float] = {}
     audit = None
@@ -328,5 +327,11 @@ def _solve_spec(
         extra=extra,
         sources=tuple(sources),
     )
+    from bundler.crosscheck import warnings
+
+    found = warnings(lock)
+    if strict and found:
+        hint = "set [python] python-version to the Debian python3's (without --strict, a warning)"
+        raise InputError(found[0], where="python.python-version", hint=hint)
     return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings, kept=kept,
-                       audit=audit)
+                       audit=audit, warnings=found)

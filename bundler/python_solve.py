@@ -3,7 +3,9 @@
 Reads the spec's [python] section (requirements, requirements files in pip's format, constraints,
 fixes, vetoes), picks the indexes (the spec's, else the host's pip configuration), resolves with
 `solver.python` over `repos.pypi`, and turns the result into `LockedPackage`s and `IndexDigest`s for
-the lock. Also reports what each fix changed (by solving again without it) and which vetoes mattered.
+the lock. Also reports what each fix changed and what each veto moved (by solving again without it:
+a veto can send a project, or what depends on it, back several releases), and which locked files are
+sdists that the target must build, with what their build needs (PEP 517/518).
 """
 
 from __future__ import annotations
@@ -19,11 +21,33 @@ from pathlib import Path
 from typing import Any
 
 from bundler.lock import IndexDigest, LockedPackage
+from bundler.sdists import SdistBuild, with_missing
 from bundler.spec import PythonSpec
 from repos.pypi import PypiIndex, read_pip_config
 from solver.errors import InputError, Unsatisfiable
 from solver.python import PythonResolution, Target, Veto, Wanted, resolve
 from solver.python.overrides import MetadataOverride, OverridingIndex
+
+
+@dataclass(frozen=True, slots=True)
+class VetoEffect:
+    """What one veto did: the versions it removed that the resolver met, and every project whose
+    version differs from the solve without that veto (`old` None: only with the veto; `new` None:
+    only without it)."""
+
+    veto: str  # e.g. "pyyaml>=6"
+    reason: str
+    project: str  # the vetoed project (canonical name)
+    removed: tuple[str, ...]  # its versions that the veto removed, newest first
+    changed: tuple[tuple[str, str | None, str | None], ...]  # (project, without the veto, with it)
+
+    def backwards(self) -> list[tuple[str, str, str]]:
+        """The moves to an older major version (e.g. 6.0.1 -> 3.13), the ones a person must see."""
+        out = []
+        for name, old, new in self.changed:
+            if old is not None and new is not None and _major(new) < _major(old):
+                out.append((name, old, new))
+        return out
 
 
 @dataclass
@@ -32,9 +56,36 @@ class PythonSolution:
     indexes: list[IndexDigest]
     roots: list[str]
     fix_changes: dict[str, list[str]] = field(default_factory=dict)
-    vetoes_hit: list[str] = field(default_factory=list)
+    vetoes_hit: list[str] = field(default_factory=list)  # "label: reason" of each veto that moved something
     notes: list[str] = field(default_factory=list)
     kept: list[Any] = field(default_factory=list)  # bundler.audit.Kept: previous pins with newer releases
+    veto_effects: list[VetoEffect] = field(default_factory=list)
+    sdists: list[SdistBuild] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fixes": {k: list(v) for k, v in self.fix_changes.items()},
+            "vetoes": [
+                {
+                    "veto": e.veto,
+                    "reason": e.reason,
+                    "removed": [f"{e.project} {v}" for v in e.removed],
+                    "changed": [{"package": n, "from": old, "to": new} for n, old, new in e.changed],
+                }
+                for e in self.veto_effects
+            ],
+            "sdists": [b.to_json() for b in self.sdists],
+            "notes": list(self.notes),
+        }
+
+
+def _major(version: str) -> int:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).major
+    except InvalidVersion:
+        return -1
 
 
 # ---- requirements files (pip's format) -------------------------------------------------------
@@ -251,15 +302,17 @@ def _solve_python(
     resolver_index = OverridingIndex(index, overrides) if overrides else index
     try:
 
-        def run(fix_list: list[Wanted]) -> PythonResolution:
+        def run(
+            fix_list: list[Wanted], veto_list: list[Veto] = vetoes, prefer: dict[str, str] | None = preferred
+        ) -> PythonResolution:
             return resolve(
                 resolver_index,
                 target,
                 rs.requires,
                 constraints=rs.constraints,
                 fixes=fix_list,
-                vetoes=vetoes,
-                preferred=preferred,
+                vetoes=veto_list,
+                preferred=prefer,
                 legacy_sdists=legacy_sdists,
             )
 
@@ -274,6 +327,18 @@ def _solve_python(
         fix_changes: dict[str, list[str]] = {}
         for fix in fixes:
             fix_changes[fix.text] = _fix_changes(result, fix, fixes, run)
+        # Vetoes are judged on solves from scratch (as --upgrade does): a previous lock's versions
+        # already carry a veto's effect, and preferring them the resolver would not even meet the
+        # versions the veto removes, so a re-solve would stop reporting it.
+        fresh = run(fixes, vetoes, None) if preferred and vetoes else result
+        effects = _veto_effects(fresh, vetoes, lambda veto_list: run(fixes, veto_list, None))
+        sdists = _sdist_builds(result, index)
+        if spec.wheels_only and sdists:
+            raise InputError(
+                "; ".join(f"{b.name} {b.version} has no wheel for the target, only {b.filename}" for b in sdists),
+                where="python.wheels-only",
+                hint="veto or constrain it to a release with wheels, or let the target build it (wheels-only = false)",
+            )
         packages = _locked(result, index, target)
         digests = []
         for name in sorted(result.pins):
@@ -284,9 +349,11 @@ def _solve_python(
             indexes=sorted(set(digests), key=lambda d: d.url),
             roots=[f"python:{n}" for n in result.roots],
             fix_changes=fix_changes,
-            vetoes_hit=result.vetoes_hit,
+            vetoes_hit=[f"{e.veto}: {e.reason}" for e in effects if e.changed],
             notes=rs.notes + notes + sorted(index.notes) + result.notes,
             kept=_kept(result, resolver_index, target, preferred, audit),
+            veto_effects=effects,
+            sdists=_missing_build_requires(sdists, packages, target),
         )
     finally:
         stop()
@@ -337,6 +404,62 @@ def _fix_changes(
     for name in sorted(set(without.pins) - set(result.pins)):
         out.append(f"{name} {without.pins[name].version} (dropped)")
     return out
+
+
+def _veto_effects(
+    result: PythonResolution, vetoes: list[Veto], run: Callable[[list[Veto]], PythonResolution]
+) -> list[VetoEffect]:
+    """For each veto that removed a release the resolver met: the solve again without it, compared.
+
+    Comparing with a solve without the veto (fixes and constraints as they are; `run` decides whether
+    a previous lock's versions are preferred) catches a veto's indirect effects: vetoing `lib>=2` can
+    also move `app`, whose newer releases need lib 2, to a release that accepts lib 1, although no
+    requirement left in the answer admits a vetoed lib."""
+    from packaging.utils import canonicalize_name
+
+    out = []
+    for met in result.vetoes_met:
+        try:
+            without = run([v for v in vetoes if v is not met.veto])
+        except Unsatisfiable:  # cannot happen with one veto fewer, but say what is known
+            without = None
+        changed = _diff(without, result) if without is not None else []
+        project = canonicalize_name(met.veto.package)
+        out.append(VetoEffect(met.label, met.veto.reason, project, met.removed, tuple(changed)))
+    return out
+
+
+def _diff(old: PythonResolution, new: PythonResolution) -> list[tuple[str, str | None, str | None]]:
+    out: list[tuple[str, str | None, str | None]] = []
+    for name in sorted(set(old.pins) | set(new.pins)):
+        a, b = old.pins.get(name), new.pins.get(name)
+        if a is None or b is None or a.version != b.version:
+            out.append((name, a.version if a else None, b.version if b else None))
+    return out
+
+
+def _sdist_builds(result: PythonResolution, index: PypiIndex) -> list[SdistBuild]:
+    """The pins served by an sdist (on some target platform), with what building it needs."""
+    from packaging.version import Version
+
+    from solver.python import Release
+
+    out = []
+    for name, pin in sorted(result.pins.items()):
+        for f in sorted({f for _, f in pin.files if not f.is_wheel}, key=lambda f: f.filename):
+            # The index has this metadata already (the resolver read it): no I/O here.
+            meta = index.get_metadata(Release(name, Version(pin.version), ()), f)
+            out.append(SdistBuild(name, pin.version, f.filename, meta.build_system, meta.build_requires, ()))
+    return out
+
+
+def _missing_build_requires(
+    builds: list[SdistBuild], packages: list[LockedPackage], target: Target
+) -> list[SdistBuild]:
+    """`builds` with the build requirements that no locked package satisfies (markers evaluated for
+    the target's first platform)."""
+    env = target.per_platform[0].environment
+    return with_missing(builds, {p.name: p.version for p in packages}, env)
 
 
 def _locked(result: PythonResolution, index: PypiIndex, target: Target) -> list[LockedPackage]:

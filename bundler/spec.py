@@ -84,6 +84,9 @@ class PythonSpec:
     # Trust the egg-info requirements of an sdist whose PKG-INFO is not static metadata (PEP 643)
     # instead of skipping such sdist-only releases; no code is run either way.
     legacy_sdists: bool = False
+    # Refuse to lock sdists (the target would have to build them, and their build requirements are
+    # not part of the solve): an sdist in the answer is an error naming the project.
+    wheels_only: bool = False
     # Requirements stated for releases whose own metadata cannot be trusted or read without a build.
     dependency_metadata: tuple[DependencyMetadata, ...] = ()
     base_dir: Path = field(default_factory=Path)  # relative paths in this section are relative to the spec
@@ -277,6 +280,7 @@ def _python(path: Path, data: Any) -> PythonSpec:
         veto=_vetoes(path, "python", t.get("veto", list, [])),
         index_strategy=strategy,
         legacy_sdists=t.get("legacy-sdists", bool, False),
+        wheels_only=t.get("wheels-only", bool, False),
         dependency_metadata=_dependency_metadata(path, t.get("dependency-metadata", list, [])),
         base_dir=path.parent,
     )

@@ -192,6 +192,7 @@ def build_bundle(
             staged_sources.append(debsrc.StagedSource(s, fields, fetcher.md5))
 
         components: list[str] = []
+        sdists: list[str] = []
         if debs or staged_sources:
             root = staging / "debian"
             pool = [
@@ -214,10 +215,17 @@ def build_bundle(
             py_files = [p for rel, p in sorted(placed.items()) if rel.startswith("python/")]
             meta = pyindex.write_metadata(files_dir, py_files)
             known.update({f"python/files/{name}.metadata": digest for name, digest in meta.items()})
+            py_version = str(lock.extra.get("python-version") or "3.11")
+            py_platforms = [str(p) for p in lock.extra.get("platforms") or ()]
             written = pyindex.write_index(
                 staging / "python",
                 [pyindex.IndexFile(p, meta.get(p.filename)) for p in py_files],
+                python_version=py_version,
+                platforms=py_platforms,
             )
+            sdists = [
+                b.describe() for b in pyindex.sdist_builds(files_dir, py_files, py_version, py_platforms)
+            ]
             known.update({f"python/{k}": v for k, v in written.items()})
 
         (staging / "bundle.lock").write_text(dumps(lock), "utf-8")
@@ -228,6 +236,7 @@ def build_bundle(
                 lock, components=components, has_debian=bool(debs), has_python=bool(pys),
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
                 has_sources=bool(lock.sources),
+                sdists=sdists,
             ),
             "utf-8",
         )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from bundler.lock import Lock
@@ -52,6 +53,7 @@ def readme(
     roots_deb: list[str],
     roots_py: list[str],
     has_sources: bool = False,
+    sdists: Sequence[str] = (),
 ) -> str:
     """The instructions a person needs to install from this bundle with no network."""
     suite = lock.suite
@@ -123,28 +125,7 @@ def readme(
                 "",
             ]
     if has_python:
-        out += [
-            "Python packages (pip, uv)",
-            "-------------------------",
-            "",
-            f"    pip install --index-url file:///MOUNT/python/simple {' '.join(roots_py) or '<packages>'}",
-            f"    uv pip install --index-url file:///MOUNT/python/simple {' '.join(roots_py) or '<packages>'}",
-            "",
-            "or, without the index pages, from the files directory alone:",
-            "",
-            f"    pip install --no-index --find-links /MOUNT/python/files {' '.join(roots_py) or '<packages>'}",
-            f"    uv pip install --no-index --find-links /MOUNT/python/files {' '.join(roots_py) or '<packages>'}",
-            "",
-            "(--no-index would make pip and uv ignore --index-url: use it only with --find-links.)",
-            "",
-            "or in pip.conf:",
-            "",
-            "    [global]",
-            "    index-url = file:///MOUNT/python/simple",
-            "",
-            "Over HTTP from `bundler serve`: --index-url http://HOST:PORT/python/simple",
-            "",
-        ]
+        out += _python_readme(lock, roots_py, sdists)
     out += [
         "Re-check the whole bundle, checksums and dependencies, with:",
         "",
@@ -152,3 +133,57 @@ def readme(
         "",
     ]
     return "\n".join(out)
+
+
+def _python_readme(lock: Lock, roots: list[str], sdists: Sequence[str]) -> list[str]:
+    """The Python part of the README. Every command in it is run, as written, by the stock pip of
+    Debian 12, a current pip and uv, from file:// and over `bundler serve`
+    (tests/test_python_clients.py)."""
+    version = str(lock.extra.get("python-version") or "")
+    platforms = ", ".join(str(p) for p in lock.extra.get("platforms") or ())
+    names = " ".join(roots) or "<packages>"
+    target = f"Python {version}" if version else "the target Python"
+    out = [
+        "Python packages (pip, uv)",
+        "-------------------------",
+        "",
+        f"Solved for {target}" + (f" on {platforms}" if platforms else "") + ". In a virtual environment",
+        "of that Python (`python3 -m venv ENV && . ENV/bin/activate`), install the whole locked set,",
+        "every package at its locked version (python/requirements.txt lists them):",
+        "",
+        "    pip install --index-url file:///MOUNT/python/simple -r /MOUNT/python/requirements.txt",
+        "    uv pip install --index-url file:///MOUNT/python/simple -r /MOUNT/python/requirements.txt",
+        "",
+        "Over HTTP from `bundler serve`:",
+        "",
+        "    pip install --index-url http://HOST:PORT/python/simple -r http://HOST:PORT/python/requirements.txt",
+        "    uv pip install --index-url http://HOST:PORT/python/simple -r http://HOST:PORT/python/requirements.txt",
+        "",
+        "or only some projects (what they need comes from the bundle too; name the extras you want):",
+        "",
+        f"    pip install --index-url file:///MOUNT/python/simple {names}",
+        f"    uv pip install --index-url file:///MOUNT/python/simple {names}",
+        "",
+        "or, without the index pages, from the files directory alone:",
+        "",
+        "    pip install --no-index --find-links /MOUNT/python/files -r /MOUNT/python/requirements.txt",
+        "    uv pip install --no-index --find-links /MOUNT/python/files -r /MOUNT/python/requirements.txt",
+        "",
+        "(--no-index would make pip and uv ignore --index-url: use it only with --find-links.)",
+        "",
+        "or in pip.conf:",
+        "",
+        "    [global]",
+        "    index-url = file:///MOUNT/python/simple",
+        "",
+    ]
+    if sdists:
+        out += [
+            "Sdists: these are built on the target when installed. pip and uv first install their build",
+            'requirements from the same index, so whatever is "not in the bundle" below must be added',
+            "to the spec (or the project vetoed or constrained to a release with wheels):",
+            "",
+            *(f"  - {line}" for line in sdists),
+            "",
+        ]
+    return out

@@ -4,12 +4,18 @@
     python/files/<wheel>.metadata               its METADATA (PEP 658), beside it
     python/simple/index.html, index.json        the project list
     python/simple/<normalized>/index.html, index.json
+    python/requirements.txt                     every package at its locked version (pip's format)
 
 pip and uv read only HTML from a `file://` index, so HTML is the primary form; the JSON files carry the
 same data for `bundler serve` (content negotiation, PEP 691) and any static server; PEP 714 names the
-metadata attribute `data-core-metadata` (HTML also keeps the older `data-dist-info-metadata`, which
-clients read harmlessly there, JSON has only `core-metadata`). Links are relative
+metadata attribute `data-core-metadata` (JSON: `core-metadata`); the older `data-dist-info-metadata`
+is left out on purpose (see `write_index`). Links are relative
 (`../../files/<file>#sha256=…`), so the tree works wherever it is mounted.
+
+`requirements.txt` is what the README tells pip and uv to install (`-r`): the whole locked set, so the
+target gets exactly the versions that were solved, the packages that only an extra brought in
+included (a root's extras are not in the lock); a package locked for some of the target platforms
+only carries a marker for those platforms.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import html
 import json
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,7 @@ from urllib.parse import quote
 from packaging.version import InvalidVersion, Version
 
 from bundler.lock import LockedPackage
+from bundler.sdists import SdistBuild
 from solver.errors import InputError
 
 API_VERSION = "1.1"
@@ -78,6 +86,25 @@ def _json(doc: dict[str, Any]) -> bytes:
     return (json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def sdist_builds(
+    files_dir: Path, packages: Sequence[LockedPackage], python_version: str, platforms: Sequence[str]
+) -> list[SdistBuild]:
+    """The sdists among `packages` (in `files_dir`) and what building each needs, read from the files."""
+    from bundler.sdists import from_sdist, with_missing
+    from solver.python.target import Target
+
+    builds = []
+    for p in sorted(
+        {p.filename: p for p in packages if not p.filename.endswith(".whl")}.values(),
+        key=lambda p: p.filename,
+    ):
+        builds.append(from_sdist(p.name, p.version, p.filename, (files_dir / p.filename).read_bytes()))
+    if not builds:
+        return []
+    env = Target(python_version, tuple(platforms) or ("manylinux_2_28_x86_64",)).per_platform[0].environment
+    return with_missing(builds, {p.name: p.version for p in packages}, env)
+
+
 def write_metadata(files_dir: Path, packages: list[LockedPackage]) -> dict[str, str]:
     """Extract each wheel's METADATA to `<file>.metadata`; returns {filename: sha256 of metadata}."""
     out: dict[str, str] = {}
@@ -89,8 +116,40 @@ def write_metadata(files_dir: Path, packages: list[LockedPackage]) -> dict[str, 
     return out
 
 
-def write_index(root: Path, files: list[IndexFile]) -> dict[str, str]:
-    """Write simple/ under `root` (the bundle's python/); returns {relpath: sha256} of what it wrote."""
+def requirements(packages: Sequence[LockedPackage], python_version: str, platforms: Sequence[str]) -> bytes:
+    """requirements.txt: `name==version` for every locked package, sorted, with a marker on those
+    locked for only some of the target `platforms` (their PEP 508 environments, as the solver used)."""
+    by_name: dict[str, set[str]] = {}
+    versions: dict[str, str] = {}
+    for p in packages:
+        by_name.setdefault(p.name, set()).add(p.platform)
+        versions[p.name] = p.version
+    markers: dict[str, str] = {}
+    if len(platforms) > 1:
+        from solver.python.target import Target
+
+        for t in Target(python_version, tuple(platforms)).per_platform:
+            env = t.environment
+            markers[t.platform] = (
+                f'sys_platform == "{env["sys_platform"]}" and platform_machine == "{env["platform_machine"]}"'
+            )
+    lines = ["# Every Python package of this bundle at its locked version: pip install -r requirements.txt\n"]
+    for name in sorted(by_name):
+        plats = by_name[name]
+        line = f"{name}=={versions[name]}"
+        if "" not in plats and markers and not set(platforms) <= plats:
+            conds = sorted({markers[p] for p in plats if p in markers})
+            if conds:
+                line += "; " + " or ".join(f"({c})" for c in conds)
+        lines.append(line + "\n")
+    return "".join(lines).encode()
+
+
+def write_index(
+    root: Path, files: list[IndexFile], *, python_version: str = "3.11", platforms: Sequence[str] = ()
+) -> dict[str, str]:
+    """Write simple/ and requirements.txt under `root` (the bundle's python/); returns {relpath:
+    sha256} of what it wrote."""
     projects: dict[str, list[IndexFile]] = {}
     for f in files:
         projects.setdefault(normalize(f.package.name), []).append(f)
@@ -113,10 +172,13 @@ def write_index(root: Path, files: list[IndexFile]) -> dict[str, str]:
                 attrs.append(f'data-requires-python="{html.escape(p.requires_python, quote=True)}"')
                 entry["requires-python"] = p.requires_python
             if f.metadata_sha256:
+                # PEP 714's names only, in HTML as in JSON: pip 22.3-23.0 (23.0.1 is Debian
+                # bookworm's) read the older `data-dist-info-metadata` and then refuse the file
+                # unless the metadata's Name is spelled exactly as the requirement that led there
+                # (`Flask` for `flask`: "inconsistent Name"), and crash on the old JSON key when its
+                # value is a dict of hashes. Those pips read no PEP 714 name, so they take the
+                # metadata from the wheel itself; every later pip and uv read `core-metadata`.
                 attrs.append(f'data-core-metadata="sha256={f.metadata_sha256}"')
-                attrs.append(f'data-dist-info-metadata="sha256={f.metadata_sha256}"')
-                # PEP 714: only the new JSON key. pip 22.3-23.0 (23.0.1 is Debian bookworm's) crash
-                # on the old "dist-info-metadata" key when its value is a dict of hashes.
                 entry["core-metadata"] = {"sha256": f.metadata_sha256}
             links.append(f"<a {' '.join(attrs)}>{html.escape(p.filename)}</a>")
             entries.append(entry)
@@ -130,6 +192,7 @@ def write_index(root: Path, files: list[IndexFile]) -> dict[str, str]:
     written["simple/index.json"] = _json(
         {"meta": {"api-version": API_VERSION}, "projects": [{"name": p} for p in sorted(projects)]}
     )
+    written["requirements.txt"] = requirements([f.package for f in files], python_version, platforms)
     hashes = {}
     for rel, data in sorted(written.items()):
         path = root / rel

@@ -61,17 +61,26 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  {len(d.skipped_recommends)} Recommends could not be installed and were skipped")
     p = report.python
     if p is not None:
-        for fix, changed in sorted(getattr(p, "fix_changes", {}).items()):
+        for fix, changed in sorted(p.fix_changes.items()):
             console.print(f"  fix {fix}: changed because of it: {', '.join(changed) or 'nothing else'}")
-        for veto in getattr(p, "vetoes_hit", []):
-            console.print(f"  veto {veto}")
-        for note in getattr(p, "notes", []):
+        for e in p.veto_effects:
+            gone = f"{e.project} " + ", ".join(e.removed[:5])
+            gone += f" and {len(e.removed) - 5} more" if len(e.removed) > 5 else ""
+            moved = "; ".join(f"{n} {old or '(absent)'} → {new or '(dropped)'}" for n, old, new in e.changed)
+            console.print(f"  veto {e.veto} ({e.reason}) removed {gone}; moved: {moved or 'nothing'}")
+            for name, old, new in e.backwards():
+                console.print(f"  warning: veto {e.veto} sent {name} back a major version: {old} → {new}")
+        for b in p.sdists:
+            console.print(f"  warning: {b.describe()}")
+        for note in p.notes:
             console.print(f"  note: {note}")
     if report.audit is not None:
         for eco, name, version, reason in report.audit.added:
             console.print(f"  audit veto {eco} {name} ({version}): {reason}")
     for kept in report.kept:  # a re-solve kept these from the previous lock: say so (--upgrade moves them)
         console.print(f"  kept {kept.ecosystem} {kept}")
+    for warning in report.warnings:
+        console.print(f"  warning: {warning}")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     if timing:
         console.print(f"  time: {timing}")
@@ -92,6 +101,7 @@ def solve(
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
     closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
     source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (write nothing) where the ecosystems disagree, e.g. python-version vs Debian's python3.")] = False,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     if bundle is None and (archive or iso or sign_key):
@@ -114,10 +124,10 @@ def solve(
     if progress is not None:
         with progress:
             report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                                offline=offline, upgrade=upgrade, progress=progress)
+                                offline=offline, upgrade=upgrade, progress=progress, strict=strict)
     else:
         report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                            offline=offline, upgrade=upgrade)
+                            offline=offline, upgrade=upgrade, strict=strict)
     report.timings["total"] = time.perf_counter() - started
     write_lock(lock_path, report.lock)
     if bundle is not None:

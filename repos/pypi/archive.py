@@ -1,7 +1,8 @@
 """Reading core metadata out of distribution files: a wheel's `*.dist-info/METADATA` (PEP 427) and
 an sdist's `PKG-INFO` (PEP 643), from whole files or, for wheels, from a remote file read by HTTP
 range requests (the zip's end-of-central-directory and central directory from a suffix range, then the
-one member).
+one member). Also what an sdist needs to be built: its `pyproject.toml` `[build-system] requires`
+(PEP 518), or PEP 517's default, setuptools, when it declares none.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import io
 import struct
 import tarfile
+import tomllib
 import zipfile
 import zlib
 from collections.abc import Callable
 
 from solver.errors import InputError
+from solver.python.model import BUILD_REQUIRES, BUILD_SYSTEM
 
 _EOCD = b"PK\x05\x06"
 _EOCD64_LOC = b"PK\x06\x07"
@@ -42,7 +45,8 @@ def sdist_metadata(data: bytes, filename: str, where: str) -> bytes:
 
     When the sdist also carries setuptools' `*.egg-info/requires.txt`, its requirements are added as
     `X-Legacy-Requires-Dist` headers (with `X-Legacy-Egg-Info: yes`): not trusted by default (PEP 643
-    says only static metadata is), but usable when the caller opts in to legacy sdists.
+    says only static metadata is), but usable when the caller opts in to legacy sdists. What building
+    it needs is added as `X-Build-System` and `X-Build-Requires` headers (see `build_system`).
     """
     members: dict[str, bytes] = {}
     try:
@@ -63,19 +67,50 @@ def sdist_metadata(data: bytes, filename: str, where: str) -> bytes:
     pkg_info = [b for n, b in sorted(members.items()) if n.count("/") == 1 and n.endswith("/PKG-INFO")]
     if not pkg_info:
         raise InputError("sdist has no PKG-INFO", where=where)
+    pyproject = [b for n, b in sorted(members.items()) if n.count("/") == 1 and n.endswith("/pyproject.toml")]
+    system, build_requires = build_system(pyproject[0] if pyproject else None)
+    extra = f"{BUILD_SYSTEM}: {system}\n".encode()
+    for req in build_requires:
+        extra += f"{BUILD_REQUIRES}: {req}\n".encode()
     egg = [b for n, b in sorted(members.items()) if n.endswith(".egg-info/PKG-INFO")]
     requires = [b for n, b in sorted(members.items()) if n.endswith(".egg-info/requires.txt")]
     if not egg:
-        return pkg_info[0]
-    extra = b"X-Legacy-Egg-Info: yes\n"
+        return extra + pkg_info[0]
+    extra += b"X-Legacy-Egg-Info: yes\n"
     for req in legacy_requires(requires[0].decode("utf-8", "replace") if requires else ""):
         extra += f"X-Legacy-Requires-Dist: {req}\n".encode()
     return extra + pkg_info[0]
 
 
+# PEP 517: "If the pyproject.toml file is absent, or the build-backend key is missing, the source tree
+# is not using this specification, and tools should revert to the legacy behaviour of running
+# setup.py"; PEP 518 names what that needs. pip and uv install exactly this for such a tree.
+DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)
+
+
+def build_system(pyproject: bytes | None) -> tuple[str, tuple[str, ...]]:
+    """(kind, requirements) of an sdist's `pyproject.toml` (None: it has none): ("pyproject", its
+    `[build-system] requires`), ("default", setuptools) when it declares no build system, or
+    ("invalid: ...", ()) when the table is there but unusable (pip and uv refuse such an sdist)."""
+    if pyproject is None:
+        return "default", DEFAULT_BUILD_REQUIRES
+    try:
+        doc = tomllib.loads(pyproject.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        return f"invalid: pyproject.toml is not valid TOML ({str(e).splitlines()[0]})", ()
+    table = doc.get("build-system")
+    if table is None:
+        return "default", DEFAULT_BUILD_REQUIRES
+    requires = table.get("requires") if isinstance(table, dict) else None
+    # PEP 518: a [build-system] table without `requires` is an error, not the default.
+    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+        return "invalid: [build-system] has no list of strings `requires`", ()
+    return "pyproject", tuple(r.replace("\n", " ").strip() for r in requires)
+
+
 def _wanted_sdist_member(name: str) -> bool:
     depth = name.count("/")
-    if depth == 1 and name.endswith("/PKG-INFO"):
+    if depth == 1 and name.endswith(("/PKG-INFO", "/pyproject.toml")):
         return True
     return depth <= 3 and name.endswith((".egg-info/requires.txt", ".egg-info/PKG-INFO"))
 

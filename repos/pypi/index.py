@@ -474,6 +474,9 @@ class PypiIndex:
                 except TypeError:  # not what this CoreMetadata holds: parse again
                     pass
         data = self.cache.metadata(file.url, file.sha256)
+        stale = data is not None and _lacks_build_system(file, data)
+        if stale and not self.offline:
+            data = None  # cached before sdists' build requirements were read: read the sdist again
         if data is None:
             if local:
                 data = self._local_metadata(file)
@@ -484,7 +487,7 @@ class PypiIndex:
                 self.cache.store_metadata(file.url, file.sha256, data, self._sizes.get(file.url))
             self._tick("metadata", file.filename)
         meta = parse_core_metadata(data)
-        if not local:
+        if not local and not (stale and self.offline):
             self.cache.store_core_metadata(
                 file.url, file.sha256, CORE_METADATA_PARSER, core_metadata_fields(meta)
             )
@@ -698,6 +701,12 @@ def _is_metadata_of(data: bytes, filename: str) -> bool:
         )
     except ValueError:
         return False
+
+
+def _lacks_build_system(file: DistFile, data: bytes) -> bool:
+    """True for an sdist's metadata, read from the sdist itself, that does not say what building it
+    needs (cached by an older bundler; `sdist_metadata` always says it now)."""
+    return not file.is_wheel and file.core_metadata is None and b"\nX-Build-System:" not in b"\n" + data
 
 
 def _target_key(target: Target) -> str:

@@ -98,6 +98,11 @@ class CoreMetadata:
     requires_python: str | None
     dynamic: tuple[str, ...]  # lower-cased field names (PEP 643)
     legacy_requires_dist: tuple[str, ...] | None = None  # an sdist's egg-info requires.txt, if any
+    # What building an sdist needs (PEP 517/518), as `repos` read it from the sdist: None when not
+    # known (a wheel, or an sdist whose metadata the index served apart); else "pyproject" (its
+    # `[build-system] requires`), "default" (none declared: setuptools) or "invalid: <why>".
+    build_system: str | None = None
+    build_requires: tuple[str, ...] = ()
 
     @property
     def is_static(self) -> bool:
@@ -112,7 +117,11 @@ class CoreMetadata:
 
 # Bump when `parse_core_metadata` or the fields of `CoreMetadata` change: caches of parsed metadata
 # are tagged with it.
-CORE_METADATA_PARSER = 1
+CORE_METADATA_PARSER = 2
+
+# Headers that `repos` adds to an sdist's PKG-INFO for what building it needs (not core metadata).
+BUILD_SYSTEM = "X-Build-System"
+BUILD_REQUIRES = "X-Build-Requires"
 
 
 def core_metadata_fields(meta: CoreMetadata) -> tuple[object, ...]:
@@ -135,6 +144,8 @@ def parse_core_metadata(data: bytes) -> CoreMetadata:
         legacy_requires_dist=tuple(str(v) for v in msg.get_all("X-Legacy-Requires-Dist") or ())
         if msg.get("X-Legacy-Egg-Info")
         else None,
+        build_system=str(msg[BUILD_SYSTEM]).strip() if msg.get(BUILD_SYSTEM) else None,
+        build_requires=tuple(str(v) for v in msg.get_all(BUILD_REQUIRES) or ()),
     )
 
 

@@ -12,9 +12,12 @@ error says is always packaging's decision. tests/test_python_requirements.py che
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 # Not "===": its version is anything up to whitespace, ";" or ")", commas included, so where one clause
@@ -55,3 +58,28 @@ def requirement_or_none(text: str) -> Requirement | None:
         return parse_requirement(text)
     except InvalidRequirement:
         return None
+
+
+def unmet(
+    requirements: Iterable[str], pins: Mapping[str, str], environment: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The requirements (PEP 508 strings) that `pins` (canonical name -> version) leaves unmet in
+    `environment` (a marker environment: a requirement whose marker is false there is met); an
+    invalid requirement string is unmet."""
+    out = []
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            out.append(text)
+            continue
+        if req.marker is not None and not req.marker.evaluate({**environment, "extra": ""}):
+            continue
+        have = pins.get(canonicalize_name(req.name))
+        try:
+            ok = have is not None and req.specifier.contains(Version(have), prereleases=True)
+        except InvalidVersion:
+            ok = False
+        if not ok:
+            out.append(text)
+    return tuple(out)

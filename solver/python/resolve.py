@@ -51,12 +51,22 @@ class Pin:
     fixed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class VetoMet:
+    """A veto that removed releases the resolver looked at (whether that changed the answer or not)."""
+
+    veto: Veto
+    label: str  # e.g. "pyyaml>=6"
+    removed: tuple[str, ...]  # the versions it removed, newest first
+
+
 @dataclass
 class PythonResolution:
     pins: dict[str, Pin]
     roots: list[str]
     notes: list[str] = field(default_factory=list)
     vetoes_hit: list[str] = field(default_factory=list)
+    vetoes_met: list[VetoMet] = field(default_factory=list)
 
 
 def _parse(w: Wanted) -> Requirement:
@@ -70,7 +80,7 @@ def _parse(w: Wanted) -> Requirement:
 
 
 def _veto_rules(vetoes: Sequence[Veto]) -> list[VetoRule]:
-    out = []
+    out: list[VetoRule] = []
     for v in vetoes:
         spec = None
         if v.version:
@@ -125,12 +135,13 @@ def resolve(
             continue
         obj = requirement_objects(req, all_platforms, "constraint")[0]
         cons.setdefault(obj.name, []).append(obj)
+    rules = _veto_rules(vetoes)
     provider = PythonProvider(
         index,
         target,
         roots=roots,
         constraints=cons,
-        vetoes=_veto_rules(vetoes),
+        vetoes=rules,
         preferred=preferred,
         legacy_sdists=legacy_sdists,
     )
@@ -172,9 +183,18 @@ def resolve(
             label = f"{veto.label}: {veto.reason}"
             if label not in hit:
                 hit.append(label)
+    removed: dict[VetoRule, list[Version]] = {}
+    for (_name, version), rule in provider.veto_removed.items():
+        removed.setdefault(rule, []).append(version)
+    met = [
+        VetoMet(veto, rule.label, tuple(str(v) for v in sorted(removed[rule], reverse=True)))
+        for veto, rule in zip(vetoes, rules, strict=True)
+        if rule in removed
+    ]
     return PythonResolution(
         pins=pins,
         roots=sorted({r.name for r in roots}),
         notes=sorted(set(provider.notes)),
         vetoes_hit=hit,
+        vetoes_met=met,
     )

@@ -43,10 +43,17 @@ class Dist:
     metadata_version: str = "2.2"
     yanked: str | None = None
     provides_extra: Sequence[str] = ()
+    # The name as the file names spell it, as older tools wrote them (`PyYAML`, `zope.interface`);
+    # default: the normalised form of today's tools (`pyyaml`, `zope_interface`).
+    file_name: str | None = None
+    # For sdists, the [build-system] of its pyproject.toml: a list of requirements (built by the
+    # sdist's own in-tree backend, see BACKEND), or None for no pyproject.toml at all (a setup.py
+    # sdist: PEP 517's default, setuptools' legacy backend).
+    build_requires: Sequence[str] | None = ()
 
     @property
     def stem(self) -> str:
-        return f"{canonicalize_name(self.name).replace('-', '_')}-{self.version}"
+        return f"{self.file_name or canonicalize_name(self.name).replace('-', '_')}-{self.version}"
 
     @property
     def filename(self) -> str:
@@ -93,17 +100,83 @@ def build_wheel(d: Dist, out: Path) -> Path:
     return path
 
 
+# A complete PEP 517 build backend, shipped inside the test sdists (`backend-path`), so pip and uv can
+# build them with no network and no setuptools: it writes the wheel from the sdist's PKG-INFO.
+BACKEND = """\
+import base64, hashlib, os, zipfile
+from email.parser import HeaderParser
+
+def _meta():
+    with open("PKG-INFO", encoding="utf-8") as f:
+        text = f.read()
+    msg = HeaderParser().parsestr(text)
+    return msg["Name"], msg["Version"], text
+
+def _norm(name):
+    out = []
+    for ch in name.lower():
+        out.append("_" if ch in "-_." else ch)
+    return "".join(out)
+
+def _hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def _dist_info(name, version):
+    return f"{_norm(name)}-{version}.dist-info"
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    name, version, text = _meta()
+    info = _dist_info(name, version)
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w", encoding="utf-8") as f:
+        f.write(text.replace("Metadata-Version: 2.2", "Metadata-Version: 2.1", 1))
+    return info
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name, version, text = _meta()
+    info = _dist_info(name, version)
+    members = {f"{_norm(name)}/__init__.py": f"__version__ = {version!r}\\n".encode()}
+    members[f"{info}/METADATA"] = text.replace("Metadata-Version: 2.2", "Metadata-Version: 2.1", 1).encode()
+    members[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: test-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    record = "".join(f"{n},{_hash(b)},{len(b)}\\n" for n, b in members.items()) + f"{info}/RECORD,,\\n"
+    members[f"{info}/RECORD"] = record.encode()
+    filename = f"{_norm(name)}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
+        for n, b in members.items():
+            z.writestr(zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0)), b)
+    return filename
+"""
+
+
+def sdist_members(d: Dist) -> dict[str, bytes]:
+    """The files of `d`'s sdist: PKG-INFO, and pyproject.toml with the in-tree BACKEND (or, when
+    `d.build_requires` is None, a setup.py and no pyproject.toml)."""
+    members = {f"{d.stem}/PKG-INFO": metadata_text(d).encode()}
+    if d.build_requires is None:
+        members[f"{d.stem}/setup.py"] = (
+            f"from setuptools import setup\nsetup(name={d.name!r}, version={d.version!r})\n".encode()
+        )
+    else:
+        requires = ", ".join(json.dumps(r) for r in d.build_requires)
+        members[f"{d.stem}/pyproject.toml"] = (
+            f'[build-system]\nrequires = [{requires}]\nbuild-backend = "backend"\nbackend-path = ["_build"]\n'
+        ).encode()
+        members[f"{d.stem}/_build/backend.py"] = BACKEND.encode()
+    return members
+
+
 def build_sdist(d: Dist, out: Path) -> Path:
     path = out / d.filename
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as t:
-        for n, b in {
-            f"{d.stem}/PKG-INFO": metadata_text(d).encode(),
-            f"{d.stem}/pyproject.toml": b'[build-system]\nrequires = ["setuptools"]\n',
-        }.items():
+        for n, b in sdist_members(d).items():
             ti = tarfile.TarInfo(n)
             ti.size = len(b)
             ti.mtime = 1704067200
+            ti.mode = 0o644
             t.addfile(ti, io.BytesIO(b))
     path.write_bytes(buf.getvalue())
     return path
