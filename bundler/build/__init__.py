@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,19 @@ class BuildReport:
     archive: Path | None = None
     iso: Path | None = None
     signed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """A bundle of part of a lock (a hotfix bundle, see bundler/delta.py): only the artifacts of `ship`
+    are placed and indexed, the Debian indexes are written for `suite`, `readme` replaces the README,
+    and `files` ((relative path, bytes), e.g. the base lock) are added. bundle.lock is the whole lock."""
+
+    ship: Collection[LockedPackage]
+    suite: str
+    readme: str
+    files: tuple[tuple[str, bytes], ...] = ()
+    description: str = ""
 
 
 def resolve_epoch(lock: Lock, epoch: int | None = None) -> int:
@@ -131,21 +145,26 @@ def build_bundle(
     cache_dir: Path | None = None,
     epoch: int | None = None,
     progress: object = None,
+    overlay: Overlay | None = None,
 ) -> BuildReport:
     """Build the bundle of `lock` at `out` (and optionally a .tar.zst and an ISO of it).
 
     `cache_dir`: a content-addressed artifact store read first and filled with what is downloaded.
     `progress`: None/False (silent), True (a rich progress bar on stderr), a rich Progress, or a
-    `download.Meter`. Raises InputError (naming the file) when an artifact does not match the lock.
+    `download.Meter`. `overlay`: build only part of the lock (see Overlay).
+    Raises InputError (naming the file) when an artifact does not match the lock.
     """
     out = Path(os.path.abspath(out))
     when = resolve_epoch(lock, epoch)
-    debs = sorted((p for p in lock.packages if p.ecosystem == "deb"), key=lambda p: debrepo.pool_path(p))
-    pys = sorted((p for p in lock.packages if p.ecosystem != "deb"), key=lambda p: p.filename)
     for p in lock.packages:
         _check(p)
-    if debs and not _SAFE_WORD.match(lock.suite or ""):
-        raise InputError(f"bad suite name {lock.suite!r}", where="bundle.lock")
+    wanted = None if overlay is None else set(overlay.ship)
+    shipped = [p for p in lock.packages if wanted is None or p in wanted]
+    suite = lock.suite if overlay is None else overlay.suite
+    debs = sorted((p for p in shipped if p.ecosystem == "deb"), key=lambda p: debrepo.pool_path(p))
+    pys = sorted((p for p in shipped if p.ecosystem != "deb"), key=lambda p: p.filename)
+    if debs and not _SAFE_WORD.match(suite or ""):
+        raise InputError(f"bad suite name {suite!r}", where="bundle.lock")
 
     placed: dict[str, LockedPackage] = {}
     artifacts: list[Artifact] = []
@@ -179,15 +198,15 @@ def build_bundle(
                 for rel, p in sorted(deb_rel.items())
             ]
             written = debrepo.write_repository(
-                root, lock.suite, pool, epoch=when, origin=lock.name,
-                architectures=_target_archs(lock), description=f"offline bundle {lock.name}",
+                root, suite, pool, epoch=when, origin=lock.name, architectures=_target_archs(lock),
+                description=overlay.description if overlay else f"offline bundle {lock.name}",
             )  # fmt: skip
             known.update({f"debian/{k}": v for k, v in written.items()})
             components = sorted({p.component for p in debs})
             if sign_key:
                 from .signing import sign_release
 
-                sign_release(root / "dists" / lock.suite / "Release", sign_key, when)
+                sign_release(root / "dists" / suite / "Release", sign_key, when)
         if pys:
             files_dir = staging / "python" / "files"
             py_files = [p for rel, p in sorted(placed.items()) if rel.startswith("python/")]
@@ -200,10 +219,12 @@ def build_bundle(
             known.update({f"python/{k}": v for k, v in written.items()})
 
         (staging / "bundle.lock").write_text(dumps(lock), "utf-8")
+        for rel, data in overlay.files if overlay else ():
+            (staging / rel).write_bytes(data)
         roots_deb = sorted({r.split(":")[1] for r in lock.roots if r.startswith("deb:")})
         roots_py = sorted({r.split(":", 1)[1] for r in lock.roots if r.startswith("python:")})
         (staging / "README").write_text(
-            manifest.readme(
+            overlay.readme if overlay else manifest.readme(
                 lock, components=components, has_debian=bool(debs), has_python=bool(pys),
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
             ),

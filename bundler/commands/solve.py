@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from bundler.app import app
-from bundler.lock import dumps, write_lock
+from bundler.lock import dumps, read_lock, write_lock
 from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
 from bundler.spec import load_spec
 from solver.errors import InputError
@@ -83,6 +83,7 @@ def solve(
     iso: Annotated[Path | None, typer.Option("--iso", help="With --bundle: also write this ISO image.")] = None,
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="With --bundle: sign the Release with this gpg key.")] = None,
     closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
+    since: Annotated[Path | None, typer.Option("--since", help="With --bundle: build a hotfix bundle of what changed since this lock.")] = None,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
@@ -93,6 +94,9 @@ def solve(
         if spec.debian is not None:
             spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, closure=closure))
     lock_path = output or spec_path.parent / "bundle.lock"
+    if since is not None and bundle is None:
+        raise typer.BadParameter("--since needs --bundle")
+    base = read_lock(since) if since is not None else None  # unreadable: fail before solving
     progress = _progress(Console(stderr=True), quiet or as_json)
     started = time.perf_counter()
     if progress is not None:
@@ -103,8 +107,19 @@ def solve(
         report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
                             offline=offline, upgrade=upgrade)
     report.timings["total"] = time.perf_counter() - started
+    if base is not None:
+        from bundler.delta import plan_delta, spec_vetoes
+
+        # Refuse a bad pair (another bundle, a downgrade) before anything is written.
+        plan_delta(base, report.lock, vetoes=spec_vetoes(spec), old_where=str(since), new_where=str(lock_path))
     write_lock(lock_path, report.lock)
-    if bundle is not None:
+    if base is not None and bundle is not None:
+        from bundler.delta import build_delta
+
+        build_delta(base, report.lock, bundle, vetoes=spec_vetoes(spec), old_where=str(since),
+                    new_where=str(lock_path), archive=archive, iso=iso, sign_key=sign_key,
+                    cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
+    elif bundle is not None:
         from bundler.build import build_bundle
 
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,

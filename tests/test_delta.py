@@ -1,0 +1,253 @@
+"""Hotfix bundles (`bundler delta`, `bundler solve --since`) and the upgrade proof (`bundler
+upgrade-check`), over real .debs and wheels, checked with the real apt-get and pip."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bundler.build import build_bundle
+from bundler.cli import main
+from bundler.delta import build_delta, plan_delta
+from bundler.lock import Lock, LockedPackage, dumps, write_lock
+from bundler.upgrade import upgrade_check
+from solver.errors import InputError
+from tests.support.debrepo import DebRepo
+from tests.support.locks import EPOCH, Upstream, build_wheel
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _deb(repo: DebRepo, deps: str = "", fixed: bool = False, **kw: object) -> LockedPackage:
+    """A .deb in `repo`'s pool (build_deb's keywords) as its lock entry; `deps`: the lock ids it needs."""
+    e = repo.add("bookworm", "main", **kw)
+    source = str(kw.get("source", kw["name"]))
+    f = e.fields
+    return LockedPackage(
+        ecosystem="deb", name=f["Package"], version=f["Version"], filename=e.filename, size=e.size,
+        sha256=e.sha256, architecture=f["Architecture"], source=source, source_version=f["Version"],
+        repository=f"{repo.root.as_uri()} bookworm main", depends=tuple(d for d in deps.split(",") if d),
+        fixed=fixed,
+    )  # fmt: skip
+
+
+def _wheel(root: Path, name: str, version: str, requires: tuple[str, ...] = (), fixed: bool = False) -> LockedPackage:
+    path = build_wheel(root / "py", name, version, requires=requires)
+    return LockedPackage(
+        ecosystem="python", name=name, version=version, filename=path.name, size=path.stat().st_size,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), url=path.as_uri(), fixed=fixed,
+    )  # fmt: skip
+
+
+def _replace(lock: Lock, *packages: LockedPackage, drop: tuple[str, ...] = (), **changes: object) -> Lock:
+    """`lock` with `packages` put in place of those of the same id (or added), `drop` ids removed."""
+    ids = {p.id for p in packages} | set(drop)
+    kept = tuple(p for p in lock.packages if p.id not in ids)
+    return dataclasses.replace(lock, packages=kept + packages, **changes)  # type: ignore[arg-type]
+
+
+class Release:
+    """OLD (tests/support/locks.py's set) and a NEW hotfix of it: hello 1.1-1 is fixed and newly needs
+    libnew1; foo 1.1 newly needs newdep; Bar.Lib moves up; extra-tool is dropped. `plugin` (needs
+    foo<1.1) is for the breaking cases."""
+
+    def __init__(self, root: Path) -> None:
+        self.up = Upstream.create(root)
+        self.repo = DebRepo(root / "debian")
+        self.root = root
+        self.old = self.up.lock()
+        self.plugin = _wheel(root, "plugin", "1.0", requires=("foo<1.1",))
+        hello = _deb(self.repo, "deb:libgreet1:amd64,deb:greet-data:all,deb:libnew1:amd64", fixed=True,
+                     name="hello", version="1.1-1", depends="libgreet1 (>= 1.0), greeting-data | nothing-else, libnew1")  # fmt: skip
+        libnew = _deb(self.repo, name="libnew1", version="1.0-1", source="libnew")
+        foo = _wheel(root, "foo", "1.1", requires=("Bar.Lib>=1.3", "newdep"))
+        bar = _wheel(root, "Bar.Lib", "1.3")
+        newdep = _wheel(root, "newdep", "1.0")
+        self.new = _replace(
+            self.old, hello, libnew, foo, bar, newdep, drop=("deb:extra-tool:amd64",),
+            epoch=EPOCH + 86400, roots=("deb:hello:amd64", "python:foo"),
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rel(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    return Release(tmp_path_factory.mktemp("release"))
+
+
+@pytest.fixture(scope="module")
+def bundles(rel: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OLD's bundle, NEW's whole bundle and the hotfix bundle from OLD to NEW."""
+    d = tmp_path_factory.mktemp("bundles")
+    build_bundle(rel.old, d / "old")
+    build_bundle(rel.new, d / "new")
+    build_delta(rel.old, rel.new, d / "delta")
+    write_lock(d / "old.lock", rel.old)
+    write_lock(d / "new.lock", rel.new)
+    return d
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+# -- the hotfix bundle ----------------------------------------------------------------------------
+def test_delta_holds_only_the_changes(bundles: Path, rel: Release) -> None:
+    delta = bundles / "delta"
+    debs = sorted(p.name for p in delta.rglob("*.deb"))
+    assert debs == ["hello_1.1-1_amd64.deb", "libnew1_1.0-1_amd64.deb"]
+    wheels = sorted(p.name for p in (delta / "python/files").glob("*.whl"))
+    assert wheels == ["bar_lib-1.3-py3-none-any.whl", "foo-1.1-py3-none-any.whl", "newdep-1.0-py3-none-any.whl"]
+    assert sorted(p.name for p in (delta / "debian/dists").iterdir()) == ["bookworm-updates"]
+    packages = (delta / "debian/dists/bookworm-updates/main/binary-amd64/Packages").read_text()
+    assert re.findall(r"^Package: (\S+)", packages, re.M) == ["hello", "libnew1"]
+    release = (delta / "debian/dists/bookworm-updates/Release").read_text()
+    assert "Suite: bookworm-updates\n" in release and "Codename: bookworm-updates\n" in release
+    assert sorted(p.name for p in (delta / "python/simple").iterdir() if p.is_dir()) == ["bar-lib", "foo", "newdep"]
+    assert (delta / "bundle.lock").read_text() == dumps(rel.new)
+    assert (delta / "base.lock").read_text() == dumps(rel.old)
+    r = subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=delta, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    listed = {line.split("  ", 1)[1] for line in (delta / "SHA256SUMS").read_text().splitlines()}
+    assert listed == set(_files(delta)) - {"SHA256SUMS"}
+
+
+def test_delta_readme_says_what_it_fixes(bundles: Path) -> None:
+    readme = (bundles / "delta/README").read_text()
+    assert "~ deb:hello:amd64 1.0-1 -> 1.1-1   [fix]" in readme
+    assert "+ deb:libnew1:amd64 (new) -> 1.0-1   [needed by the fix of hello]" in readme
+    assert "- deb:extra-tool:amd64 0.1 -> (dropped)" in readme
+    assert "~ python:foo 1.0 -> 1.1" in readme and "~ python:bar-lib 1.2 -> 1.3" in readme
+    assert "+ python:newdep (new) -> 1.0" in readme
+    assert "deb [trusted=yes] file:/BASE/debian bookworm contrib main" in readme
+    assert "deb [trusted=yes] file:/MOUNT/debian bookworm-updates main" in readme
+    assert "--extra-index-url file:///MOUNT/python/simple Bar.Lib==1.3 foo==1.1 newdep==1.0" in readme
+    # No line of the unchanged packages.
+    assert "libgreet1" not in readme and "greet-data" not in readme
+
+
+def test_delta_is_reproducible(bundles: Path, rel: Release, tmp_path: Path) -> None:
+    build_delta(rel.old, rel.new, tmp_path / "again")
+    assert _files(tmp_path / "again") == _files(bundles / "delta")
+
+
+def _apt(root: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    from bundler.upgrade import _Apt
+
+    apt = _Apt(root, ["amd64"])
+    (root / "status").touch()
+    (root / "sources.list").write_text("".join(line + "\n" for line in lines))
+    return apt.run(*args)
+
+
+def test_apt_sees_the_whole_new_set_through_base_and_delta(bundles: Path, tmp_path: Path) -> None:
+    base = f"deb [trusted=yes] file:{bundles / 'old/debian'} bookworm main contrib"
+    over = f"deb [trusted=yes] file:{bundles / 'delta/debian'} bookworm-updates main"
+    r = _apt(tmp_path / "both", [base, over], "update")
+    assert r.returncode == 0 and "W:" not in r.stderr, r.stdout + r.stderr
+    r = _apt(tmp_path / "both", [base, over], "-s", "install", "hello")
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = dict(re.findall(r"^Inst (\S+) \((\S+)", r.stdout, re.M))
+    assert got == {"hello": "1.1-1", "libnew1": "1.0-1", "libgreet1": "1.2-1", "greet-data": "1:1.0"}
+    # apt really fetches each file from the source that lists it (copy: fetches into the cache).
+    lines = [s.replace(" file:", " copy:") for s in (base, over)]
+    assert _apt(tmp_path / "copy", lines, "update").returncode == 0
+    r = _apt(tmp_path / "copy", lines, "install", "--download-only", "hello")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(list((tmp_path / "copy/cache/archives").glob("*.deb"))) == 4
+    # The delta alone is not a whole repository: a new install needs the base.
+    r = _apt(tmp_path / "alone", [over], "update")
+    r = _apt(tmp_path / "alone", [over], "-s", "install", "hello")
+    assert r.returncode != 0 and "libgreet1" in r.stdout + r.stderr
+
+
+def _pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    from bundler.upgrade import _pip_env
+
+    cmd = [sys.executable, "-m", "pip", "--python", str(venv), "--no-cache-dir", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=_pip_env())
+
+
+@pytest.mark.parametrize("how", ["extra-index-url", "find-links"])
+def test_pip_installs_the_new_set_from_base_and_delta(bundles: Path, tmp_path: Path, how: str) -> None:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "v")], check=True)
+    venv = tmp_path / "v/bin/python"
+    over = (
+        ["--extra-index-url", (bundles / "delta/python/simple").as_uri()]
+        if how == "extra-index-url"
+        else ["--find-links", str(bundles / "delta/python/files")]
+    )
+    r = _pip(venv, "install", "--index-url", (bundles / "old/python/simple").as_uri(), *over, "foo")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Successfully installed Bar.Lib-1.3 foo-1.1 newdep-1.0" in r.stdout
+    assert _pip(venv, "check").returncode == 0
+
+
+# -- bad input ------------------------------------------------------------------------------------
+def test_delta_refuses_bad_pairs(rel: Release, bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = bundles / "old.lock", bundles / "new.lock"
+    cases = {
+        "other-name": (old, dataclasses.replace(rel.new, name="other"), "bundle 'other' is not 'demo'"),
+        "other-suite": (old, dataclasses.replace(rel.new, suite="trixie"), "suite 'trixie' is not 'bookworm'"),
+        "other-python": (old, dataclasses.replace(rel.new, extra={"python-version": "3.12"}),
+                         "python-version '3.12' is not '3.11'"),
+        "older": (new, rel.old, "is older than"),
+        "downgrade": (old, _replace(rel.old, dataclasses.replace(
+            rel.old.packages[[p.name for p in rel.old.packages].index("libgreet1")], version="1.1-1")),
+            "deb:libgreet1:amd64 goes down from 1.2-1 to 1.1-1"),
+        "same-version-rebuild": (old, _replace(rel.new, dataclasses.replace(
+            rel.old.packages[[p.name for p in rel.old.packages].index("libgreet1")], sha256="e" * 64)),
+            "deb:libgreet1:amd64 1.2-1: its file differs from OLD's under the same version"),
+        "nothing": (old, rel.old, "holds no new or changed package"),
+    }  # fmt: skip
+    for case, (old_path, new_lock, message) in cases.items():
+        new_path = tmp_path / f"{case}.lock"
+        write_lock(new_path, new_lock)
+        out = tmp_path / f"out-{case}"
+        assert main(["delta", str(old_path), str(new_path), str(out)]) == 2, case
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) <= 2, (case, err)
+        assert not out.exists(), case
+    (tmp_path / "garbage.lock").write_text("not [ a lock")
+    assert main(["delta", str(tmp_path / "garbage.lock"), str(new), str(tmp_path / "o1")]) == 2
+    assert "garbage.lock: not a valid lock file" in capsys.readouterr().err
+    assert main(["delta", str(tmp_path / "missing.lock"), str(new), str(tmp_path / "o2")]) == 2
+    assert "missing.lock: cannot read lock" in capsys.readouterr().err
+    assert not list(tmp_path.glob("o[12]*")) and not list(tmp_path.glob(".o*"))
+
+
+def test_cli_delta(bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d"
+    assert main(["delta", str(bundles / "old.lock"), str(bundles / "new.lock"), str(out), "-q"]) == 0
+    assert "2 .deb, 3 Python files (3 changed, 2 added, 1 dropped)" in capsys.readouterr().out
+    assert _files(out) == _files(bundles / "delta")
+
+
+# -- the upgrade proof ----------------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["new-bundle", "delta"])
+def test_upgrade_check_holds(bundles: Path, how: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["upgrade-check", str(bundles / "old.lock"), str(bundles / "new.lock"),
+            "--old-bundle", str(bundles / "old"), f"--{how}", str(bundles / ("new" if how == "new-bundle" else "delta"))]  # fmt: skip
+    code = main(args)
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    assert "ok: the upgrade" in out.out
+    assert "note: deb:extra-tool:amd64: dropped by NEW; dist-upgrade " in out.out
+
+
+def test_upgrade_check_builds_missing_bundles(rel: Release) -> None:
+    report = upgrade_check(rel.old, rel.new)
+    assert report.ok, report.problems
+    assert any(a.startswith("Inst hello [1.0-1] (1.1-1") for a in report.deb_actions), report.deb_actions
+    assert report.python_installed["foo"] == "1.1" and report.python_installed["newdep"] == "1.0"
