@@ -233,8 +233,10 @@ def _check_python(
     check = pip("check")
     if check.returncode != 0:
         problems += [f"pip check: {ln.strip()}" for ln in check.stdout.splitlines() if ln.strip()]
-    listed = pip("list", "--format", "json")
-    installed = {_norm(d["name"]): d["version"] for d in json.loads(listed.stdout or "[]")}
+    # What the venv holds, read by its own interpreter (a third pip run would cost seconds).
+    script = "import importlib.metadata as m, json; print(json.dumps({d.name: d.version for d in m.distributions()}))"
+    listed = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True)
+    installed = {_norm(k): v for k, v in json.loads(listed.stdout).items()}
     news = {_norm(p.name): p.version for p in new.packages if p.ecosystem == "python"}
     olds = {_norm(p.name): p.version for p in old.packages if p.ecosystem == "python"}
     for name, version in sorted(news.items()):

@@ -251,3 +251,60 @@ def test_upgrade_check_builds_missing_bundles(rel: Release) -> None:
     assert report.ok, report.problems
     assert any(a.startswith("Inst hello [1.0-1] (1.1-1") for a in report.deb_actions), report.deb_actions
     assert report.python_installed["foo"] == "1.1" and report.python_installed["newdep"] == "1.0"
+
+
+def _debian_only(lock: Lock) -> Lock:
+    return dataclasses.replace(lock, packages=tuple(p for p in lock.packages if p.ecosystem == "deb"))
+
+
+def test_upgrade_check_finds_what_breaks_on_debian(rel: Release, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = _debian_only(rel.old)
+    build_bundle(old, tmp_path / "old")
+    write_lock(tmp_path / "old.lock", old)
+    # A downgrade: apt never moves an installed package down, so libgreet1 stays at OLD's version.
+    down = _deb(rel.repo, name="libgreet1", version="1.1-1", source="libgreet", provides="greeter (= 1.1)")
+    # hello 1.2-1 Breaks the extra-tool NEW still holds: dist-upgrade must give up one of them.
+    breaking = _deb(rel.repo, "deb:libgreet1:amd64,deb:greet-data:all", name="hello", version="1.2-1",
+                    depends="libgreet1 (>= 1.0), greeting-data | nothing-else", breaks="extra-tool (<< 0.2)")  # fmt: skip
+    cases = {
+        "downgrade": (_replace(old, down), ["deb:libgreet1:amd64: stays at 1.2-1, NEW has 1.1-1"]),
+        "breaks": (_replace(old, breaking), ["deb:extra-tool:amd64: dist-upgrade removes it (0.1), NEW holds 0.1"]),
+    }  # fmt: skip
+    for case, (new, reasons) in cases.items():
+        write_lock(tmp_path / f"{case}.lock", new)
+        build_bundle(new, tmp_path / case)
+        args = ["upgrade-check", str(tmp_path / "old.lock"), str(tmp_path / f"{case}.lock"),
+                "--old-bundle", str(tmp_path / "old"), "--new-bundle", str(tmp_path / case)]  # fmt: skip
+        assert main(args) == 1, case
+        err = capsys.readouterr().err
+        assert [line for line in err.splitlines() if line.startswith("breaks:")] == [f"breaks: {r}" for r in reasons]
+
+
+def test_upgrade_check_runs_pip_check(rel: Release, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """OLD also held plugin (needs foo<1.1); NEW dropped it: pip leaves it installed, and broken."""
+    old = _replace(rel.old, rel.plugin)
+    write_lock(tmp_path / "old.lock", old)
+    write_lock(tmp_path / "new.lock", rel.new)
+    build_delta(old, rel.new, tmp_path / "delta")
+    args = ["upgrade-check", str(tmp_path / "old.lock"), str(tmp_path / "new.lock"), "--delta", str(tmp_path / "delta")]
+    assert main(args) == 1
+    out = capsys.readouterr()
+    assert "breaks: pip check: plugin 1.0 has requirement foo<1.1, but you have foo 1.1." in out.err
+    assert "note: python:plugin: dropped by NEW; pip leaves 1.0 installed" in out.out
+
+
+def test_upgrade_check_bad_input(bundles: Path, rel: Release, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = str(bundles / "old.lock"), str(bundles / "new.lock")
+    write_lock(tmp_path / "other.lock", dataclasses.replace(rel.new, name="other"))
+    runs = {
+        "another bundle": (["upgrade-check", old, str(tmp_path / "other.lock")], "bundle 'other' is not 'demo'"),
+        "wrong old bundle": (["upgrade-check", old, new, "--old-bundle", str(bundles / "new")],
+                             "its bundle.lock is not"),
+        "delta of another base": (["upgrade-check", old, new, "--new-bundle", str(bundles / "new"),
+                                   "--delta", str(bundles / "delta")], "not both"),
+        "not a bundle": (["upgrade-check", old, new, "--delta", str(tmp_path)], "not a hotfix bundle (no bundle.lock)"),
+        "unreadable": (["upgrade-check", str(tmp_path / "nope.lock"), new], "nope.lock: cannot read lock"),
+    }  # fmt: skip
+    for case, (args, message) in runs.items():
+        assert main(args) == 2, case
+        assert message in capsys.readouterr().err, case
