@@ -266,6 +266,8 @@ def upgrade_check(
 
     if new_bundle is not None and delta is not None:
         raise InputError("give --new-bundle or --delta, not both")
+    # apt's file: URIs and pip's file:// URLs must be absolute.
+    old_bundle, new_bundle, delta = (Path(os.path.abspath(d)) if d else None for d in (old_bundle, new_bundle, delta))
     check_lineage(old, new, old_where, new_where)
     if old_bundle is not None:
         _same_packages(old_bundle, old, "bundle", old_where)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -16,10 +15,9 @@ import pytest
 
 from bundler.build import build_bundle
 from bundler.cli import main
-from bundler.delta import build_delta, plan_delta
+from bundler.delta import build_delta
 from bundler.lock import Lock, LockedPackage, dumps, write_lock
 from bundler.upgrade import upgrade_check
-from solver.errors import InputError
 from tests.support.debrepo import DebRepo
 from tests.support.locks import EPOCH, Upstream, build_wheel
 
@@ -308,3 +306,53 @@ def test_upgrade_check_bad_input(bundles: Path, rel: Release, tmp_path: Path, ca
     for case, (args, message) in runs.items():
         assert main(args) == 2, case
         assert message in capsys.readouterr().err, case
+
+
+# -- bundler solve --since ------------------------------------------------------------------------
+DEMO = REPO / "examples" / "demo"
+
+
+def _demo(tmp_path: Path) -> Path:
+    """The demo with an OLD spec beside it: openssl fixed at 3.0.9-1 (no CVE veto on libssl3) and
+    pyyaml-lite kept below 5.4; the demo's own spec is the hotfix (openssl 3.0.11, the vetoes)."""
+    work = tmp_path / "demo"
+    shutil.copytree(DEMO / "debian", work / "debian")
+    shutil.copytree(DEMO / "wheels", work / "wheels")
+    spec = (DEMO / "bundle.toml").read_text()
+    (work / "bundle.toml").write_text(spec)
+    old = spec.replace('fix = ["openssl (= 3.0.11-1~deb12u2)"]', 'fix = ["openssl (= 3.0.9-1)"]')
+    old = old.replace('    { package = "libssl3", version = "<< 3.0.11", reason = "CVE-2023-5363" },\n', "")
+    old = old.replace('veto = [{ package = "pyyaml-lite", version = "<5.4", reason = "CVE-2020-14343" }]',
+                      'constraints = ["pyyaml-lite<5.4"]')  # fmt: skip
+    assert old.count("3.0.9-1") == 1 and "CVE" not in old
+    (work / "old.toml").write_text(old)
+    return work
+
+
+def test_solve_since_writes_the_hotfix_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    work = _demo(tmp_path)
+    cache = ["--cache-dir", str(work / "cache"), "-q"]
+    assert main(["solve", str(work / "old.toml"), "-o", str(work / "old.lock"), "--bundle", str(work / "old"), *cache]) == 0
+    assert main(["solve", str(work / "bundle.toml"), "-o", str(work / "new.lock"), "--since", str(work / "old.lock"),
+                 "--bundle", str(work / "hotfix"), *cache]) == 0  # fmt: skip
+    readme = (work / "hotfix/README").read_text()
+    assert "~ deb:openssl:amd64 3.0.9-1 -> 3.0.11-1~deb12u2   [fix]" in readme
+    assert ("~ deb:libssl3:amd64 3.0.9-1 -> 3.0.11-1~deb12u2   [same source as the fix of openssl "
+            "(openssl 3.0.11-1~deb12u2); veto libssl3 (<< 3.0.11): CVE-2023-5363]") in readme  # fmt: skip
+    assert "~ python:pyyaml-lite 5.3.0 -> 6.0.1   [veto pyyaml-lite (<5.4): CVE-2020-14343]" in readme
+    assert sorted(p.name for p in (work / "hotfix").rglob("*.deb")) == [
+        "libssl3_3.0.11-1~deb12u2_amd64.deb", "openssl_3.0.11-1~deb12u2_amd64.deb"]  # fmt: skip
+    assert (work / "hotfix/bundle.lock").read_bytes() == (work / "new.lock").read_bytes()
+    capsys.readouterr()
+    code = main(["upgrade-check", str(work / "old.lock"), str(work / "new.lock"),
+                 "--old-bundle", str(work / "old"), "--delta", str(work / "hotfix")])  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    # A hotfix of another bundle is refused before anything is written: no lock, no bundle.
+    (work / "other.toml").write_text((work / "bundle.toml").read_text().replace('name = "demo"', 'name = "other"'))
+    code = main(["solve", str(work / "other.toml"), "-o", str(work / "other.lock"), "--since", str(work / "old.lock"),
+                 "--bundle", str(work / "other"), *cache])  # fmt: skip
+    assert code == 2 and "bundle 'other' is not 'demo'" in capsys.readouterr().err
+    assert not (work / "other.lock").exists() and not (work / "other").exists()
+    assert main(["solve", str(work / "bundle.toml"), "--since", str(work / "old.lock"), *cache]) == 2
+    assert "--since needs --bundle" in capsys.readouterr().err
