@@ -282,7 +282,7 @@ def delta_readme(plan: DeltaPlan, *, signed: bool = False) -> str:
             "",
             "/etc/apt/sources.list.d/bundle.list, the base bundle's line and this one's:",
             "",
-            f"    deb [{opt}] file:/BASE/debian {new.suite} {base_comps}",
+            f"    deb [{opt}] file:/BASE/debian {new.suite} {base_comps}     (as the base's README says)",
             f"    deb [{opt}] file:/MOUNT/debian {plan.suite} {comps}",
             "",
             "Then:",
@@ -314,7 +314,7 @@ def delta_readme(plan: DeltaPlan, *, signed: bool = False) -> str:
     out += [
         "Prove the upgrade before shipping it (apt-get -s dist-upgrade and pip over the locked sets):",
         "",
-        "    bundler upgrade-check base.lock bundle.lock --old-bundle /BASE --delta /MOUNT",
+        "    bundler upgrade-check /MOUNT/base.lock /MOUNT/bundle.lock --old-bundle /BASE --delta /MOUNT",
         "",
     ]
     return "\n".join(out)
@@ -341,6 +341,7 @@ def build_delta(
         readme=delta_readme(plan, signed=bool(build_options.get("sign_key"))),
         files=(("base.lock", dumps(old).encode("utf-8")),),
         description=f"hotfix bundle {new.name}",
+        name=new.name + UPDATES,
     )
     report = build_bundle(new, out, overlay=overlay, **build_options)  # type: ignore[arg-type]
     return report, plan

@@ -227,15 +227,20 @@ def _check_python(
             raise InputError(f"cannot install OLD's Python set into a venv of this interpreter: {_errors(proc)}")
     problems: list[str] = []
     notes: list[str] = []
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    target = str(new.extra.get("python-version", host))
+    if target != host and not target.startswith(host + "."):
+        notes.append(f"pip ran on Python {host}; the lock targets Python {target}")
     proc = pip("install", "--upgrade", *index, *_pins(new))
     if proc.returncode != 0:
         return [f"pip install --upgrade fails: {_errors(proc)}"], notes, {}
     check = pip("check")
     if check.returncode != 0:
         problems += [f"pip check: {ln.strip()}" for ln in check.stdout.splitlines() if ln.strip()]
-    # What the venv holds, read by its own interpreter (a third pip run would cost seconds).
+    # What the venv holds, read by its own interpreter (a third pip run would cost seconds); -I so that
+    # neither the working directory (a project's *.egg-info) nor PYTHONPATH adds distributions.
     script = "import importlib.metadata as m, json; print(json.dumps({d.name: d.version for d in m.distributions()}))"
-    listed = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True)
+    listed = subprocess.run([str(python), "-I", "-c", script], capture_output=True, text=True, check=True)
     installed = {_norm(k): v for k, v in json.loads(listed.stdout).items()}
     news = {_norm(p.name): p.version for p in new.packages if p.ecosystem == "python"}
     olds = {_norm(p.name): p.version for p in old.packages if p.ecosystem == "python"}

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from bundler.build import build_bundle
 from bundler.cli import main
@@ -128,7 +131,7 @@ def test_delta_readme_says_what_it_fixes(bundles: Path) -> None:
     assert "- deb:extra-tool:amd64 0.1 -> (dropped)" in readme
     assert "~ python:foo 1.0 -> 1.1" in readme and "~ python:bar-lib 1.2 -> 1.3" in readme
     assert "+ python:newdep (new) -> 1.0" in readme
-    assert "deb [trusted=yes] file:/BASE/debian bookworm contrib main" in readme
+    assert "deb [trusted=yes] file:/BASE/debian bookworm contrib main " in readme
     assert "deb [trusted=yes] file:/MOUNT/debian bookworm-updates main" in readme
     assert "--extra-index-url file:///MOUNT/python/simple Bar.Lib==1.3 foo==1.1 newdep==1.0" in readme
     # No line of the unchanged packages.
@@ -227,9 +230,17 @@ def test_delta_refuses_bad_pairs(rel: Release, bundles: Path, tmp_path: Path, ca
 
 def test_cli_delta(bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "d"
-    assert main(["delta", str(bundles / "old.lock"), str(bundles / "new.lock"), str(out), "-q"]) == 0
+    archive = tmp_path / "hotfix.tar.zst"
+    args = ["delta", str(bundles / "old.lock"), str(bundles / "new.lock"), str(out), "-q", "--archive", str(archive)]
+    assert main(args) == 0
     assert "2 .deb, 3 Python files (3 changed, 2 added, 1 dropped)" in capsys.readouterr().out
     assert _files(out) == _files(bundles / "delta")
+    # Its own top directory: unpacked beside the base bundle's archive (top "demo"), it overwrites nothing.
+    raw = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(archive.read_bytes())).read()
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        names = tar.getnames()
+    assert names[0] == "demo-updates" and all(n.split("/")[0] == "demo-updates" for n in names)
+    assert {n.removeprefix("demo-updates/") for n in names if "/" in n} >= set(_files(out))
 
 
 # -- the upgrade proof ----------------------------------------------------------------------------
@@ -242,13 +253,19 @@ def test_upgrade_check_holds(bundles: Path, how: str, capsys: pytest.CaptureFixt
     assert code == 0, out.out + out.err
     assert "ok: the upgrade" in out.out
     assert "note: deb:extra-tool:amd64: dropped by NEW; dist-upgrade " in out.out
+    assert "pip ran on Python" not in out.out  # the locks target this interpreter's Python
 
 
 def test_upgrade_check_builds_missing_bundles(rel: Release) -> None:
-    report = upgrade_check(rel.old, rel.new)
+    # Both locks target another Python than the one pip runs on: the proof says so, it is not silent.
+    other = {"python-version": f"3.{sys.version_info.minor + 1}"}
+    report = upgrade_check(dataclasses.replace(rel.old, extra=other), dataclasses.replace(rel.new, extra=other))
     assert report.ok, report.problems
     assert any(a.startswith("Inst hello [1.0-1] (1.1-1") for a in report.deb_actions), report.deb_actions
-    assert report.python_installed["foo"] == "1.1" and report.python_installed["newdep"] == "1.0"
+    # Only the venv's own distributions (not the *.egg-info of the directory pytest runs in).
+    assert report.python_installed == {"bar-lib": "1.3", "foo": "1.1", "newdep": "1.0"}
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"pip ran on Python {host}; the lock targets Python {other['python-version']}" in report.notes
 
 
 def _debian_only(lock: Lock) -> Lock:

@@ -55,13 +55,16 @@ class BuildReport:
 class Overlay:
     """A bundle of part of a lock (a hotfix bundle, see bundler/delta.py): only the artifacts of `ship`
     are placed and indexed, the Debian indexes are written for `suite`, `readme` replaces the README,
-    and `files` ((relative path, bytes), e.g. the base lock) are added. bundle.lock is the whole lock."""
+    and `files` ((relative path, bytes), e.g. the base lock) are added. bundle.lock is the whole lock.
+    `name` names the archive's top directory and the ISO's volume, so that the overlay never unpacks
+    over the full bundle it completes."""
 
     ship: Collection[LockedPackage]
     suite: str
     readme: str
     files: tuple[tuple[str, bytes], ...] = ()
     description: str = ""
+    name: str = ""
 
 
 def resolve_epoch(lock: Lock, epoch: int | None = None) -> int:
@@ -234,7 +237,8 @@ def build_bundle(
         tree.normalize(staging, when)
         nfiles = len(manifest.walk_files(staging))
 
-        top = re.sub(r"[^A-Za-z0-9._+-]+", "-", lock.name).strip("-.") or "bundle"
+        label = overlay.name if overlay and overlay.name else lock.name
+        top = re.sub(r"[^A-Za-z0-9._+-]+", "-", label).strip("-.") or "bundle"
         if archive is not None:
             archive = Path(os.path.abspath(archive))
             archive.parent.mkdir(parents=True, exist_ok=True)
@@ -251,7 +255,7 @@ def build_bundle(
             tmp.unlink()  # xorriso wants to create it
             from .iso import write_iso
 
-            write_iso(staging, tmp, lock.name, when)
+            write_iso(staging, tmp, label, when)
 
         _replace_dir(staging, out)
         for tmp, dest in zip(temps, [d for d in (archive, iso) if d is not None], strict=True):
