@@ -131,8 +131,9 @@ def test_delta_readme_says_what_it_fixes(bundles: Path) -> None:
     assert "- deb:extra-tool:amd64 0.1 -> (dropped)" in readme
     assert "~ python:foo 1.0 -> 1.1" in readme and "~ python:bar-lib 1.2 -> 1.3" in readme
     assert "+ python:newdep (new) -> 1.0" in readme
-    assert "deb [trusted=yes] file:/BASE/debian bookworm contrib main " in readme
-    assert "deb [trusted=yes] file:/MOUNT/debian bookworm-updates main" in readme
+    # Whole lines, so that each can be pasted into sources.list as it is.
+    assert "\n    deb [trusted=yes] file:/BASE/debian bookworm contrib main\n" in readme
+    assert "\n    deb [trusted=yes] file:/MOUNT/debian bookworm-updates main\n" in readme
     assert "--extra-index-url file:///MOUNT/python/simple Bar.Lib==1.3 foo==1.1 newdep==1.0" in readme
     # No line of the unchanged packages.
     assert "libgreet1" not in readme and "greet-data" not in readme
@@ -153,8 +154,12 @@ def _apt(root: Path, lines: list[str], *args: str) -> subprocess.CompletedProces
 
 
 def test_apt_sees_the_whole_new_set_through_base_and_delta(bundles: Path, tmp_path: Path) -> None:
-    base = f"deb [trusted=yes] file:{bundles / 'old/debian'} bookworm main contrib"
-    over = f"deb [trusted=yes] file:{bundles / 'delta/debian'} bookworm-updates main"
+    # The sources lines exactly as the delta's README gives them, /BASE and /MOUNT filled in.
+    readme = (bundles / "delta/README").read_text()
+    mounts = {"file:/BASE/": f"file:{bundles / 'old'}/", "file:/MOUNT/": f"file:{bundles / 'delta'}/"}
+    lines = [ln.strip() for ln in readme.splitlines() if ln.startswith("    deb [")]
+    base, over = (re.sub("|".join(map(re.escape, mounts)), lambda m: mounts[m[0]], ln) for ln in lines)
+    assert "/BASE/" not in base + over and "/MOUNT/" not in base + over
     r = _apt(tmp_path / "both", [base, over], "update")
     assert r.returncode == 0 and "W:" not in r.stderr, r.stdout + r.stderr
     r = _apt(tmp_path / "both", [base, over], "-s", "install", "hello")
