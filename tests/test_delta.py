@@ -233,6 +233,22 @@ def test_delta_refuses_bad_pairs(rel: Release, bundles: Path, tmp_path: Path, ca
     assert not list(tmp_path.glob("o[12]*")) and not list(tmp_path.glob(".o*"))
 
 
+def test_failed_delta_leaves_the_previous_one(bundles: Path, rel: Release, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A file of NEW that cannot be fetched: exit 2, and the hotfix bundle and archive already there
+    stay as they were (only the build's resumable download store is left beside OUT)."""
+    gone = dataclasses.replace(_wheel(tmp_path, "newdep", "1.0"), url=(tmp_path / "gone.whl").as_uri())
+    write_lock(tmp_path / "new.lock", _replace(rel.new, gone))
+    out, archive = tmp_path / "out", tmp_path / "hotfix.tar.zst"
+    shutil.copytree(bundles / "delta", out)
+    archive.write_bytes(b"the previous archive")
+    code = main(["delta", str(bundles / "old.lock"), str(tmp_path / "new.lock"), str(out), "-q",
+                 "--archive", str(archive)])  # fmt: skip
+    assert code == 2 and "gone.whl" in capsys.readouterr().err
+    assert _files(out) == _files(bundles / "delta") and archive.read_bytes() == b"the previous archive"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".out.downloads"]
+
+
 def test_cli_delta(bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "d"
     archive = tmp_path / "hotfix.tar.zst"
