@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -322,11 +323,15 @@ def test_upgrade_check_runs_pip_check(rel: Release, tmp_path: Path, capsys: pyte
     write_lock(tmp_path / "old.lock", old)
     write_lock(tmp_path / "new.lock", rel.new)
     build_delta(old, rel.new, tmp_path / "delta")
-    args = ["upgrade-check", str(tmp_path / "old.lock"), str(tmp_path / "new.lock"), "--delta", str(tmp_path / "delta")]
+    args = ["upgrade-check", str(tmp_path / "old.lock"), str(tmp_path / "new.lock"), "--delta", str(tmp_path / "delta"),
+            "--json"]  # fmt: skip
     assert main(args) == 1
-    out = capsys.readouterr()
-    assert "breaks: pip check: plugin 1.0 has requirement foo<1.1, but you have foo 1.1." in out.err
-    assert "note: python:plugin: dropped by NEW; pip leaves 1.0 installed" in out.out
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False
+    assert doc["problems"] == ["pip check: plugin 1.0 has requirement foo<1.1, but you have foo 1.1."]
+    assert "python:plugin: dropped by NEW; pip leaves 1.0 installed" in doc["notes"]
+    assert doc["python"]["plugin"] == "1.0" and doc["python"]["foo"] == "1.1"
+    assert any(a.startswith("Inst hello [1.0-1] (1.1-1") for a in doc["apt"]), doc["apt"]
 
 
 def test_upgrade_check_bad_input(bundles: Path, rel: Release, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
