@@ -23,7 +23,7 @@ from bundler.delta import build_delta
 from bundler.lock import Lock, LockedPackage, dumps, write_lock
 from bundler.upgrade import upgrade_check
 from tests.support.debrepo import DebRepo
-from tests.support.locks import EPOCH, Upstream, build_wheel
+from tests.support.locks import EPOCH, OldKey, Upstream, build_wheel
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -177,6 +177,33 @@ def test_apt_sees_the_whole_new_set_through_base_and_delta(bundles: Path, tmp_pa
     r = _apt(tmp_path / "alone", [over], "update")
     r = _apt(tmp_path / "alone", [over], "-s", "install", "hello")
     assert r.returncode != 0 and "libgreet1" in r.stdout + r.stderr
+
+
+def test_signed_delta_apt_verifies_it(bundles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = OldKey.generate()
+    try:
+        monkeypatch.setenv("GNUPGHOME", str(key.home))
+        out = tmp_path / "signed"
+        assert main(["delta", str(bundles / "old.lock"), str(bundles / "new.lock"), str(out), "-q",
+                     "--sign-key", key.fingerprint]) == 0  # fmt: skip
+        monkeypatch.delenv("GNUPGHOME")
+        assert (out / "debian/dists/bookworm-updates/InRelease").read_bytes().startswith(
+            b"-----BEGIN PGP SIGNED MESSAGE-----")  # fmt: skip
+        line = "deb [signed-by=/etc/apt/keyrings/bundle.gpg] file:/MOUNT/debian bookworm-updates main"
+        assert f"\n    {line}\n" in (out / "README").read_text()
+        line = line.replace("/etc/apt/keyrings/bundle.gpg", str(key.keyring)).replace("/MOUNT/", f"{out}/")
+        r = _apt(tmp_path / "apt", [line], "update")
+        assert r.returncode == 0 and "W:" not in r.stderr and "E:" not in r.stderr, r.stdout + r.stderr
+        # Another key: apt refuses the hotfix's Release.
+        other = OldKey.generate()
+        try:
+            wrong = line.replace(str(key.keyring), str(other.keyring))
+            r = _apt(tmp_path / "wrong", [wrong], "update")
+        finally:
+            other.close()
+    finally:
+        key.close()
+    assert r.returncode != 0 and "NO_PUBKEY" in r.stderr and "is not signed" in r.stderr, r.stdout + r.stderr
 
 
 def _pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
