@@ -148,6 +148,39 @@ def build(lock: Path, out: Path, cache: Path, timeout: float) -> Run:
     return Run(seconds, True, answer={"files": len(files), "bytes": sum(p.stat().st_size for p in files)})
 
 
+def older_lock(lock: Path, old: Path, every: int = 20) -> int:
+    """Write `old`: `lock` with every `every`-th Debian package at an older version (and another
+    digest), as if `lock` were a hotfix of it; returns how many packages differ. `bundler delta OLD
+    LOCK` then ships those packages only."""
+    import dataclasses
+
+    from bundler.lock import read_lock as _read
+    from bundler.lock import write_lock
+
+    new = _read(lock)
+    debs = sorted((p for p in new.packages if p.ecosystem == "deb"), key=lambda p: p.id)
+    moved = set(debs[::every])
+    older = tuple(
+        dataclasses.replace(p, version="0~bench" + p.version.replace(":", "."), sha256="0" * 64) if p in moved else p
+        for p in new.packages
+    )
+    write_lock(old, dataclasses.replace(new, packages=older))
+    return len(moved)
+
+
+def delta(old: Path, new: Path, out: Path, cache: Path, timeout: float) -> Run:
+    """`bundler delta OLD NEW OUT --cache DIR`: the hotfix bundle of what changed since OLD."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [*cli(), "delta", str(old), str(new), str(out), "--cache", str(cache), "-q"]
+    seconds, proc = timed(cmd, timeout=timeout)
+    if proc is None:
+        return Run(seconds, False, error=f"timeout after {timeout:.0f}s")
+    if proc.returncode != 0:
+        return Run(seconds, False, error=f"exit {proc.returncode}: {_tail(proc.stderr)}")
+    files = [p for p in out.rglob("*") if p.is_file()]
+    return Run(seconds, True, answer={"files": len(files), "bytes": sum(p.stat().st_size for p in files)})
+
+
 def check(spec: Path, cache_dir: Path, timeout: float) -> Run:
     """`bundler check SPEC --json` (archive-wide installability), if the command exists."""
     cmd = [*cli(), "check", str(spec), "--cache-dir", str(cache_dir), "--json"]

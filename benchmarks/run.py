@@ -538,6 +538,20 @@ def case_build(ctx: Ctx) -> None:
                   None if files else (why or "no files")),
     ]  # fmt: skip
     ctx.results += alternate(case, contenders, ctx.reps(5, 1), ctx.budget, log=log)
+    # A hotfix of the same lock: about 5% of its .debs moved (bundler delta), against the whole build.
+    old = ctx.work / f"{case}-old.lock"
+    why_delta = why or bs.missing("delta")
+    if not why_delta:
+        moved = bs.older_lock(lock, old)
+        ctx.notes.append(f"build-delta: {moved} of {len(files)} .debs changed since the older lock")
+    out_d = ctx.work / f"{case}-delta"
+    contenders = [
+        Contender("bundler delta (5% of the .debs changed)", "bundler",
+                  lambda t: bs.delta(old, lock, out_d, art_cache, t), prime, why_delta),
+        Contender("bundler build of the whole lock", "bundler build", lambda t: bs.build(lock, out_b, art_cache, t),
+                  prime, why),
+    ]  # fmt: skip
+    ctx.results += alternate(f"{case}-delta", contenders, ctx.reps(5, 1), ctx.budget, log=log)
 
 
 # --- main ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,22 @@ class BuildReport:
     iso: Path | None = None
     signed: bool = False
     source_packages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """A bundle of part of a lock (a hotfix bundle, see bundler/delta.py): only the artifacts of `ship`
+    are placed and indexed, the Debian indexes are written for `suite`, `readme` replaces the README,
+    and `files` ((relative path, bytes), e.g. the base lock) are added. bundle.lock is the whole lock.
+    `name` names the archive's top directory and the ISO's volume, so that the overlay never unpacks
+    over the full bundle it completes."""
+
+    ship: Collection[LockedPackage]
+    suite: str
+    readme: str
+    files: tuple[tuple[str, bytes], ...] = ()
+    description: str = ""
+    name: str = ""
 
 
 def resolve_epoch(lock: Lock, epoch: int | None = None) -> int:
@@ -132,22 +149,32 @@ def build_bundle(
     cache_dir: Path | None = None,
     epoch: int | None = None,
     progress: object = None,
+    overlay: Overlay | None = None,
 ) -> BuildReport:
     """Build the bundle of `lock` at `out` (and optionally a .tar.zst and an ISO of it).
 
     `cache_dir`: a content-addressed artifact store read first and filled with what is downloaded.
     `progress`: None/False (silent), True (a rich progress bar on stderr), a rich Progress, or a
-    `download.Meter`. Raises InputError (naming the file) when an artifact does not match the lock.
+    `download.Meter`. `overlay`: build only part of the lock (see Overlay).
+    Raises InputError (naming the file) when an artifact does not match the lock.
     """
     out = Path(os.path.abspath(out))
     when = resolve_epoch(lock, epoch)
-    debs = sorted((p for p in lock.packages if p.ecosystem == "deb"), key=lambda p: debrepo.pool_path(p))
-    pys = sorted((p for p in lock.packages if p.ecosystem != "deb"), key=lambda p: p.filename)
     for p in lock.packages:
         _check(p)
     debsrc.check_lock(lock)
-    if (debs or lock.sources) and not _SAFE_WORD.match(lock.suite or ""):
-        raise InputError(f"bad suite name {lock.suite!r}", where="bundle.lock")
+    wanted = None if overlay is None else set(overlay.ship)
+    shipped = [p for p in lock.packages if wanted is None or p in wanted]
+    suite = lock.suite if overlay is None else overlay.suite
+    debs = sorted((p for p in shipped if p.ecosystem == "deb"), key=lambda p: debrepo.pool_path(p))
+    pys = sorted((p for p in shipped if p.ecosystem != "deb"), key=lambda p: p.filename)
+    # An overlay carries the source packages of the binaries it ships, the full bundle all of them.
+    of_debs = {(p.source or p.name, p.source_version or p.version) for p in debs}
+    sources = sorted(
+        (s for s in lock.sources if overlay is None or (s.name, s.version) in of_debs), key=lambda s: (s.name, s.version)
+    )
+    if (debs or sources) and not _SAFE_WORD.match(suite or ""):
+        raise InputError(f"bad suite name {suite!r}", where="bundle.lock")
 
     placed: dict[str, LockedPackage] = {}
     artifacts: list[Artifact] = []
@@ -164,7 +191,7 @@ def build_bundle(
             deb_rel[rel] = p
         artifacts.append(Artifact(url_of[id(p)], p.size, p.sha256, Path(rel), want_md5=p.ecosystem == "deb"))
     src_rel: dict[str, str] = {}  # bundle path -> sha256 of the source packages' files
-    for s in sorted(lock.sources, key=lambda s: (s.name, s.version)):
+    for s in sources:
         for f in s.files:
             rel = f"debian/{debsrc.directory(s)}/{f.name}"
             if rel in src_rel or rel in placed:
@@ -185,7 +212,7 @@ def build_bundle(
 
         known.update(src_rel)
         staged_sources = []
-        for s in sorted(lock.sources, key=lambda s: (s.name, s.version)):
+        for s in sources:
             dsc = debsrc.dsc_of(s)
             fields = debsrc.read_dsc(staging / "debian" / debsrc.directory(s) / dsc, debsrc.url(s, dsc))
             debsrc.check_dsc(s, fields, debsrc.url(s, dsc))  # blame the upstream .dsc
@@ -200,16 +227,16 @@ def build_bundle(
                 for rel, p in sorted(deb_rel.items())
             ]
             written = debrepo.write_repository(
-                root, lock.suite, pool, epoch=when, origin=lock.name,
-                architectures=_target_archs(lock), description=f"offline bundle {lock.name}",
+                root, suite, pool, epoch=when, origin=lock.name, architectures=_target_archs(lock),
+                description=overlay.description if overlay else f"offline bundle {lock.name}",
                 sources=debsrc.sources_indexes(staged_sources) or None,
             )  # fmt: skip
             known.update({f"debian/{k}": v for k, v in written.items()})
-            components = sorted({p.component for p in debs} | {s.component for s in lock.sources})
+            components = sorted({p.component for p in debs} | {s.component for s in sources})
             if sign_key:
                 from .signing import sign_release
 
-                sign_release(root / "dists" / lock.suite / "Release", sign_key, when)
+                sign_release(root / "dists" / suite / "Release", sign_key, when)
         if pys:
             files_dir = staging / "python" / "files"
             py_files = [p for rel, p in sorted(placed.items()) if rel.startswith("python/")]
@@ -229,13 +256,15 @@ def build_bundle(
             known.update({f"python/{k}": v for k, v in written.items()})
 
         (staging / "bundle.lock").write_text(dumps(lock), "utf-8")
+        for rel, data in overlay.files if overlay else ():
+            (staging / rel).write_bytes(data)
         roots_deb = sorted({r.split(":")[1] for r in lock.roots if r.startswith("deb:")})
         roots_py = sorted({r.split(":", 1)[1] for r in lock.roots if r.startswith("python:")})
         (staging / "README").write_text(
-            manifest.readme(
+            overlay.readme if overlay else manifest.readme(
                 lock, components=components, has_debian=bool(debs), has_python=bool(pys),
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
-                has_sources=bool(lock.sources),
+                has_sources=bool(sources),
                 sdists=sdists,
             ),
             "utf-8",
@@ -244,7 +273,8 @@ def build_bundle(
         tree.normalize(staging, when)
         nfiles = len(manifest.walk_files(staging))
 
-        top = re.sub(r"[^A-Za-z0-9._+-]+", "-", lock.name).strip("-.") or "bundle"
+        label = overlay.name if overlay and overlay.name else lock.name
+        top = re.sub(r"[^A-Za-z0-9._+-]+", "-", label).strip("-.") or "bundle"
         if archive is not None:
             archive = Path(os.path.abspath(archive))
             archive.parent.mkdir(parents=True, exist_ok=True)
@@ -261,7 +291,7 @@ def build_bundle(
             tmp.unlink()  # xorriso wants to create it
             from .iso import write_iso
 
-            write_iso(staging, tmp, lock.name, when)
+            write_iso(staging, tmp, label, when)
 
         _replace_dir(staging, out)
         for tmp, dest in zip(temps, [d for d in (archive, iso) if d is not None], strict=True):
@@ -277,7 +307,7 @@ def build_bundle(
         raise
     return BuildReport(
         out=out, epoch=when, files=nfiles, debs=len(deb_rel), python_files=len(pys),
-        artifact_bytes=sum(p.size for p in placed.values()) + sum(f.size for s in lock.sources for f in s.files),
+        artifact_bytes=sum(p.size for p in placed.values()) + sum(f.size for s in sources for f in s.files),
         sha256sums=sums,
-        archive=archive, iso=iso, signed=bool(sign_key and debs), source_packages=len(lock.sources),
+        archive=archive, iso=iso, signed=bool(sign_key and debs), source_packages=len(sources),
     )  # fmt: skip

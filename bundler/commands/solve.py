@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from bundler.app import app
-from bundler.lock import dumps, write_lock
+from bundler.lock import dumps, read_lock, write_lock
 from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
 from bundler.spec import load_spec
 from solver.errors import InputError
@@ -102,11 +102,14 @@ def solve(
     closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
     source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (write nothing) where the ecosystems disagree, e.g. python-version vs Debian's python3.")] = False,
+    since: Annotated[Path | None, typer.Option("--since", help="With --bundle: build a hotfix bundle of what changed since this lock.")] = None,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     if bundle is None and (archive or iso or sign_key):
         # Checked before any work: a solve must not run (and write the lock) only to end in a usage error.
         raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
+    if since is not None and bundle is None:
+        raise typer.BadParameter("--since needs --bundle")
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     if closure is not None:
@@ -119,6 +122,7 @@ def solve(
             raise InputError("--source-packages needs a [debian] section", where=str(spec_path))
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
     lock_path = output or spec_path.parent / "bundle.lock"
+    base = read_lock(since) if since is not None else None  # unreadable: fail before solving
     progress = _progress(Console(stderr=True), quiet or as_json)
     started = time.perf_counter()
     if progress is not None:
@@ -129,8 +133,20 @@ def solve(
         report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
                             offline=offline, upgrade=upgrade, strict=strict)
     report.timings["total"] = time.perf_counter() - started
+    if base is not None:
+        from bundler.delta import plan_delta, spec_vetoes
+
+        # Refuse a bad pair (another bundle, a downgrade) before anything is written.
+        vetoes = spec_vetoes(spec, report.audit)
+        plan_delta(base, report.lock, vetoes=vetoes, old_where=str(since), new_where=str(lock_path))
     write_lock(lock_path, report.lock)
-    if bundle is not None:
+    if base is not None and bundle is not None:
+        from bundler.delta import build_delta
+
+        build_delta(base, report.lock, bundle, vetoes=vetoes, old_where=str(since),
+                    new_where=str(lock_path), archive=archive, iso=iso, sign_key=sign_key,
+                    cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
+    elif bundle is not None:
         from bundler.build import build_bundle
 
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
