@@ -3,7 +3,7 @@
     build_bundle(lock, out, archive=..., iso=..., sign_key=..., cache_dir=...) -> BuildReport
 
 The steps, one module each: download.py (fetch and verify every artifact), debfile.py + debrepo.py
-(pool, Packages, Release), signing.py (InRelease, Release.gpg), pyindex.py (PEP 503/691/658),
+(pool, Packages, Release), signing.py (InRelease, Release.gpg, debian/bundle.gpg), pyindex.py (PEP 503/691/658),
 manifest.py (SHA256SUMS, README), tree.py (modes and mtimes), archive.py (.tar.zst), iso.py (ISO 9660).
 
 Atomic: the bundle is assembled in `OUT.tmp-XXXX` beside OUT and renamed into place only when
@@ -172,8 +172,14 @@ def build_bundle(
         known = {rel: p.sha256 for rel, p in placed.items()}
 
         components: list[str] = []
+        fingerprint: str | None = None
         if debs:
             root = staging / "debian"
+            if sign_key:
+                from .signing import public_key
+
+                fingerprint, key_data = public_key(sign_key)
+                (root / "bundle.gpg").write_bytes(key_data)
             pool = [
                 debrepo.PoolFile(p, staging / rel, rel.removeprefix("debian/"), fetcher.md5[p.sha256])
                 for rel, p in sorted(deb_rel.items())
@@ -181,6 +187,7 @@ def build_bundle(
             written = debrepo.write_repository(
                 root, lock.suite, pool, epoch=when, origin=lock.name,
                 architectures=_target_archs(lock), description=f"offline bundle {lock.name}",
+                signed_by=fingerprint,
             )  # fmt: skip
             known.update({f"debian/{k}": v for k, v in written.items()})
             components = sorted({p.component for p in debs})
@@ -206,6 +213,7 @@ def build_bundle(
             manifest.readme(
                 lock, components=components, has_debian=bool(debs), has_python=bool(pys),
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
+                fingerprint=fingerprint,
             ),
             "utf-8",
         )  # fmt: skip

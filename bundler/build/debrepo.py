@@ -3,6 +3,7 @@
     debian/pool/<component>/<prefix>/<source>/<file>.deb     prefix: first letter, "libx" for lib*
     debian/dists/<suite>/<component>/binary-<arch>/Packages{,.gz,.xz}
     debian/dists/<suite>/Release  (+ InRelease and Release.gpg when signing, see signing.py)
+    debian/bundle.gpg  (the signer's public key, when signing)
 
 Each Packages stanza is the package's own control file (read from the .deb, see debfile.py) plus
 Filename, Size, MD5sum and SHA256, as apt-ftparchive writes them; stanzas are sorted by name, version
@@ -102,6 +103,7 @@ def write_repository(
     origin: str,
     architectures: Iterable[str] = (),
     description: str | None = None,
+    signed_by: str | None = None,
 ) -> dict[str, str]:
     """Write dists/ for the pool files already staged under `root`; returns {relpath: sha256}
     of every file written (paths relative to `root`)."""
@@ -162,6 +164,10 @@ def write_repository(
         fields.append(("No-Support-for-Architecture-all", "Packages"))
     if description:
         fields.append(("Description", description))
+    if signed_by:
+        # The fingerprint of the key that signs this Release (DebianRepository/Format#Signed-By):
+        # apt takes only that key for the next Release; bundler verify refuses any other signer.
+        fields.append(("Signed-By", signed_by))
     lines = [format_stanza(fields)]
     for title, algo in (("MD5Sum", "md5"), ("SHA256", "sha256")):
         lines.append(f"{title}:\n")

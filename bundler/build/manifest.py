@@ -51,6 +51,7 @@ def readme(
     signed: bool,
     roots_deb: list[str],
     roots_py: list[str],
+    fingerprint: str | None = None,
 ) -> str:
     """The instructions a person needs to install from this bundle with no network."""
     suite = lock.suite
@@ -92,8 +93,13 @@ def readme(
         ]
         if signed:
             out += [
-                "The Release file is signed (InRelease, Release.gpg); install the signer's public key",
-                "(`gpg --export KEYID > bundle.gpg`) as /etc/apt/keyrings/bundle.gpg.",
+                "The Release file is signed (InRelease, Release.gpg). The signer's public key ships as",
+                "debian/bundle.gpg; check its fingerprint against the one you were given out of band,",
+                "then install it:",
+                "",
+                f"    Signed-By: {fingerprint or '(see Release)'}",
+                "    gpg --show-keys /MOUNT/debian/bundle.gpg",
+                "    install -m 0644 /MOUNT/debian/bundle.gpg /etc/apt/keyrings/bundle.gpg",
                 "",
             ]
         out += [
