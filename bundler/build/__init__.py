@@ -207,6 +207,11 @@ def build_bundle(
             known.update({f"python/{k}": v for k, v in written.items()})
 
         (staging / "bundle.lock").write_text(dumps(lock), "utf-8")
+        if debs:
+            from .iso import DISK_INFO, disk_info
+
+            (staging / DISK_INFO).parent.mkdir()
+            (staging / DISK_INFO).write_text(disk_info(lock.name, lock.suite, when), "utf-8")
         roots_deb = sorted({r.split(":")[1] for r in lock.roots if r.startswith("deb:")})
         roots_py = sorted({r.split(":", 1)[1] for r in lock.roots if r.startswith("python:")})
         (staging / "README").write_text(

@@ -9,7 +9,8 @@ Each Packages stanza is the package's own control file (read from the .deb, see 
 Filename, Size, MD5sum and SHA256, as apt-ftparchive writes them; stanzas are sorted by name, version
 and architecture. `Architecture: all` packages appear in every architecture's index and in
 `binary-all`, and Release says `No-Support-for-Architecture-all: Packages` so apt does not need the
-latter (https://wiki.debian.org/DebianRepository/Format#No-Support-for-Architecture-all).
+latter (https://wiki.debian.org/DebianRepository/Format#No-Support-for-Architecture-all); a component
+without `all` packages has no `binary-all`.
 Compression is fixed (gzip level 9 with mtime 0 and no name, xz preset 6 with CRC64) so the same
 input gives the same bytes.
 """
@@ -131,6 +132,11 @@ def write_repository(
                 for f in files
                 if f.package.component == component and f.package.architecture in (arch, "all")
             ]
+            if arch == "all" and not chosen:
+                # An empty binary-all is redundant (see above) and apt-cdrom, finding no package in it,
+                # would add it to sources.list as a flat repository of its own, which apt-get update
+                # then fails to fetch.
+                continue
             text = "\n".join(_sort(chosen)).encode("utf-8")
             base = f"{component}/binary-{arch}/Packages"
             checksums.append((base, text))

@@ -108,6 +108,21 @@ def readme(
             "    apt-get update",
             f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
             "",
+            "The ISO is also an apt disc (labelled as in .disk/info): instead of the lines above,",
+            *(
+                [
+                    "with the key in apt's trusted keys (apt-cdrom checks the Release signature there):",
+                    "",
+                    "    install -m 0644 /MOUNT/debian/bundle.gpg /etc/apt/trusted.gpg.d/bundle.gpg",
+                ]
+                if signed
+                else []
+            ),
+            "",
+            "    apt-cdrom add                              # the disc in the drive, or",
+            "    apt-cdrom --no-mount -d /MOUNT add         # the image mounted or unpacked at /MOUNT",
+            f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
+            "",
         ]
     if has_python:
         out += [
