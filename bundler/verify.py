@@ -4,7 +4,9 @@ Checksums, outside in: SHA256SUMS → every file (and no file missing from it); 
 the Packages indexes (and InRelease says the same as Release); Packages → the .debs (Size, SHA256,
 MD5sum); Sources → the source packages' files (Checksums-Sha256, Files), each .dsc → the files it
 lists, and, in a bundle with source packages, every binary's source (its Source field) is there; the
-PEP 503 pages and PEP 691 JSON → the distribution files and their PEP 658 metadata.
+PEP 503 pages and PEP 691 JSON → the distribution files and their PEP 658 metadata;
+bundle.lock → every package file, and the Release signatures against the signer the bundle names
+(bundler/provenance.py).
 
 Closure: every Depends/Pre-Depends OR group of every package has a provider in the same architecture's
 indexes, by name or by Provides, with its version relation (Debian Policy §7.1, §7.5); every
@@ -40,6 +42,7 @@ from packaging.version import InvalidVersion, Version
 from bundler.build.debfile import parse_stanzas
 from bundler.build.pyindex import normalize, wheel_metadata
 from bundler.lock import Lock, loads
+from bundler.provenance import check_lock_files, check_signatures
 from solver.debversion import satisfies
 from solver.errors import BundlerError
 from solver.model import format_group
@@ -145,24 +148,6 @@ class _Deb:
     where: str
 
 
-def _check_signature(suite_dir: Path, keyring: str, problems: list[str]) -> None:
-    """InRelease (or Release + Release.gpg) verified with gpgv against `keyring`, as apt would."""
-    from repos.deb.release import gpgv
-    from repos.errors import SignatureError
-
-    rel = f"debian/dists/{suite_dir.name}"
-    inrelease, release, detached = suite_dir / "InRelease", suite_dir / "Release", suite_dir / "Release.gpg"
-    try:
-        if inrelease.is_file():
-            gpgv(inrelease.read_bytes(), None, keyring, f"{rel}/InRelease")
-        elif detached.is_file():
-            gpgv(release.read_bytes(), detached.read_bytes(), keyring, f"{rel}/Release.gpg")
-        else:
-            problems.append(f"{rel}: not signed (no InRelease, no Release.gpg)")
-    except SignatureError as e:
-        problems.append(f"{e.where or rel}: bad signature: {e.message}")
-
-
 def _check_debian(
     root: Path, digests: _Digests, problems: list[str], keyring: str | None = None, want_sources: bool = False
 ) -> int:
@@ -177,8 +162,7 @@ def _check_debian(
             problems.append(f"{rel_release}: missing")
             continue
         release_text = release_path.read_text("utf-8", "replace")
-        if keyring is not None:
-            _check_signature(suite_dir, keyring, problems)
+        check_signatures(root, suite_dir, keyring, problems)
         inrelease = suite_dir / "InRelease"
         if inrelease.is_file():
             signed = _clearsigned_text(inrelease.read_text("utf-8", "replace"))
@@ -547,7 +531,8 @@ def _check_py_closure(root: Path, files: list[_PyFile], lock: Lock | None, probl
 
 def verify_bundle(out: Path, keyring: str | None = None) -> VerifyReport:
     """Check the bundle at `out`; the report's `problems` name every file or package at fault.
-    With `keyring`, the Debian Release signatures are verified against it too."""
+    Signatures are checked with the shipped debian/bundle.gpg, or with `keyring` (which also requires
+    every suite to be signed)."""
     out = Path(out)
     report = VerifyReport()
     if not out.is_dir():
@@ -565,6 +550,8 @@ def verify_bundle(out: Path, keyring: str | None = None) -> VerifyReport:
     else:
         report.problems.append("bundle.lock: missing")
     want_sources = lock is not None and bool(lock.sources or lock.extra.get("source-packages"))
+    if lock is not None:
+        check_lock_files(lock, digests, report.problems)
     report.debs = _check_debian(out, digests, report.problems, keyring, want_sources)
     report.python_files = _check_python(out, digests, lock, report.problems)
     return report

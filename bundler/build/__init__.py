@@ -3,7 +3,7 @@
     build_bundle(lock, out, archive=..., iso=..., sign_key=..., cache_dir=...) -> BuildReport
 
 The steps, one module each: download.py (fetch and verify every artifact), debfile.py + debrepo.py
-(pool, Packages, Release), signing.py (InRelease, Release.gpg), pyindex.py (PEP 503/691/658),
+(pool, Packages, Release), signing.py (InRelease, Release.gpg, debian/bundle.gpg), pyindex.py (PEP 503/691/658),
 manifest.py (SHA256SUMS, README), tree.py (modes and mtimes), archive.py (.tar.zst), iso.py (ISO 9660).
 
 Atomic: the bundle is assembled in `OUT.tmp-XXXX` beside OUT and renamed into place only when
@@ -220,8 +220,14 @@ def build_bundle(
 
         components: list[str] = []
         sdists: list[str] = []
+        fingerprint: str | None = None
         if debs or staged_sources:
             root = staging / "debian"
+            if sign_key:
+                from .signing import public_key
+
+                fingerprint, key_data = public_key(sign_key)
+                (root / "bundle.gpg").write_bytes(key_data)
             pool = [
                 debrepo.PoolFile(p, staging / rel, rel.removeprefix("debian/"), fetcher.md5[p.sha256])
                 for rel, p in sorted(deb_rel.items())
@@ -230,6 +236,7 @@ def build_bundle(
                 root, suite, pool, epoch=when, origin=lock.name, architectures=_target_archs(lock),
                 description=overlay.description if overlay else f"offline bundle {lock.name}",
                 sources=debsrc.sources_indexes(staged_sources) or None,
+                signed_by=fingerprint,
             )  # fmt: skip
             known.update({f"debian/{k}": v for k, v in written.items()})
             components = sorted({p.component for p in debs} | {s.component for s in sources})
@@ -258,6 +265,12 @@ def build_bundle(
         (staging / "bundle.lock").write_text(dumps(lock), "utf-8")
         for rel, data in overlay.files if overlay else ():
             (staging / rel).write_bytes(data)
+        if debs:
+            from .iso import DISK_INFO, disk_info
+
+            (staging / DISK_INFO).parent.mkdir()
+            label = overlay.name if overlay is not None and overlay.name else lock.name
+            (staging / DISK_INFO).write_text(disk_info(label, suite, when), "utf-8")
         roots_deb = sorted({r.split(":")[1] for r in lock.roots if r.startswith("deb:")})
         roots_py = sorted({r.split(":", 1)[1] for r in lock.roots if r.startswith("python:")})
         (staging / "README").write_text(
@@ -266,6 +279,7 @@ def build_bundle(
                 signed=bool(sign_key and debs), roots_deb=roots_deb, roots_py=roots_py,
                 has_sources=bool(sources),
                 sdists=sdists,
+                fingerprint=fingerprint,
             ),
             "utf-8",
         )  # fmt: skip

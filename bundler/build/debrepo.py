@@ -4,12 +4,14 @@
     debian/dists/<suite>/<component>/binary-<arch>/Packages{,.gz,.xz}
     debian/dists/<suite>/<component>/source/Sources{,.gz,.xz}   with source packages (see debsrc.py)
     debian/dists/<suite>/Release  (+ InRelease and Release.gpg when signing, see signing.py)
+    debian/bundle.gpg  (the signer's public key, when signing)
 
 Each Packages stanza is the package's own control file (read from the .deb, see debfile.py) plus
 Filename, Size, MD5sum and SHA256, as apt-ftparchive writes them; stanzas are sorted by name, version
 and architecture. `Architecture: all` packages appear in every architecture's index and in
 `binary-all`, and Release says `No-Support-for-Architecture-all: Packages` so apt does not need the
-latter (https://wiki.debian.org/DebianRepository/Format#No-Support-for-Architecture-all).
+latter (https://wiki.debian.org/DebianRepository/Format#No-Support-for-Architecture-all); a component
+without `all` packages has no `binary-all`.
 Release also says `Acquire-By-Hash: yes` (DebianRepository/Format#Acquire-By-Hash): apt then fetches each
 index as `<dir>/by-hash/SHA256/<digest>`, so a mirror that keeps the indexes also under those names
 (`bundler publish` uploads them) can be updated in place while clients holding the old Release still
@@ -109,6 +111,7 @@ def write_repository(
     architectures: Iterable[str] = (),
     description: str | None = None,
     sources: dict[str, bytes] | None = None,
+    signed_by: str | None = None,
 ) -> dict[str, str]:
     """Write dists/ for the pool files already staged under `root`; returns {relpath: sha256}
     of every file written (paths relative to `root`). `sources`: {component: Sources text} (debsrc.py)."""
@@ -136,6 +139,11 @@ def write_repository(
                 for f in files
                 if f.package.component == component and f.package.architecture in (arch, "all")
             ]
+            if arch == "all" and not chosen:
+                # An empty binary-all is redundant (see above) and apt-cdrom, finding no package in it,
+                # would add it to sources.list as a flat repository of its own, which apt-get update
+                # then fails to fetch.
+                continue
             text = "\n".join(_sort(chosen)).encode("utf-8")
             base = f"{component}/binary-{arch}/Packages"
             checksums.append((base, text))
@@ -179,6 +187,10 @@ def write_repository(
         fields.append(("No-Support-for-Architecture-all", "Packages"))
     if description:
         fields.append(("Description", description))
+    if signed_by:
+        # The fingerprint of the key that signs this Release (DebianRepository/Format#Signed-By):
+        # apt takes only that key for the next Release; bundler verify refuses any other signer.
+        fields.append(("Signed-By", signed_by))
     lines = [format_stanza(fields)]
     for title, algo in (("MD5Sum", "md5"), ("SHA256", "sha256")):
         lines.append(f"{title}:\n")

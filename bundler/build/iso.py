@@ -1,4 +1,5 @@
-"""The bundle as an ISO 9660 image with Rock Ridge and Joliet, by xorriso (Debian package `xorriso`).
+"""The bundle as an ISO 9660 image with Rock Ridge and Joliet, by xorriso (Debian package `xorriso`),
+that apt-cdrom adds as a disc: the bundle's tree holds `.disk/info` (see disk_info).
 
 Reproducible (reproducible-builds.org, xorriso(1) "SOURCE_DATE_EPOCH"): SOURCE_DATE_EPOCH is set,
 every volume date and every file date is the epoch, the volume UUID derives from it, preparer and
@@ -22,6 +23,15 @@ from .manifest import walk_files
 
 APPLICATION_ID = "bundler offline bundle"
 PREPARER_ID = "bundler"
+DISK_INFO = ".disk/info"
+
+
+def disk_info(name: str, suite: str, epoch: int) -> str:
+    """The medium's label, `.disk/info` as debian-cd writes it (one line): apt-cdrom names the disc by
+    it (`deb cdrom:[LABEL]/debian ...`) and, with `--no-mount`, takes a directory holding `.disk/` for
+    a mounted disc, so an extracted or loop-mounted image is accepted as it is."""
+    label = f"{name} {suite} - bundler offline bundle {time.strftime('%Y%m%d-%H:%M', time.gmtime(epoch))}"
+    return re.sub(r'["\[\]\s]+', " ", label).strip() + "\n"  # apt-cdrom turns " [ ] into _
 
 
 def volume_id(name: str) -> str:

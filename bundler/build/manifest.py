@@ -54,6 +54,7 @@ def readme(
     roots_py: list[str],
     has_sources: bool = False,
     sdists: Sequence[str] = (),
+    fingerprint: str | None = None,
 ) -> str:
     """The instructions a person needs to install from this bundle with no network."""
     suite = lock.suite
@@ -95,14 +96,34 @@ def readme(
         ]
         if signed:
             out += [
-                "The Release file is signed (InRelease, Release.gpg); install the signer's public key",
-                "(`gpg --export KEYID > bundle.gpg`) as /etc/apt/keyrings/bundle.gpg.",
+                "The Release file is signed (InRelease, Release.gpg). The signer's public key ships as",
+                "debian/bundle.gpg; check its fingerprint against the one you were given out of band,",
+                "then install it:",
+                "",
+                f"    Signed-By: {fingerprint or '(see Release)'}",
+                "    gpg --show-keys /MOUNT/debian/bundle.gpg",
+                "    install -m 0644 /MOUNT/debian/bundle.gpg /etc/apt/keyrings/bundle.gpg",
                 "",
             ]
         out += [
             "Then:",
             "",
             "    apt-get update",
+            f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
+            "",
+            "The ISO is also an apt disc (labelled as in .disk/info): instead of the lines above,",
+            *(
+                [
+                    "with the key in apt's trusted keys (apt-cdrom checks the Release signature there):",
+                    "",
+                    "    install -m 0644 /MOUNT/debian/bundle.gpg /etc/apt/trusted.gpg.d/bundle.gpg",
+                ]
+                if signed
+                else []
+            ),
+            "",
+            "    apt-cdrom add                              # the disc in the drive, or",
+            "    apt-cdrom --no-mount -d /MOUNT add         # the image mounted or unpacked at /MOUNT",
             f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
             "",
         ]

@@ -53,7 +53,7 @@ def build(
 @app.command()
 def verify(
     out: Path = typer.Argument(..., help="The bundle directory to check."),
-    keyring: str | None = typer.Option(None, "--keyring", help="Also verify the Release signatures with this keyring."),
+    keyring: str | None = typer.Option(None, "--keyring", help="Verify the Release signatures with this keyring (not the shipped debian/bundle.gpg) and require them."),
 ) -> None:
     """Re-check every checksum of the bundle and that every dependency is satisfiable inside it."""
     from bundler.verify import verify_bundle
