@@ -19,6 +19,7 @@ The result is a list of problems, each naming the file or package at fault; empt
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -44,7 +45,7 @@ from bundler.build.pyindex import normalize, wheel_metadata
 from bundler.lock import Lock, loads
 from bundler.provenance import check_lock_files, check_signatures
 from solver.debversion import satisfies
-from solver.errors import BundlerError
+from solver.errors import BundlerError, InputError
 from solver.model import format_group
 from solver.relations import parse_dep_list, parse_relations
 
@@ -54,6 +55,7 @@ CHUNK = 1 << 20
 @dataclass
 class VerifyReport:
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not checked, and why
     files: int = 0
     debs: int = 0
     python_files: int = 0
@@ -149,8 +151,16 @@ class _Deb:
 
 
 def _check_debian(
-    root: Path, digests: _Digests, problems: list[str], keyring: str | None = None, want_sources: bool = False
+    root: Path,
+    digests: _Digests,
+    problems: list[str],
+    keyring: str | None = None,
+    want_sources: bool = False,
+    base: dict[str, list[_Deb]] | None = None,
+    closure: bool = True,
 ) -> int:
+    """`base`: the packages of the bundle a hotfix bundle completes (they count as providers);
+    `closure`: whether to check dependencies at all (not for a hotfix bundle without its base)."""
     dists = root / "debian" / "dists"
     seen_files: set[str] = set()
     if not dists.is_dir():
@@ -215,10 +225,51 @@ def _check_debian(
                 needs.append((src, src_version.strip(" ()") or version, label))
                 by_arch.setdefault(arch, []).append(_Deb(name, version, f.get("architecture", ""), f, where))
         for arch, debs in sorted(by_arch.items()):
-            if arch != "all":
-                _check_deb_closure(arch, debs + by_arch.get("all", []), problems)
+            if arch != "all" and closure:
+                extra = (base or {}).get(arch, []) + (base or {}).get("all", [])
+                _check_deb_closure(arch, debs + by_arch.get("all", []) + extra, problems)
         _check_deb_sources(root, suite_dir.name, listed, digests, problems, needs, want_sources)
     return len(seen_files)
+
+
+def _bundle_debs(root: Path) -> dict[str, list[_Deb]]:
+    """Every Packages stanza of the bundle at `root`, by the architecture of its index (no checks:
+    the base of a hotfix bundle is verified on its own)."""
+    out: dict[str, list[_Deb]] = {}
+    for index in sorted((root / "debian" / "dists").glob("*/*/binary-*/Packages")):
+        arch = index.parent.name.removeprefix("binary-")
+        try:
+            stanzas = parse_stanzas(index.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, BundlerError) as e:
+            raise InputError(f"unreadable ({e})", where=str(index)) from None
+        for stanza in stanzas:
+            f = _fields(stanza)
+            out.setdefault(arch, []).append(
+                _Deb(f.get("package", "?"), f.get("version", "?"), f.get("architecture", ""), f, str(index))
+            )
+    return out
+
+
+def _base_lock(out: Path, problems: list[str]) -> Lock | None:
+    """The lock of the bundle a hotfix bundle completes (its base.lock), if this is one."""
+    path = out / "base.lock"
+    if not path.is_file():
+        return None
+    try:
+        return loads(path.read_text("utf-8"), str(path))
+    except BundlerError as e:
+        problems.append(f"base.lock: {e.message}")
+        return None
+
+
+def _base_lock_of(base: Path, problems: list[str]) -> Lock | None:
+    try:
+        return loads((base / "bundle.lock").read_text("utf-8"), str(base / "bundle.lock"))
+    except OSError as e:
+        problems.append(f"{base}/bundle.lock: unreadable ({e.strerror})")
+    except BundlerError as e:
+        problems.append(f"{base}/bundle.lock: {e.message}")
+    return None
 
 
 def _no_epoch(version: str) -> str:
@@ -529,10 +580,15 @@ def _check_py_closure(root: Path, files: list[_PyFile], lock: Lock | None, probl
                 problems.append(f"{label}: requires '{text}' but the bundle has {found}")
 
 
-def verify_bundle(out: Path, keyring: str | None = None) -> VerifyReport:
+def verify_bundle(out: Path, keyring: str | None = None, base: Path | None = None) -> VerifyReport:
     """Check the bundle at `out`; the report's `problems` name every file or package at fault.
     Signatures are checked with the shipped debian/bundle.gpg, or with `keyring` (which also requires
-    every suite to be signed)."""
+    every suite to be signed).
+
+    A hotfix bundle (bundler/delta.py: it holds `base.lock`) ships only what changed: its lock's
+    other packages are the base's, so only the shipped ones are looked for, and its Debian
+    dependencies are checked together with the packages of the `base` bundle directory when given,
+    else not at all (said in `notes`; `bundler upgrade-check` proves the pair with apt)."""
     out = Path(out)
     report = VerifyReport()
     if not out.is_dir():
@@ -550,8 +606,30 @@ def verify_bundle(out: Path, keyring: str | None = None) -> VerifyReport:
     else:
         report.problems.append("bundle.lock: missing")
     want_sources = lock is not None and bool(lock.sources or lock.extra.get("source-packages"))
+    base_lock = _base_lock(out, report.problems)
     if lock is not None:
+        if base_lock is not None:
+            unchanged = {(p.id, p.version, p.sha256) for p in base_lock.packages}
+            lock = dataclasses.replace(
+                lock, packages=tuple(p for p in lock.packages if (p.id, p.version, p.sha256) not in unchanged)
+            )
         check_lock_files(lock, digests, report.problems)
-    report.debs = _check_debian(out, digests, report.problems, keyring, want_sources)
+    base_debs = None
+    if base_lock is not None:
+        if base is None:
+            report.notes.append("a hotfix bundle: its dependencies were not checked (give --base BUNDLE)")
+        else:
+            base_debs = _bundle_debs(Path(base))
+            theirs = _base_lock_of(Path(base), report.problems)
+            if theirs is not None and {p.id + p.sha256 for p in theirs.packages} != {
+                p.id + p.sha256 for p in base_lock.packages
+            }:
+                report.problems.append(f"{base}: its bundle.lock is not this hotfix bundle's base.lock")
+    elif base is not None:
+        raise InputError("--base is for a hotfix bundle (one with base.lock)", where=str(out))
+    report.debs = _check_debian(
+        out, digests, report.problems, keyring, want_sources, base_debs,
+        closure=base_lock is None or base_debs is not None,
+    )  # fmt: skip
     report.python_files = _check_python(out, digests, lock, report.problems)
     return report

@@ -20,8 +20,9 @@ import zstandard
 from bundler.build import build_bundle
 from bundler.cli import main
 from bundler.delta import build_delta
-from bundler.lock import Lock, LockedPackage, dumps, write_lock
+from bundler.lock import Lock, LockedPackage, dumps, read_lock, write_lock
 from bundler.upgrade import upgrade_check
+from bundler.verify import verify_bundle
 from tests.support.debrepo import DebRepo
 from tests.support.locks import EPOCH, OldKey, Upstream, build_wheel
 
@@ -290,6 +291,42 @@ def test_cli_delta(bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         names = tar.getnames()
     assert names[0] == "demo-updates" and all(n.split("/")[0] == "demo-updates" for n in names)
     assert {n.removeprefix("demo-updates/") for n in names if "/" in n} >= set(_files(out))
+
+
+def test_verify_a_hotfix_bundle(bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    delta = bundles / "delta"
+    # Alone: what it ships is checked against the lock, its dependencies are left to --base.
+    assert main(["verify", str(delta)]) == 0
+    captured = capsys.readouterr()
+    assert "dependencies not checked" in captured.out and "give --base BUNDLE" in captured.err
+    # With its base: hello 1.1 needs libgreet1 and greet-data, which only the base ships.
+    assert main(["verify", str(delta), "--base", str(bundles / "old")]) == 0
+    assert "dependencies satisfiable" in capsys.readouterr().out
+    # Another bundle as its base is named; a base without what the hotfix needs fails the closure.
+    assert main(["verify", str(delta), "--base", str(bundles / "new")]) == 1
+    assert "its bundle.lock is not this hotfix bundle's base.lock" in capsys.readouterr().err
+    report = verify_bundle(delta, base=delta)
+    assert any("Depends 'libgreet1 (>= 1.0)' has no provider" in p for p in report.problems), report.problems
+    # A shipped file that is not the lock's is caught although SHA256SUMS and the indexes agree with it.
+    copy = tmp_path / "delta"
+    shutil.copytree(delta, copy)
+    wheel = next((copy / "python" / "files").iterdir())
+    locked = next(p for p in read_lock(copy / "bundle.lock").packages if p.filename == wheel.name)
+    assert any(f"python/files/{wheel.name}: size/sha256 differ from bundle.lock ({locked.id}" in p
+               for p in verify_bundle(_tampered(copy, wheel)).problems)
+    assert main(["verify", str(bundles / "old"), "--base", str(bundles / "old")]) == 2
+
+
+def _tampered(bundle: Path, path: Path) -> Path:
+    """`path` changed, and SHA256SUMS made to agree (only the lock still knows the right bytes)."""
+    path.write_bytes(path.read_bytes() + b"\0")
+    sums = bundle / "SHA256SUMS"
+    rel = path.relative_to(bundle).as_posix()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sums.write_text("".join(
+        f"{digest}  {rel}\n" if line.endswith(f"  {rel}") else line + "\n" for line in sums.read_text().splitlines()
+    ))  # fmt: skip
+    return bundle
 
 
 # -- the upgrade proof ----------------------------------------------------------------------------
