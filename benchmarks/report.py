@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -213,6 +214,18 @@ def plot(data: dict, path: Path) -> str | None:
     return None
 
 
+_URL_HOST = re.compile(r"\b(?:https?|ftp)://(?:[^/@\s\"']*@)?([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def redact_hosts(text: str) -> str:
+    """`text` with every host name that appears in one of its URLs replaced by `HOST`, wherever it
+    appears (also in cache directory names derived from it): results are committed, and the repo
+    names no registry host (the indexes are the host's apt sources and pip configuration)."""
+    for host in sorted(set(_URL_HOST.findall(text)), key=len, reverse=True):
+        text = text.replace(host, "HOST")
+    return text
+
+
 def write(data: dict, results_dir: Path, started: datetime) -> str:
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
@@ -222,9 +235,10 @@ def write(data: dict, results_dir: Path, started: datetime) -> str:
             data["notes"].append(why)
         else:
             (results_dir / "scaling.png").write_bytes((results_dir / f"{stamp}-scaling.png").read_bytes())
-    text = markdown(data)
+    text = redact_hosts(markdown(data))
     for name in (f"{stamp}.md", "latest.md"):
         (results_dir / name).write_text(text + "\n")
+    as_json = redact_hosts(json.dumps(data, indent=1, default=str))
     for name in (f"{stamp}.json", "latest.json"):
-        (results_dir / name).write_text(json.dumps(data, indent=1, default=str) + "\n")
+        (results_dir / name).write_text(as_json + "\n")
     return text

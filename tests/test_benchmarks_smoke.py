@@ -103,3 +103,11 @@ def test_harness_runs_offline_on_fixtures(tmp_path: Path) -> None:
     apt = [r for r in data["results"] if r["tool"] == "apt" and r["case"] == "deb-openstack"]
     if shutil.which("apt-get"):
         assert apt and apt[0]["answer"].get("solved") is True, apt
+
+
+def test_committed_results_name_no_host() -> None:
+    from benchmarks.report import redact_hosts
+
+    text = '{"uri": "http://mirror.example.net/debian", "root": "cache/debian/mirror.example.net_debian"}'
+    assert redact_hosts(text) == '{"uri": "http://HOST/debian", "root": "cache/debian/HOST_debian"}'
+    assert redact_hosts("https://user@idx.example.org:8443/simple/") == "https://user@HOST:8443/simple/"
