@@ -260,10 +260,13 @@ def _solve_spec(
     upgrade: bool = False,
     progress: Any = None,
     strict: bool = False,
+    previous: Path | None = None,
 ) -> SolveReport:
     """Solve every ecosystem of the spec and return the lock (not yet written) with its report;
-    `strict`: a cross-ecosystem warning is an error instead."""
-    prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(lock_path)
+    `strict`: a cross-ecosystem warning is an error instead. The versions kept where they still fit
+    are those of `previous` (a hotfix's base lock), else of the lock being rewritten; none with
+    `upgrade`."""
+    prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(previous or lock_path)
     timings: dict[str, float] = {}
     audit = None
     kept: list[Any] = []

@@ -265,7 +265,7 @@ def test_delta_refuses_bad_pairs(rel: Release, bundles: Path, tmp_path: Path, ca
 def test_failed_delta_leaves_the_previous_one(bundles: Path, rel: Release, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A file of NEW that cannot be fetched: exit 2, and the hotfix bundle and archive already there
-    stay as they were (only the build's resumable download store is left beside OUT)."""
+    stay as they were, and nothing is left beside OUT (downloads resume from the cache directory)."""
     gone = dataclasses.replace(_wheel(tmp_path, "newdep", "1.0"), url=(tmp_path / "gone.whl").as_uri())
     write_lock(tmp_path / "new.lock", _replace(rel.new, gone))
     out, archive = tmp_path / "out", tmp_path / "hotfix.tar.zst"
@@ -275,7 +275,7 @@ def test_failed_delta_leaves_the_previous_one(bundles: Path, rel: Release, tmp_p
                  "--archive", str(archive)])  # fmt: skip
     assert code == 2 and "gone.whl" in capsys.readouterr().err
     assert _files(out) == _files(bundles / "delta") and archive.read_bytes() == b"the previous archive"
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".out.downloads"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_cli_delta(bundles: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -430,7 +430,7 @@ def _demo(tmp_path: Path) -> Path:
     old = spec.replace('fix = ["openssl (= 3.0.11-1~deb12u2)"]', 'fix = ["openssl (= 3.0.9-1)"]')
     old = old.replace('    { package = "libssl3", version = "<< 3.0.11", reason = "CVE-2023-5363" },\n', "")
     old = old.replace('veto = [{ package = "pyyaml-lite", version = "<5.4", reason = "CVE-2020-14343" }]',
-                      'constraints = ["pyyaml-lite<5.4"]')  # fmt: skip
+                      'constraints = ["pyyaml-lite<5.4", "demo-config<2.1"]')  # fmt: skip
     assert old.count("3.0.9-1") == 1 and "CVE" not in old
     (work / "old.toml").write_text(old)
     return work
@@ -450,6 +450,10 @@ def test_solve_since_writes_the_hotfix_bundle(tmp_path: Path, capsys: pytest.Cap
     assert sorted(p.name for p in (work / "hotfix").rglob("*.deb")) == [
         "libssl3_3.0.11-1~deb12u2_amd64.deb", "openssl_3.0.11-1~deb12u2_amd64.deb"]  # fmt: skip
     assert (work / "hotfix/bundle.lock").read_bytes() == (work / "new.lock").read_bytes()
+    # The base's versions are kept where they still fit, though new.lock did not exist before:
+    # demo-config stays at 2.0.0 (2.1.0 is in the index), so the hotfix does not carry it.
+    versions = {p.name: p.version for p in read_lock(work / "new.lock").packages}
+    assert versions["demo-config"] == "2.0.0" and "demo-config" not in readme
     capsys.readouterr()
     code = main(["upgrade-check", str(work / "old.lock"), str(work / "new.lock"),
                  "--old-bundle", str(work / "old"), "--delta", str(work / "hotfix")])  # fmt: skip

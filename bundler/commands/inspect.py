@@ -44,7 +44,7 @@ def _label(g: nx.DiGraph, node: str) -> str:
 
 @app.command()
 def why(
-    lock_path: Annotated[Path, typer.Argument(metavar="LOCK")],
+    lock_path: Annotated[Path, typer.Argument(metavar="LOCK", help="The lock file to read.")],
     package: Annotated[str, typer.Argument(help="A package name, name:arch, or lock id (deb:name:arch).")],
     limit: Annotated[int, typer.Option("--limit", help="At most this many paths.")] = 5,
 ) -> None:
@@ -70,7 +70,7 @@ def why(
 
 @app.command()
 def graph(
-    lock_path: Annotated[Path, typer.Argument(metavar="LOCK")],
+    lock_path: Annotated[Path, typer.Argument(metavar="LOCK", help="The lock file whose dependency graph to write.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="dot, graphml or json.")] = "dot",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
     cycles: Annotated[bool, typer.Option("--cycles", help="List dependency cycles instead.")] = False,
@@ -115,8 +115,8 @@ def graph(
 
 @app.command()
 def diff(
-    old_path: Annotated[Path, typer.Argument(metavar="OLD_LOCK")],
-    new_path: Annotated[Path, typer.Argument(metavar="NEW_LOCK")],
+    old_path: Annotated[Path, typer.Argument(metavar="OLD_LOCK", help="The earlier lock.")],
+    new_path: Annotated[Path, typer.Argument(metavar="NEW_LOCK", help="The later lock.")],
     show_why: Annotated[bool, typer.Option("--why", help="Trace each added or changed package to a root.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:

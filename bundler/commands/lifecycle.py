@@ -26,17 +26,18 @@ def delta(
     archive: Annotated[Path | None, typer.Option("--archive", help="Also write it as FILE.tar.zst.")] = None,
     iso: Annotated[Path | None, typer.Option("--iso", help="Also write it as an ISO 9660 image.")] = None,
     sign_key: Annotated[str | None, typer.Option("--sign-key", help="gpg key id to sign the Release with.")] = None,
-    cache: Annotated[Path | None, typer.Option("--cache", help="Local artifact cache (read first, filled).")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache directory, shared with `solve` [default: $BUNDLER_CACHE_DIR or the XDG cache].")] = None,
     epoch: Annotated[int | None, typer.Option("--epoch", help="Timestamp of everything (default: NEW's).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Write a hotfix bundle: only what changed from OLD_LOCK to NEW_LOCK, as an overlay of OLD's bundle."""
     from bundler.delta import build_delta
+    from bundler.pipeline import default_cache_dir
 
     old, new = read_lock(old_path), read_lock(new_path)
     report, plan = build_delta(
         old, new, out, old_where=str(old_path), new_where=str(new_path), archive=archive, iso=iso,
-        sign_key=sign_key, cache_dir=cache, epoch=epoch, progress=not quiet and sys.stderr.isatty(),
+        sign_key=sign_key, cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch, progress=not quiet and sys.stderr.isatty(),
     )  # fmt: skip
     counts = {k: sum(1 for c in plan.changes if c.kind == k) for k in ("changed", "added", "dropped")}
     _out.print(
@@ -51,20 +52,22 @@ def delta(
 
 @app.command("upgrade-check")
 def upgrade_check(
-    old_path: Annotated[Path, typer.Argument(metavar="OLD_LOCK")],
-    new_path: Annotated[Path, typer.Argument(metavar="NEW_LOCK")],
+    old_path: Annotated[Path, typer.Argument(metavar="OLD_LOCK", help="The lock of the release in the field.")],
+    new_path: Annotated[Path, typer.Argument(metavar="NEW_LOCK", help="The lock it should upgrade to.")],
     old_bundle: Annotated[Path | None, typer.Option("--old-bundle", help="OLD's bundle [default: built from OLD_LOCK].")] = None,
     new_bundle: Annotated[Path | None, typer.Option("--new-bundle", help="NEW's whole bundle [default: built from NEW_LOCK].")] = None,
     delta_dir: Annotated[Path | None, typer.Option("--delta", help="Instead of --new-bundle: the hotfix bundle, used over the old bundle.")] = None,
-    cache: Annotated[Path | None, typer.Option("--cache", help="Artifact cache for the bundles built here.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache directory for the bundles built here, shared with `solve` [default: $BUNDLER_CACHE_DIR or the XDG cache].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Prove the upgrade: apt-get -s dist-upgrade and pip from OLD's installed set to NEW's; exit 1 if it breaks."""
+    from bundler.pipeline import default_cache_dir
     from bundler.upgrade import upgrade_check as check
 
     old, new = read_lock(old_path), read_lock(new_path)
     report = check(
-        old, new, old_bundle=old_bundle, new_bundle=new_bundle, delta=delta_dir, cache_dir=cache,
+        old, new, old_bundle=old_bundle, new_bundle=new_bundle, delta=delta_dir,
+        cache_dir=default_cache_dir(cache_dir) / "artifacts",
         old_where=str(old_path), new_where=str(new_path),
     )  # fmt: skip
     if as_json:

@@ -102,7 +102,7 @@ def solve(
     closure: Annotated[str | None, typer.Option("--closure", help="install (default) or mirror: also every alternative and provider.")] = None,
     source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (write nothing) where the ecosystems disagree, e.g. python-version vs Debian's python3.")] = False,
-    since: Annotated[Path | None, typer.Option("--since", help="With --bundle: build a hotfix bundle of what changed since this lock.")] = None,
+    since: Annotated[Path | None, typer.Option("--since", help="With --bundle: keep this lock's versions where they fit, and build a hotfix bundle of what changed since it.")] = None,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     if bundle is None and (archive or iso or sign_key):
@@ -128,10 +128,11 @@ def solve(
     if progress is not None:
         with progress:
             report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                                offline=offline, upgrade=upgrade, progress=progress, strict=strict)
+                                offline=offline, upgrade=upgrade, progress=progress, strict=strict,
+                                previous=since)
     else:
         report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                            offline=offline, upgrade=upgrade, strict=strict)
+                            offline=offline, upgrade=upgrade, strict=strict, previous=since)
     report.timings["total"] = time.perf_counter() - started
     if base is not None:
         from bundler.delta import plan_delta, spec_vetoes
