@@ -8,7 +8,8 @@ Each repeat publishes into a fresh bucket twice, each time as its own `bundler p
 end to end: the first publish (every object uploaded) and the second (the same bundle again: one
 listing, every object skipped by its ETag). The floor beside them: the same files put by a bare
 loop of boto3 PutObject calls on 8 threads (in this process: no interpreter start-up, no checks, no
-order). `--from-debs` first builds a bundle of the first COUNT
+order). `--hotfix N` adds issue 10's row: a hotfix bundle (`bundler delta`) of N packages against the
+whole bundle, built and published. `--from-debs` first builds a bundle of the first COUNT
 distinct packages (name, architecture) of a directory of .deb files (each at most --max-mb), with a lock written by hand as
 tests/support/locks.py does, so the benchmark needs no network. Prints one Markdown table.
 """
@@ -60,6 +61,62 @@ def bundle_from_debs(debs: Path, count: int, out: Path, max_size: int) -> Path:
     return out
 
 
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    return time.perf_counter() - t0, proc.stdout
+
+
+def hotfix_rows(bundle: Path, work: Path, n: int, repeats: int, client: object, url: str, env: dict[str, str]) -> None:
+    """Issue 10's row: a hotfix (delta) bundle's build and publish time against the whole bundle's.
+    The release is the bundle's lock without its last `n` packages; the update adds them back."""
+    from bundler.lock import read_lock, write_lock
+
+    new = read_lock(bundle / "bundle.lock")
+    gone = {p.id for p in new.packages[-n:]}
+    old = Lock(name=new.name, suite=new.suite, spec_sha256=new.spec_sha256, epoch=new.epoch,
+               roots=tuple(r for r in new.roots if r not in gone), indexes=new.indexes,
+               packages=tuple(p for p in new.packages if p.id not in gone))  # fmt: skip
+    write_lock(work / "old.lock", old)
+    write_lock(work / "new.lock", new)
+    cache = ["--cache-dir", str(work / "cache")]
+    bundler = [sys.executable, "-m", "bundler"]
+    subprocess.run([*bundler, "build", str(work / "old.lock"), str(work / "old"), *cache], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    t: dict[str, list[float]] = {k: [] for k in ("build", "delta", "pub-full", "pub-delta", "pub-over")}
+    for r in range(repeats):
+        for d in ("full", "hotfix"):
+            subprocess.run(["rm", "-rf", str(work / d)], check=True)
+        t["build"].append(_timed([*bundler, "build", str(work / "new.lock"), str(work / "full"), *cache], env)[0])
+        t["delta"].append(_timed([*bundler, "delta", str(work / "old.lock"), str(work / "new.lock"),
+                                  str(work / "hotfix"), "-q", *cache], env)[0])  # fmt: skip
+        bucket = f"hotfix-{r}"
+        client.create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+        pub = [*bundler, "publish", "--endpoint", url, "--json", "-q"]
+        t["pub-full"].append(_timed([*pub[:4], str(work / "full"), f"s3://{bucket}/full", *pub[4:]], env)[0])
+        t["pub-delta"].append(_timed([*pub[:4], str(work / "hotfix"), f"s3://{bucket}/hotfix", *pub[4:]], env)[0])
+        _timed([*pub[:4], str(work / "old"), f"s3://{bucket}/live", *pub[4:]], env)
+        seconds, out = _timed([*pub[:4], str(work / "full"), f"s3://{bucket}/live", *pub[4:]], env)
+        t["pub-over"].append(seconds)
+        over = json.loads(out)
+
+    def cell(k: str) -> str:
+        return f"{statistics.median(t[k]):.2f} s ({min(t[k]):.2f}-{max(t[k]):.2f})"
+
+    def size(d: str) -> str:
+        files = [f for f in (work / d).rglob("*") if f.is_file()]
+        return f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB"
+
+    print(f"hotfix: {n} of {len(new.packages)} packages new; median (min-max) of {repeats}")
+    print("| hotfix step | hotfix bundle | whole bundle |")
+    print("|---|---|---|")
+    print(f"| build (warm artifact cache) | `bundler delta` {cell('delta')}, {size('hotfix')} | "
+          f"`bundler build` {cell('build')}, {size('full')} |")  # fmt: skip
+    print(f"| publish to an empty prefix | {cell('pub-delta')} | {cell('pub-full')} |")
+    print(f"| publish over the release's prefix | - | {cell('pub-over')} ({over['uploaded']} uploaded, "
+          f"{over['skipped']} unchanged) |")  # fmt: skip
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--max-mb", type=float, default=10, help="Skip larger .debs (with --from-debs).")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--hotfix", type=int, default=0, metavar="N",
+                    help="Also time a hotfix: the bundle without N of its packages is the release, "
+                         "then `bundler delta` and `bundler build` of the whole, and their publishes.")  # fmt: skip
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-publish-"))
     bundle = args.bundle or bundle_from_debs(args.from_debs, args.count, work / "bundle", int(args.max_mb * 1e6))
@@ -115,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(put, files))
             times["floor"].append(time.perf_counter() - t0)
+        if args.hotfix:
+            hotfix_rows(bundle, work, args.hotfix, args.repeats, client, url, env)
         size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file())
         print(f"bundle {bundle}: {report['first']['objects']} objects, {size / 1e6:.1f} MB on disk; "
               f"moto S3 server on 127.0.0.1; median (min-max) of {args.repeats}")  # fmt: skip
