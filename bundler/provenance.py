@@ -86,7 +86,7 @@ def _signer(signed: bytes, signature: bytes | None, keyrings: list[Path], tmp: P
 
 def check_signatures(root: Path, suite_dir: Path, keyring: str | None, problems: list[str]) -> None:
     """The checks of the module docstring for one suite of the bundle's Debian repository."""
-    from repos.deb.release import _keyring_files
+    from repos.deb.release import keyring_files
     from repos.errors import SignatureError
 
     rel = f"debian/dists/{suite_dir.name}"
@@ -109,7 +109,7 @@ def check_signatures(root: Path, suite_dir: Path, keyring: str | None, problems:
     with tempfile.TemporaryDirectory(prefix="bundler-verify-") as t:
         tmp = Path(t)
         try:
-            keyrings = _keyring_files(keyring, tmp) if keyring is not None else [key_file]
+            keyrings = keyring_files(keyring, tmp) if keyring is not None else [key_file]
         except SignatureError as e:
             problems.append(f"{rel}: {e.message}")
             return

@@ -190,7 +190,7 @@ def keyring_identity(signed_by: str | None) -> str:
     return h.hexdigest()
 
 
-def _keyring_files(signed_by: str | None, tmp: Path) -> list[Path]:
+def keyring_files(signed_by: str | None, tmp: Path) -> list[Path]:
     """Keyring files for gpgv: signed-by paths (dearmoring .asc keys), an inline key, or the host's."""
     if signed_by is not None and "BEGIN PGP PUBLIC KEY BLOCK" in signed_by:
         return [_write_dearmored(signed_by.encode(), tmp, 0)]
@@ -238,7 +238,7 @@ def gpgv(signed: bytes, signature: bytes | None, signed_by: str | None, where: s
     """Verify a clearsigned message (`signature` None) or detached signature with gpgv; SignatureError if bad."""
     with tempfile.TemporaryDirectory(prefix="bundler-gpgv-") as t:
         tmp = Path(t)
-        keyrings = _keyring_files(signed_by, tmp)
+        keyrings = keyring_files(signed_by, tmp)
         if not keyrings:
             raise SignatureError(
                 "no keyring to verify the Release signature with",
