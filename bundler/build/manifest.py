@@ -126,6 +126,15 @@ def readme(
             "    apt-cdrom --no-mount -d /MOUNT add         # the image mounted or unpacked at /MOUNT",
             f"    apt-get install {' '.join(roots_deb) or '<packages>'}",
             "",
+            "A chroot or image tree from the bundle alone, with mmdebstrap (copy:// because mmdebstrap's",
+            "apt reads the files from inside the new tree):",
+            "",
+            f"    mmdebstrap --variant=extract --include={','.join(roots_deb) or '<packages>'} {suite} TARGET \\",
+            f"        'deb [{'signed-by=/MOUNT/debian/bundle.gpg' if signed else 'trusted=yes'}] copy:///MOUNT/debian {suite} {comps}'",
+            "",
+            "unpacks the packages above and everything they depend on into TARGET. A bundle solved with",
+            "`base = true` holds Debian's required set, and `--variant=required` bootstraps a system from it.",
+            "",
         ]
         if has_sources:
             out += [
