@@ -139,7 +139,11 @@ def load_debian_sources(
 
     sources = _apt_sources(spec)
     archs = _debian_architectures(spec, sources)
-    loaded = load_debian(sources, architectures=archs, cache_dir=cache_dir, offline=offline, progress=progress)
+    from bundler.progress import Display
+
+    # repos/ draws into a rich Progress it is handed (it knows nothing of bundler's Display).
+    bar = progress.rich_progress if isinstance(progress, Display) else progress
+    loaded = load_debian(sources, architectures=archs, cache_dir=cache_dir, offline=offline, progress=bar)
     return loaded, archs
 
 
@@ -308,7 +312,7 @@ def _solve_spec(
             cache_dir=cache_dir,
             offline=offline,
             preferred=prev_py,
-            progress=progress is not None,  # it draws its own status line
+            progress=progress,
             legacy_sdists=spec.python.legacy_sdists,
             audit=audit,
         )

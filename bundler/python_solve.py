@@ -209,25 +209,23 @@ def _sources(spec: PythonSpec) -> tuple[list[str], list[str], str | None, list[s
 
 
 def _progress(progress: Any) -> tuple[Callable[[str, str], None] | None, Callable[[], None]]:
+    """A tick callback for the resolution's page and metadata reads, and its stop: `progress` is
+    the command's bundler.progress.Display (a line of its own), a callable, or None/False."""
+    from bundler.progress import Display
+
     if progress is None or progress is False:
         return None, lambda: None
-    if callable(progress):
+    if not isinstance(progress, Display):
         return progress, lambda: None
-    try:
-        from rich.console import Console
-    except ImportError:
-        return None, lambda: None
-    console = Console(stderr=True)
-    status = console.status("resolving Python packages")
-    status.start()
+    task = progress.task("Python: resolving")
     counts = {"page": 0, "metadata": 0}
 
     def tick(kind: str, what: str) -> None:
         if kind in counts:
             counts[kind] += 1
-            status.update(f"resolving Python packages: {counts['page']} pages, {counts['metadata']} metadata")
+            task.update(description=f"Python: {counts['page']} pages, {counts['metadata']} metadata read")
 
-    return tick, status.stop
+    return tick, task.finish
 
 
 # ---- the solve ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from bundler.lock import Lock, LockedPackage, dumps
 from solver.errors import InputError
 
 from . import debrepo, debsrc, manifest, pyindex, tree
-from .download import Artifact, Fetcher, make_meter
+from .download import Artifact, Fetcher, Meter, make_meter
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 
@@ -154,8 +154,8 @@ def build_bundle(
     """Build the bundle of `lock` at `out` (and optionally a .tar.zst and an ISO of it).
 
     `cache_dir`: a content-addressed artifact store read first and filled with what is downloaded.
-    `progress`: None/False (silent), True (a rich progress bar on stderr), a rich Progress, or a
-    `download.Meter`. `overlay`: build only part of the lock (see Overlay).
+    `progress`: None/False (silent), True (a display of its own on a terminal), the command's
+    bundler.progress.Display, or a `download.Meter`. `overlay`: build only part of the lock (see Overlay).
     Raises InputError (naming the file) when an artifact does not match the lock.
     """
     out = Path(os.path.abspath(out))
@@ -205,8 +205,14 @@ def build_bundle(
     staging = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
     store = Path(cache_dir) if cache_dir is not None else out.parent / f".{out.name}.downloads"
     temps: list[Path] = []
+    from bundler.progress import Display
+
+    # One display for the download and the archive and ISO steps (the command's, when it has one).
+    display = progress if isinstance(progress, Display) else Display(None if progress is True else False)
+    meter = make_meter(progress if isinstance(progress, Meter) else display)
     try:
-        fetcher = Fetcher(store, keep=cache_dir is not None, meter=make_meter(progress))
+        display.__enter__()
+        fetcher = Fetcher(store, keep=cache_dir is not None, meter=meter)
         fetcher.fetch_all(Artifact(a.url, a.size, a.sha256, staging / a.dest, a.want_md5) for a in artifacts)
         known = {rel: p.sha256 for rel, p in placed.items()}
 
@@ -296,7 +302,9 @@ def build_bundle(
             temps.append(tmp)
             from .archive import write_archive
 
+            step = display.task(f"writing {archive.name}")
             write_archive(staging, tmp, top, when)
+            step.finish()
         if iso is not None:
             iso = Path(os.path.abspath(iso))
             iso.parent.mkdir(parents=True, exist_ok=True)
@@ -305,7 +313,9 @@ def build_bundle(
             tmp.unlink()  # xorriso wants to create it
             from .iso import write_iso
 
+            step = display.task(f"writing {iso.name}")
             write_iso(staging, tmp, label, when)
+            step.finish()
 
         _replace_dir(staging, out)
         for tmp, dest in zip(temps, [d for d in (archive, iso) if d is not None], strict=True):
@@ -319,6 +329,8 @@ def build_bundle(
         for tmp in temps:
             tmp.unlink(missing_ok=True)
         raise
+    finally:
+        display.__exit__(None, None, None)
     return BuildReport(
         out=out, epoch=when, files=nfiles, debs=len(deb_rel), python_files=len(pys),
         artifact_bytes=sum(p.size for p in placed.values()) + sum(f.size for s in sources for f in s.files),

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -63,70 +63,43 @@ class Meter:
         pass
 
 
-class RichMeter(Meter):
-    """A rich progress bar on stderr with bytes, speed and a file count."""
+class DisplayMeter(Meter):
+    """The download as a line of the process's display (bundler/progress.py): bytes, labelled as
+    bytes, and the files finished in its text."""
 
-    def __init__(self, progress: object | None = None) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskID,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self._own = progress is None
-        self.progress: Progress = (
-            progress
-            if isinstance(progress, Progress)
-            else Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                MofNCompleteColumn(),
-                TextColumn("files"),
-                console=Console(stderr=True),
-                transient=True,
-            )
-        )
-        self._task: TaskID | None = None
+    def __init__(self, display: Any) -> None:
+        self.display = display
+        self._own = display.rich_progress is None  # a build run on its own opens the display itself
 
     def start(self, total_bytes: int, total_files: int) -> None:
         if self._own:
-            self.progress.start()
-        self._task = self.progress.add_task("artifacts", total=total_bytes)
-        self._files = self.progress.add_task("files", total=total_files, visible=False)
-        self._done = 0
-        self._nfiles = total_files
+            self.display.__enter__()
+        self._task = self.display.task(f"artifacts 0/{total_files} files", total=total_bytes, unit="bytes")
+        self._done, self._nfiles = 0, total_files
 
     def advance(self, nbytes: int) -> None:
-        if self._task is not None:
-            self.progress.update(self._task, advance=nbytes)
+        self._task.advance(nbytes)
 
     def file_done(self) -> None:
         self._done += 1
-        if self._task is not None:
-            self.progress.update(self._files, advance=1)
-            self.progress.update(self._task, description=f"artifacts {self._done}/{self._nfiles}")
+        self._task.update(description=f"artifacts {self._done}/{self._nfiles} files")
 
     def stop(self) -> None:
+        self._task.finish()
         if self._own:
-            self.progress.stop()
+            self.display.__exit__(None, None, None)
 
 
 def make_meter(progress: object) -> Meter:
-    """`progress`: None/False (silent), True (own rich bar), a rich Progress, or a Meter."""
+    """`progress`: None/False (silent), True (a display of its own on a terminal), a
+    bundler.progress.Display, or a Meter."""
+    from bundler.progress import Display
+
     if isinstance(progress, Meter):
         return progress
     if progress is None or progress is False:
         return Meter()
-    return RichMeter(None if progress is True else progress)
+    return DisplayMeter(progress if isinstance(progress, Display) else Display())
 
 
 class Hashes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -34,12 +33,13 @@ def build(
     """Download, verify and lay out every artifact of LOCK as an offline bundle in OUT."""
     from bundler.build import build_bundle
     from bundler.pipeline import default_cache_dir
+    from bundler.progress import Display
 
     # The artifacts live where `solve --bundle` keeps them, so a build after a solve downloads nothing.
     report = build_bundle(
         read_lock(lock), out, archive=archive, iso=iso, sign_key=sign_key,
         cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch,
-        progress=not quiet and sys.stderr.isatty(),
+        progress=Display.for_command(quiet=quiet),
     )  # fmt: skip
     _out.print(
         f"built {report.out}: {report.debs} .deb, {report.python_files} Python files, "

@@ -24,6 +24,7 @@ def check(
     offline: Annotated[bool, typer.Option("--offline", help="Use only cached indexes.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     explain_limit: Annotated[int, typer.Option("--explain", help="Explain at most this many.")] = 200,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
 ) -> None:
     """Check that every package of the Debian sources is installable; exit 1 if some are not."""
     from solver.installability import check_installability
@@ -31,12 +32,19 @@ def check(
     spec = load_spec(spec_path)
     if spec.debian is None:
         raise InputError("the spec has no [debian] section", where=str(spec_path))
+    from bundler.progress import Display
+
     started = time.perf_counter()
-    loaded, _archs = load_debian_sources(spec.debian, cache_dir=default_cache_dir(cache_dir), offline=offline)
-    universe = loaded.universe
-    candidates = [c for name in sorted(universe.names()) for c in universe.candidates(name)]
-    loaded_at = time.perf_counter()
-    report = check_installability(universe, candidates, explain_limit=explain_limit)
+    with Display.for_command(quiet=quiet, as_json=as_json) as display:
+        loaded, _archs = load_debian_sources(
+            spec.debian, cache_dir=default_cache_dir(cache_dir), offline=offline, progress=display
+        )
+        universe = loaded.universe
+        candidates = [c for name in sorted(universe.names()) for c in universe.candidates(name)]
+        loaded_at = time.perf_counter()
+        step = display.task(f"checking {len(candidates)} packages")
+        report = check_installability(universe, candidates, explain_limit=explain_limit)
+        step.finish()
     done = time.perf_counter()
     if as_json:
         out = {

@@ -33,11 +33,12 @@ def delta(
     """Write a hotfix bundle: only what changed from OLD_LOCK to NEW_LOCK, as an overlay of OLD's bundle."""
     from bundler.delta import build_delta
     from bundler.pipeline import default_cache_dir
+    from bundler.progress import Display
 
     old, new = read_lock(old_path), read_lock(new_path)
     report, plan = build_delta(
         old, new, out, old_where=str(old_path), new_where=str(new_path), archive=archive, iso=iso,
-        sign_key=sign_key, cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch, progress=not quiet and sys.stderr.isatty(),
+        sign_key=sign_key, cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch, progress=Display.for_command(quiet=quiet),
     )  # fmt: skip
     counts = {k: sum(1 for c in plan.changes if c.kind == k) for k in ("changed", "added", "dropped")}
     _out.print(

@@ -13,7 +13,6 @@ from rich.console import Console
 from bundler.app import app
 
 _out = Console(highlight=False, soft_wrap=True, markup=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def _size(n: int) -> str:
@@ -43,20 +42,21 @@ def publish(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
 ) -> None:
     """Upload the bundle OUT to S3-compatible storage, for apt and pip to read over HTTP."""
+    from bundler.progress import Display
     from bundler.publish import publish_bundle
 
-    show = not quiet and not as_json and sys.stderr.isatty()
+    display = Display.for_command(quiet=quiet, as_json=as_json)
+    with display:
+        task = display.task("objects", unit="objects")
 
-    def progress(done: int, total: int, nbytes: int) -> None:
-        _err.file.write(f"\r{done}/{total} objects, {_size(nbytes)} uploaded")
-        _err.file.flush()
+        def progress(done: int, total: int, nbytes: int) -> None:
+            task.update(description=f"objects, {_size(nbytes)}", total=total)
+            task.advance()
 
-    report = publish_bundle(
-        out, target, endpoint=endpoint, access_key=access_key, secret_key=secret_key, region=region,
-        prune=prune, dry_run=dry_run, jobs=jobs, progress=progress if show else None,
-    )  # fmt: skip
-    if show:
-        _err.file.write("\n")
+        report = publish_bundle(
+            out, target, endpoint=endpoint, access_key=access_key, secret_key=secret_key, region=region,
+            prune=prune, dry_run=dry_run, jobs=jobs, progress=progress if display.enabled else None,
+        )  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n")
         return

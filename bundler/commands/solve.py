@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,18 +17,6 @@ from bundler.lock import dumps, read_lock, write_lock
 from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
 from bundler.spec import load_spec
 from solver.errors import InputError
-
-
-def _progress(console: Console, quiet: bool) -> Any:
-    if quiet or not console.is_terminal:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    # Index files are counted, not their bytes: a Release is tiny and a Packages file is not.
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    )
 
 
 def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> None:
@@ -123,16 +111,14 @@ def solve(
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
     lock_path = output or spec_path.parent / "bundle.lock"
     base = read_lock(since) if since is not None else None  # unreadable: fail before solving
-    progress = _progress(Console(stderr=True), quiet or as_json)
+    from bundler.progress import Display
+
+    display = Display.for_command(quiet=quiet, as_json=as_json)
     started = time.perf_counter()
-    if progress is not None:
-        with progress:
-            report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                                offline=offline, upgrade=upgrade, progress=progress, strict=strict,
-                                previous=since)
-    else:
+    with display:
         report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                            offline=offline, upgrade=upgrade, strict=strict, previous=since)
+                            offline=offline, upgrade=upgrade, progress=display, strict=strict,
+                            previous=since)
     report.timings["total"] = time.perf_counter() - started
     if base is not None:
         from bundler.delta import plan_delta, spec_vetoes
@@ -146,12 +132,12 @@ def solve(
 
         build_delta(base, report.lock, bundle, vetoes=vetoes, old_where=str(since),
                     new_where=str(lock_path), archive=archive, iso=iso, sign_key=sign_key,
-                    cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
+                    cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch, progress=display)
     elif bundle is not None:
         from bundler.build import build_bundle
 
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
-                     cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
+                     cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch, progress=display)
     if as_json:
         out = report.to_json()
         out["lock"] = str(lock_path)
