@@ -329,7 +329,7 @@ def test_resolver_looks_each_host_up_once(monkeypatch: pytest.MonkeyPatch) -> No
     import socket
     import threading
 
-    from repos.pypi.http import Resolver
+    from repos.http import Resolver
 
     calls: list[str] = []
 

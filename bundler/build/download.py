@@ -26,10 +26,10 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from repos.http import ATTEMPTS, is_transient, make_client, pauses
 from solver.errors import InputError
 
 CHUNK = 1 << 20
-MAX_ATTEMPTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ class _Cancelled(Exception):
 
 
 class _Transient(Exception):
-    """A failure worth another attempt (a 5xx answer)."""
+    """A failure worth another attempt (repos.http.is_transient: 429, most 5xx, ...)."""
 
 
 class Fetcher:
@@ -156,11 +156,7 @@ class Fetcher:
         with self._client_lock:
             if self._client is None:
                 # identity: the bytes on the wire are the artifact, never a transfer-encoded variant.
-                self._client = httpx.Client(
-                    follow_redirects=True,
-                    timeout=httpx.Timeout(60.0, connect=20.0),
-                    headers={"Accept-Encoding": "identity", "User-Agent": "bundler"},
-                )
+                self._client = make_client(max_connections=self.workers, identity=True)
             return self._client
 
     # -- the whole job ----------------------------------------------------------------------------
@@ -270,7 +266,7 @@ class Fetcher:
     def _download_attempts(self, a: Artifact, part: Path) -> Hashes:
         fresh_retry_done = False
         last_problem = ""
-        for _attempt in range(MAX_ATTEMPTS):
+        for _last in pauses():  # repos/http.py's attempts and backoff; each attempt resumes the .part
             if self._stop.is_set():
                 raise _Cancelled()
             have = part.stat().st_size if part.exists() else 0
@@ -316,7 +312,7 @@ class Fetcher:
                 hint="the repository changed since the lock was written: re-run `bundler solve`",
             )
         raise InputError(
-            f"{a.name}: download failed after {MAX_ATTEMPTS} attempts ({last_problem})", where=a.url
+            f"{a.name}: download failed after {ATTEMPTS} attempts ({last_problem})", where=a.url
         )
 
     def _fetch_into(self, a: Artifact, part: Path, have: int, h: Hashes) -> tuple[int, Hashes]:
@@ -339,7 +335,7 @@ class Fetcher:
                 part.unlink(missing_ok=True)  # the kept prefix does not fit the file: start over
                 self.meter.advance(-have)
                 return 0, h
-            if resp.status_code >= 500 or resp.status_code == 429:
+            if is_transient(resp.status_code):
                 raise _Transient(f"HTTP {resp.status_code}")
             if resp.status_code >= 400:
                 raise InputError(f"{a.name}: HTTP {resp.status_code}", where=a.url)

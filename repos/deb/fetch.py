@@ -1,8 +1,8 @@
 """Getting bytes for `file://` and `http(s)://` URLs, many at once (RFC 8089 file URIs, RFC 9110 HTTP).
 
-One `Fetcher` holds one pooled `httpx.Client` (keep-alive, HTTP timeouts) shared by a thread pool, so a
-load of a few dozen index files costs a few connections. Transient failures (connection errors, 429 and
-5xx answers) are retried with a short backoff; 404/410 raise `NotFound` so callers can fall back (for
+One `Fetcher` holds one pooled client of repos/http.py (keep-alive, its timeouts and retry policy:
+transient failures are tried again with a short backoff) shared by a thread pool, so a load of a few
+dozen index files costs a few connections. 404/410 raise `NotFound` so callers can fall back (for
 example from InRelease to Release, or from Packages.xz to Packages.gz). A `rich.progress.Progress` may be
 passed in; by default nothing is printed.
 """
@@ -10,7 +10,6 @@ passed in; by default nothing is printed.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
 def join_url(base: str, *parts: str) -> str:
@@ -56,18 +53,14 @@ class Fetcher:
     def __init__(
         self,
         *,
-        timeout: float = 30.0,
-        retries: int = 3,
         max_workers: int = 8,
         progress: Any | None = None,
         client: httpx.Client | None = None,
     ) -> None:
-        self.retries = retries
         self.max_workers = max_workers
         self.progress = progress
         self._own_client = client is None
         self._client = client
-        self._timeout = timeout
         self._client_lock = threading.Lock()
         self.requests = 0  # network requests made, for tests and reports
 
@@ -83,19 +76,12 @@ class Fetcher:
             self._client = None
 
     def _http(self) -> httpx.Client:
-        import httpx  # 40 ms to import: only when something is fetched over HTTP
+        from ..http import make_client  # httpx: 40 ms to import, only when something is fetched over HTTP
 
         # Created on first use: building the TLS context costs ~0.1 s, wasted on a cached or file:// load.
         with self._client_lock:
             if self._client is None:
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
-                    limits=httpx.Limits(
-                        max_connections=self.max_workers, max_keepalive_connections=self.max_workers
-                    ),
-                    follow_redirects=True,
-                    headers={"User-Agent": "bundler (Debian index loader)"},
-                )
+                self._client = make_client(max_connections=self.max_workers)
             return self._client
 
     def get(self, url: str) -> bytes:
@@ -112,26 +98,19 @@ class Fetcher:
             raise FetchError(url, "unsupported URL scheme (use file://, http:// or https://)")
         import httpx
 
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                self.requests += 1
-                response = self._http().get(url)
-            except httpx.TransportError as e:
-                if last:
-                    raise FetchError(url, f"cannot fetch: {type(e).__name__}: {e}") from None
-            else:
-                status = response.status_code
-                if status == 200:
-                    return response.content
-                if status in (404, 410):
-                    raise NotFound(url, f"HTTP {status}")
-                if status not in _TRANSIENT_STATUS or last:
-                    raise FetchError(url, f"HTTP {status}")
-            time.sleep(delay)
-            delay *= 2
-        raise AssertionError("unreachable")
+        from ..http import get
+
+        try:
+            self.requests += 1
+            response = get(self._http(), url)
+        except httpx.TransportError as e:
+            raise FetchError(url, f"cannot fetch: {type(e).__name__}: {e}") from None
+        status = response.status_code
+        if status == 200:
+            return response.content
+        if status in (404, 410):
+            raise NotFound(url, f"HTTP {status}")
+        raise FetchError(url, f"HTTP {status}")
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, description: str = "") -> list[R]:
         """`[fn(item) for item in items]`, run on the thread pool; the first exception is re-raised.

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from .http import Resolver
+    from ..http import Resolver
 
 Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
 
@@ -117,7 +117,6 @@ class PypiIndex:
         cert: str | None = None,
         workers: int = 24,
         progress: Progress | None = None,
-        timeout: float = 60.0,
         target: Target | None = None,
     ) -> None:
         self.indexes = [i if i.endswith("/") else i + "/" for i in indexes]
@@ -151,7 +150,6 @@ class PypiIndex:
         self._ssl: ssl.SSLContext | None = None
         self._resolver: Resolver | None = None
         self._cert = cert if cert and Path(cert).is_file() else None
-        self._timeout = timeout
         # origins that answered a probe for an unadvertised PEP 658 file with something unusable
         self._no_probe: set[str] = set()
         self._probe_hits: dict[str, int] = defaultdict(int)
@@ -165,22 +163,15 @@ class PypiIndex:
             raise InputError("offline: the network may not be used")
         c: httpx.Client | None = getattr(self._local, "client", None)
         if c is None:
-            import httpx
-
-            from .http import Resolver, Transport, ssl_context
+            from ..http import Resolver, default_ssl_context, make_client
 
             with self._lock:
                 if self._ssl is None:
-                    self._ssl = ssl_context(self._cert)
+                    self._ssl = default_ssl_context(self._cert)
                     self._resolver = Resolver()
                 ctx, resolver = self._ssl, self._resolver
             assert resolver is not None
-            c = httpx.Client(
-                transport=Transport(ctx, resolver),
-                timeout=httpx.Timeout(self._timeout),
-                follow_redirects=True,
-                headers={"User-Agent": "bundler/0.1"},
-            )
+            c = make_client(max_connections=4, ssl_context=ctx, resolver=resolver)
             with self._lock:
                 self._clients.append(c)
             self._local.client = c
@@ -219,8 +210,10 @@ class PypiIndex:
         client = self.client
         import httpx  # loaded by `client`
 
+        from ..http import get
+
         try:
-            return client.get(url, headers=headers)
+            return get(client, url, headers)  # the retry policy of repos/http.py
         except httpx.HTTPError as e:
             raise InputError(f"cannot fetch: {e}", where=url) from None
 

@@ -1,6 +1,18 @@
-"""The HTTP transport for index clients: httpx over httpcore, with each host name looked up once.
+"""bundler's one HTTP client: its timeouts, its retry policy, and its transport (httpx over httpcore).
 
-A cold resolve opens dozens of connections within a second. Each one made its own name lookup, and
+Every request bundler makes goes through a client from `make_client`: Debian indexes
+(repos/deb/fetch.py), Python pages, metadata and files (repos/pypi/index.py), and the artifacts a
+build downloads (bundler/build/download.py). One policy, here:
+
+- timeouts: `TIMEOUT` (connect 10 s; 60 s without a byte read or written; no total limit, since an
+  artifact of hundreds of MB on a slow link is not an error);
+- retries: a transport error (refused, reset, timed out) and a transient answer (`TRANSIENT_STATUS`:
+  408, 425, 429, 5xx but 501) are tried `ATTEMPTS` times in all, waiting 0.2, 0.4, 0.8 s (`pauses`);
+  `get` does so for a whole response; the build's download loop, which resumes a partial file with a
+  Range request between attempts, uses the same `ATTEMPTS`, `is_transient` and `pauses`;
+- redirects followed, the User-Agent `bundler/<version>`, a CA bundle when pip names one.
+
+The transport: a cold resolve opens dozens of connections within a second. Each one made its own name lookup, and
 a burst of lookups meets the C resolver's five-second timeout now and then (a dropped UDP answer):
 one such stall on the resolver's path costs more than all the fetching. Here the addresses of a
 (host, port) are looked up once per transport family (concurrent askers wait for the first), and a
@@ -13,10 +25,73 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import time
 import typing
+from collections.abc import Iterator
 
 import httpcore
 import httpx
+
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+ATTEMPTS = 4
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def _user_agent() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"bundler/{version('bundler')}"
+    except PackageNotFoundError:
+        return "bundler"
+
+
+def is_transient(status: int) -> bool:
+    """An answer worth asking again for (the server was busy or briefly broken)."""
+    return status in TRANSIENT_STATUS
+
+
+def pauses(attempts: int = ATTEMPTS) -> Iterator[bool]:
+    """Yields once per attempt, True on the last; sleeps 0.2 s, 0.4 s, ... between attempts."""
+    delay = 0.2
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(delay)
+            delay *= 2
+        yield attempt == attempts - 1
+
+
+def get(client: httpx.Client, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """GET with the retry policy: the last response (of any status) or the last transport error."""
+    for last in pauses():
+        try:
+            response = client.get(url, headers=headers)
+        except httpx.TransportError:
+            if last:
+                raise
+            continue
+        if last or not is_transient(response.status_code):
+            return response
+        response.close()
+    raise AssertionError("unreachable")
+
+
+def make_client(
+    *,
+    max_connections: int = 8,
+    ssl_context: ssl.SSLContext | None = None,
+    resolver: Resolver | None = None,
+    identity: bool = False,
+) -> httpx.Client:
+    """A client with the policy above. `identity`: ask for the bytes as stored, never a
+    transfer-encoded variant (an artifact's sha256 is of those bytes)."""
+    headers = {"User-Agent": _user_agent()}
+    if identity:
+        headers["Accept-Encoding"] = "identity"
+    transport = Transport(
+        ssl_context or default_ssl_context(None), resolver or Resolver(), max_connections=max_connections
+    )
+    return httpx.Client(transport=transport, timeout=TIMEOUT, follow_redirects=True, headers=headers)
 
 
 class Resolver:
@@ -104,6 +179,6 @@ class Transport(httpx.HTTPTransport):
         )
 
 
-def ssl_context(cafile: str | None) -> ssl.SSLContext:
+def default_ssl_context(cafile: str | None) -> ssl.SSLContext:
     """httpx's default TLS context, or one trusting `cafile` (pip's `cert`)."""
     return httpx.create_ssl_context(verify=cafile if cafile else True)
