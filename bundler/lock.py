@@ -34,6 +34,13 @@ LOCK_VERSION = 1
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def _component(repository: str) -> str:
+    """The Debian component (last word of a `repository` "<uri> <suite> <component>"), "main" for a
+    flat repository."""
+    parts = repository.split()
+    return parts[2] if len(parts) > 2 else "main"
+
+
 @dataclass(frozen=True, slots=True)
 class LockedPackage:
     ecosystem: str  # "deb" | "python"
@@ -60,9 +67,7 @@ class LockedPackage:
 
     @property
     def component(self) -> str:
-        """The Debian component (last word of `repository`), "main" for a flat repository."""
-        parts = self.repository.split()
-        return parts[2] if len(parts) > 2 else "main"
+        return _component(self.repository)
 
     @property
     def repository_uri(self) -> str:
@@ -134,8 +139,7 @@ class LockedSource:
 
     @property
     def component(self) -> str:
-        parts = self.repository.split()
-        return parts[2] if len(parts) > 2 else "main"
+        return _component(self.repository)
 
     @property
     def repository_uri(self) -> str:

@@ -20,7 +20,6 @@ names its signer in `Signed-By` (primary key fingerprints) and ships the public 
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -60,17 +59,10 @@ def signed_by(release_text: str) -> list[str]:
 
 def _signer(signed: bytes, signature: bytes | None, keyrings: list[Path], tmp: Path) -> str:
     """gpgv's verdict: the primary fingerprint of the good signature's key; ValueError if none."""
-    args = ["gpgv", "--homedir", str(tmp), "--status-fd", "1"]
-    for k in keyrings:
-        args += ["--keyring", str(k)]
-    (tmp / "data").write_bytes(signed)
-    if signature is not None:
-        (tmp / "data.sig").write_bytes(signature)
-        args += [str(tmp / "data.sig"), str(tmp / "data")]
-    else:
-        args.append(str(tmp / "data"))
+    from repos.deb.release import run_gpgv
+
     try:
-        proc = subprocess.run(args, capture_output=True, check=False)
+        proc = run_gpgv(signed, signature, keyrings, tmp)
     except OSError as e:
         raise ValueError(f"cannot run gpgv: {e}") from None
     valid = [

@@ -234,6 +234,22 @@ def _write_dearmored(armored: bytes, tmp: Path, n: int) -> Path:
     return path
 
 
+def run_gpgv(signed: bytes, signature: bytes | None, keyrings: list[Path], tmp: Path) -> subprocess.CompletedProcess[bytes]:
+    """gpgv over a clearsigned message (`signature` None) or a detached signature, with its status
+    lines on stdout ("[GNUPG:] GOODSIG ...", "VALIDSIG ..."); `tmp` is a private scratch directory.
+    Raises OSError when gpgv cannot run."""
+    args = ["gpgv", "--homedir", str(tmp), "--status-fd", "1"]
+    for k in keyrings:
+        args += ["--keyring", str(k)]
+    (tmp / "data").write_bytes(signed)
+    if signature is not None:
+        (tmp / "data.sig").write_bytes(signature)
+        args += [str(tmp / "data.sig"), str(tmp / "data")]
+    else:
+        args += [str(tmp / "data")]
+    return subprocess.run(args, capture_output=True, check=False)
+
+
 def gpgv(signed: bytes, signature: bytes | None, signed_by: str | None, where: str) -> None:
     """Verify a clearsigned message (`signature` None) or detached signature with gpgv; SignatureError if bad."""
     with tempfile.TemporaryDirectory(prefix="bundler-gpgv-") as t:
@@ -245,17 +261,8 @@ def gpgv(signed: bytes, signature: bytes | None, signed_by: str | None, where: s
                 where=where,
                 hint="set signed-by to the repository's keyring, or trusted = true",
             )
-        args = ["gpgv", "--homedir", str(tmp), "--status-fd", "1"]
-        for k in keyrings:
-            args += ["--keyring", str(k)]
-        (tmp / "data").write_bytes(signed)
-        if signature is not None:
-            (tmp / "data.sig").write_bytes(signature)
-            args += [str(tmp / "data.sig"), str(tmp / "data")]
-        else:
-            args += [str(tmp / "data")]
         try:
-            proc = subprocess.run(args, capture_output=True, check=False)
+            proc = run_gpgv(signed, signature, keyrings, tmp)
         except OSError as e:
             raise SignatureError(f"cannot run gpgv: {e}", where=where) from None
     status = proc.stdout.decode(errors="replace")
