@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 from typer.core import TyperGroup
 
 # Commands in the order a release engineer uses them, not alphabetically (click's default) nor in the
@@ -58,3 +61,17 @@ def _main(
     ] = False,
 ) -> None:
     """Pick one consistent set of Debian and Python packages and ship it as an offline bundle."""
+
+
+_consoles: dict[bool, Console] = {}
+
+
+def console(stderr: bool = False) -> Console:
+    """The command's rich console for stdout (or stderr), made on first use so that a command that
+    prints nothing does not import rich's console. Markup is off: printed names may hold brackets."""
+    c = _consoles.get(stderr)
+    if c is None:
+        from rich.console import Console
+
+        c = _consoles[stderr] = Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
+    return c

@@ -1,31 +1,42 @@
-"""Entry point of the `bundler` command: runs the typer app and turns errors into one line + exit code."""
+"""Entry point of the `bundler` command: runs the typer app and turns errors into one line + exit code.
+
+Start-up counts (issue 11): this module imports only the standard library's basics at load time.
+`bundler --version` answers before typer, click or rich are imported; other commands import the
+typer app, and each command module imports what its command needs inside the command
+(tests/test_cli_startup.py checks which modules `--version` and `--help` load).
+"""
 
 from __future__ import annotations
 
 import gc
-import importlib
 import os
-import pkgutil
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.console import Console
-from rich.markup import escape
+if TYPE_CHECKING:
+    from rich.console import Console
 
-import bundler.commands
-from bundler.app import app
-from solver.errors import BundlerError, Unsatisfiable
+    from solver.errors import BundlerError
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+_stderr: Console | None = None
 
-# click's ClickException, whichever click typer runs on: click itself (typer < 0.20) or the copy typer
-# now carries (typer._click); typer exports neither, but its BadParameter derives from it.
-_CLICK_EXCEPTION: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+def _err() -> Console:
+    global _stderr
+    if _stderr is None:
+        from rich.console import Console
+
+        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _stderr
 
 
 def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    import bundler.commands
+
     for info in sorted(pkgutil.iter_modules(bundler.commands.__path__), key=lambda i: i.name):
         importlib.import_module(f"bundler.commands.{info.name}")
 
@@ -36,6 +47,11 @@ def report(error: BundlerError) -> int:
     Bad input is one line naming the file, key or package (a parser's caret line may follow);
     an unsolvable problem is "no solution" and then its explanation, which is several lines by nature.
     """
+    from rich.markup import escape
+
+    from solver.errors import Unsatisfiable
+
+    stderr = _err()
     if isinstance(error, Unsatisfiable):
         stderr.print("[bold red]error:[/] no solution", markup=True, highlight=False)
         stderr.out(error.explanation, highlight=False)
@@ -50,9 +66,23 @@ def report(error: BundlerError) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # answered without loading the command line machinery
+        from bundler import __version__
+
+        sys.stdout.write(f"bundler {__version__}\n")
+        return 0
     # A solve allocates hundreds of thousands of small, long-lived objects (candidates, clauses);
     # the default collector thresholds would walk them over and over for nothing.
     gc.set_threshold(200_000, 50, 100)
+    import typer
+
+    from bundler.app import app
+    from solver.errors import BundlerError
+
+    # click's ClickException, whichever click typer runs on: click itself (typer < 0.20) or the copy
+    # typer now carries (typer._click); typer exports neither, but its BadParameter derives from it.
+    click_exception: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     _register_commands()
     try:
         code = app(args=argv, standalone_mode=False)
@@ -61,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     except BundlerError as e:
         return report(e)
     except KeyboardInterrupt:
-        stderr.out("interrupted")
+        _err().out("interrupted")
         return 130
     except SystemExit as e:
         return int(e.code or 0)
-    except _CLICK_EXCEPTION as e:  # usage errors: "No such option", a missing argument, ...
+    except click_exception as e:  # usage errors: "No such option", a missing argument, ...
         e.show()
         return int(e.exit_code)
     except typer.Abort:

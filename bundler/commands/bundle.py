@@ -5,14 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from bundler.app import app
-from bundler.lock import read_lock
+from bundler.app import app, console
 from solver.errors import InputError
-
-_out = Console(highlight=False, soft_wrap=True, markup=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -32,6 +27,7 @@ def build(
 ) -> None:
     """Download, verify and lay out every artifact of LOCK as an offline bundle in OUT."""
     from bundler.build import build_bundle
+    from bundler.lock import read_lock
     from bundler.pipeline import default_cache_dir
     from bundler.progress import Display
 
@@ -41,13 +37,13 @@ def build(
         cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch,
         progress=Display.for_command(quiet=quiet),
     )  # fmt: skip
-    _out.print(
+    console().print(
         f"built {report.out}: {report.debs} .deb, {report.python_files} Python files, "
         f"{report.files} files in all; SHA256SUMS {report.sha256sums}"
     )
     for extra in (report.archive, report.iso):
         if extra is not None:
-            _out.print(f"wrote {extra}")
+            console().print(f"wrote {extra}")
 
 
 @app.command()
@@ -63,13 +59,13 @@ def verify(
         raise InputError("not a bundle directory", where=str(out))
     report = verify_bundle(out, keyring=keyring, base=base)
     for note in report.notes:
-        _err.print(f"note: {note}")
+        console(stderr=True).print(f"note: {note}")
     if report.problems:
-        _err.print(f"[bold red]{len(report.problems)} problem(s)[/] in {out}:", markup=True)
+        console(stderr=True).print(f"[bold red]{len(report.problems)} problem(s)[/] in {out}:", markup=True)
         for problem in report.problems:
-            _err.out(f"  {problem}")
+            console(stderr=True).out(f"  {problem}")
         raise typer.Exit(1)
-    _out.print(
+    console().print(
         f"ok: {report.files} files, {report.debs} Debian package entries, "
         f"{report.python_files} Python files; "
         + ("dependencies not checked" if report.notes else "dependencies satisfiable")
@@ -94,14 +90,14 @@ def serve(
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror}") from None
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     base = f"http://{bound_host}:{bound_port}"
-    _out.print(f"serving {out} at {base}/")
+    console().print(f"serving {out} at {base}/")
     for release in sorted((out / "debian" / "dists").glob("*/Release")):
         fields = dict(parse_stanzas(release.read_text("utf-8", "replace"))[0])
         signed = (release.parent / "InRelease").is_file()
         option = "signed-by=<keyring>" if signed else "trusted=yes"
-        _out.print(f"  apt: deb [{option}] {base}/debian {fields.get('Suite', '')} {fields.get('Components', '')}")
+        console().print(f"  apt: deb [{option}] {base}/debian {fields.get('Suite', '')} {fields.get('Components', '')}")
     if (out / "python" / "simple").is_dir():
-        _out.print(f"  pip: --index-url {base}/python/simple")
+        console().print(f"  pip: --index-url {base}/python/simple")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -12,8 +12,6 @@ from typing import Annotated
 import typer
 
 from bundler.app import app
-from bundler.pipeline import default_cache_dir, load_debian_sources
-from bundler.spec import load_spec
 from solver.errors import InputError
 
 
@@ -27,6 +25,8 @@ def check(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
 ) -> None:
     """Check that every package of the Debian sources is installable; exit 1 if some are not."""
+    from bundler.pipeline import default_cache_dir, load_debian_sources
+    from bundler.spec import load_spec
     from solver.installability import check_installability
 
     spec = load_spec(spec_path)

@@ -11,11 +11,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bundler.app import app
-from bundler.lock import Lock, read_lock
 from solver.errors import InputError
 
 if TYPE_CHECKING:  # networkx costs 0.1 s to import: only the commands that need it pay for it
     import networkx as nx
+
+    from bundler.lock import Lock
+
+
+def read_lock(path: Path) -> Lock:
+    from bundler.lock import read_lock as read  # the lock reader, only when a command runs
+
+    return read(path)
 
 
 def lock_graph(lock: Lock) -> nx.DiGraph:

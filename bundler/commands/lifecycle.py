@@ -9,13 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bundler.app import app
-from bundler.lock import read_lock
-
-_out = Console(highlight=False, soft_wrap=True, markup=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+from bundler.app import app, console
 
 
 @app.command()
@@ -32,6 +27,7 @@ def delta(
 ) -> None:
     """Write a hotfix bundle: only what changed from OLD_LOCK to NEW_LOCK, as an overlay of OLD's bundle."""
     from bundler.delta import build_delta
+    from bundler.lock import read_lock
     from bundler.pipeline import default_cache_dir
     from bundler.progress import Display
 
@@ -41,14 +37,14 @@ def delta(
         sign_key=sign_key, cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=epoch, progress=Display.for_command(quiet=quiet),
     )  # fmt: skip
     counts = {k: sum(1 for c in plan.changes if c.kind == k) for k in ("changed", "added", "dropped")}
-    _out.print(
+    console().print(
         f"built hotfix {report.out}: {report.debs} .deb, {report.python_files} Python files "
         f"({counts['changed']} changed, {counts['added']} added, {counts['dropped']} dropped); "
         f"SHA256SUMS {report.sha256sums}"
     )
     for extra in (report.archive, report.iso):
         if extra is not None:
-            _out.print(f"wrote {extra}")
+            console().print(f"wrote {extra}")
 
 
 @app.command("upgrade-check")
@@ -62,6 +58,7 @@ def upgrade_check(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Prove the upgrade: apt-get -s dist-upgrade and pip from OLD's installed set to NEW's; exit 1 if it breaks."""
+    from bundler.lock import read_lock
     from bundler.pipeline import default_cache_dir
     from bundler.upgrade import upgrade_check as check
 
@@ -77,10 +74,10 @@ def upgrade_check(
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
         for note in report.notes:
-            _out.print(f"note: {note}")
+            console().print(f"note: {note}")
         for problem in report.problems:
-            _err.print(f"breaks: {problem}")
+            console(stderr=True).print(f"breaks: {problem}")
         if report.ok:
-            _out.print(f"ok: the upgrade from {old_path} to {new_path} reaches every version of NEW")
+            console().print(f"ok: the upgrade from {old_path} to {new_path} reaches every version of NEW")
     if not report.ok:
         raise typer.Exit(1)

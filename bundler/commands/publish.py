@@ -8,11 +8,8 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from bundler.app import app
-
-_out = Console(highlight=False, soft_wrap=True, markup=False)
+from bundler.app import app, console
 
 
 def _size(n: int) -> str:
@@ -62,9 +59,9 @@ def publish(
         return
     if dry_run:
         for key in report.uploaded_keys:
-            _out.print(f"would upload {key}")
+            console().print(f"would upload {key}")
         for key in report.pruned_keys:
-            _out.print(f"would delete {key}")
+            console().print(f"would delete {key}")
     verb = ("would upload", "would delete") if dry_run else ("uploaded", "deleted")
     line = (
         f"{report.target}: {verb[0]} {report.uploaded} objects ({_size(report.uploaded_bytes)}), "
@@ -72,4 +69,4 @@ def publish(
     )
     if prune:
         line += f", {verb[1]} {report.pruned}"
-    _out.print(line)
+    console().print(line)

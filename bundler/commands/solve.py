@@ -7,16 +7,17 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from bundler.app import app
-from bundler.lock import dumps, read_lock, write_lock
-from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
-from bundler.spec import load_spec
 from solver.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bundler.pipeline import SolveReport
 
 
 def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> None:
@@ -98,6 +99,12 @@ def solve(
         raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
     if since is not None and bundle is None:
         raise typer.BadParameter("--since needs --bundle")
+    # Imported here, not at the top: `bundler --help` and the other commands need none of it.
+    from rich.console import Console
+
+    from bundler.lock import read_lock, write_lock
+    from bundler.pipeline import default_cache_dir, solve_spec
+    from bundler.spec import load_spec
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     if closure is not None:
@@ -147,5 +154,3 @@ def solve(
         if bundle is not None:
             console.print(f"bundle written to {bundle}")
 
-
-__all__ = ["solve", "dumps"]
