@@ -590,8 +590,7 @@ def solve(universe: DebUniverse, problem: DebProblem) -> DebSolution:
     if not ok:
         from .explain import explain
 
-        text, hint = explain(enc, s)
-        raise Unsatisfiable(text, hint=hint)
+        raise Unsatisfiable(explain(enc, s))
 
     chosen_vars = [v for v in range(1, s.nvars + 1) if s.value[v] == 1]
     chosen = {v: enc.cands[v] for v in chosen_vars}

@@ -6,6 +6,8 @@ it. Every error carries where the fault is (a file, a line, a package) so the CL
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class BundlerError(Exception):
     """Base of every error the CLI reports as one line. `exit_code` is what `bundler` exits with."""
@@ -27,10 +29,15 @@ class InputError(BundlerError):
 
 
 class Unsatisfiable(BundlerError):
-    """No consistent set exists (exit 1). `explanation` is the human chain of causes."""
+    """No consistent set exists (exit 1). `causes` is the solver.causes.Explanation (data: typed
+    causes and a hint), `explanation` its rendered text; a plain string stands for a failure the
+    solver cannot break down."""
 
     exit_code = 1
 
-    def __init__(self, explanation: str, *, hint: str | None = None) -> None:
-        super().__init__(explanation, hint=hint)
-        self.explanation = explanation
+    def __init__(self, explanation: Any, *, hint: str | None = None) -> None:
+        causes = None if isinstance(explanation, str) else explanation
+        text = explanation if causes is None else causes.render()
+        super().__init__(text, hint=hint if hint is not None or causes is None else causes.hint)
+        self.explanation: str = text
+        self.causes = causes

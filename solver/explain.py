@@ -3,7 +3,8 @@
 The SAT engine hands over the original clauses its refutation used (`Solver.core`); this module
 shrinks them to a minimal unsatisfiable subset (deletion-based: drop a clause, re-check on the tiny
 subproblem, keep it out if still unsatisfiable), orders them from the user's requests outwards and
-renders each as a sentence: "you require A", "A 1.0 depends on B (>= 2)", "B 2.0 is vetoed (CVE-…)".
+turns each into a typed cause (solver/causes.py, which renders them: "you require A", "A 1.0 depends
+on B (>= 2)", "B 2.0 is vetoed (CVE-…)").
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import causes
+from .causes import Explanation
 from .model import format_group
 from .sat import Solver
 
@@ -60,21 +63,15 @@ def minimal_core(s: Solver) -> list[int]:
     return keep
 
 
-def explain(enc: _Encoding, s: Solver) -> tuple[str, str | None]:
-    """The explanation text and an optional hint for an unsatisfiable encoding."""
+def explain(enc: _Encoding, s: Solver) -> Explanation:
+    """Why an encoding is unsatisfiable: the causes of a minimal core, from the requests outwards."""
     core = sorted(minimal_core(s))  # creation order: the spec's requests first, in its order
     tags: list[tuple[Any, ...]] = [s.tags[ci] for ci in core]  # type: ignore[misc]
     clauses = {id(t): s.clauses[ci] for t, ci in zip(tags, core, strict=True)}
     ordered = _order(tags, clauses)
-    lines = [_sentence(t, enc, clauses[id(t)]) for t in ordered]
-    if not lines:
-        return "no consistent set exists.", None
-    text = "Because " + lines[0]
-    for line in lines[1:]:
-        text += ",\n  and " + line
-    text += ",\nno consistent set of packages exists."
+    causes = tuple(_cause(t, enc, clauses[id(t)]) for t in ordered)
     missing = [t for t in ordered if not any(lit > 0 for lit in clauses[id(t)]) and t[0] in ("root", "dep", "base")]
-    return text, _hint(ordered, missing)
+    return Explanation("deb", (causes,) if causes else (), _hint(ordered, missing))
 
 
 def _subject(tag: tuple[Any, ...]) -> int | None:
@@ -122,48 +119,42 @@ def _name(enc: _Encoding, v: int) -> str:
     return f"{c.name}{arch} {c.version}"
 
 
-def _sentence(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> str:
+def _cause(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> causes.Cause:
     kind = tag[0]
     empty = not any(lit > 0 for lit in clause)
     if kind == "root":
-        return f"you require {format_group(tag[1])}" + (_why_empty(enc, tag[1], enc.native) if empty else "")
+        why = _why_empty(enc, tag[1], enc.native) if empty else None
+        return causes.Requirement("you", format_group(tag[1]), "root", why)
     if kind == "base":
-        return f"the base system needs {tag[1]}" + (", which no source provides" if empty else "")
+        return causes.BaseNeed(tag[1], "which no source provides" if empty else None)
     if kind == "fix":
-        return f"you fix {tag[1]}" + (", but no source has that version" if empty else "")
+        return causes.Fix(tag[1], "but no source has that version" if empty else None)
     if kind == "veto":
         veto = tag[2]
-        return f"{_name(enc, tag[1])} is vetoed ({veto.reason})"
+        return causes.Veto(_name(enc, tag[1]), veto.reason, str(veto))
     if kind == "pin":
-        return f"{_name(enc, tag[1])} has apt priority {tag[2]} ({tag[3]}), so it is never installed"
+        return causes.Pin(_name(enc, tag[1]), tag[2], tag[3])
     if kind == "dep":
-        verb = "pre-depends on" if tag[2] == "Pre-Depends" else "depends on"
-        text = f"{_name(enc, tag[1])} {verb} {format_group(tag[3])}"
-        if empty:
-            text += _why_empty(enc, tag[3], enc.from_arch(enc.cands[tag[1]]))
-        return text
+        why = _why_empty(enc, tag[3], enc.from_arch(enc.cands[tag[1]])) if empty else None
+        return causes.Requirement(_name(enc, tag[1]), format_group(tag[3]), tag[2], why)
     if kind == "conflict":
-        verb = "conflicts with" if tag[3] == "Conflicts" else "breaks"
-        return f"{_name(enc, tag[1])} {verb} {tag[4]} (matched by {_name(enc, tag[2])})"
+        return causes.Conflict(_name(enc, tag[1]), tag[3], tag[4], _name(enc, tag[2]))
     if kind == "one-version":
         a, b = enc.cands[tag[2]], enc.cands[tag[3]]
-        return f"only one version of {tag[1]} can be installed ({a.version} or {b.version})"
+        return causes.OneVersion(tag[1], (a.version, b.version))
     if kind == "source-move":
         f = enc.cands[tag[2]]
-        return (
-            f"the fix {tag[1]} moves every binary of source {f.source} to {f.source_version}, "
-            f"which rules out {_name(enc, tag[3])}"
-        )
-    return str(tag)
+        return causes.SourceMove(tag[1], f.source or f.name, f.source_version or f.version, _name(enc, tag[3]))
+    raise AssertionError(f"a clause tag without a cause: {tag!r}")
 
 
 def _why_empty(enc: _Encoding, group: Any, arch: str) -> str:
     """Why an OR group has no candidate at all: nothing by that name, or no version that fits."""
     versions = sorted({c.version for dep in group for c in enc.u.candidates(dep.name)})
     if not versions:
-        return f", which no source provides for {arch}"
+        return f"which no source provides for {arch}"
     shown = ", ".join(versions[:4]) + (", …" if len(versions) > 4 else "")
-    return f", but no available version fits for {arch} (available: {shown})"
+    return f"but no available version fits for {arch} (available: {shown})"
 
 
 def _hint(ordered: list[tuple[Any, ...]], missing: list[tuple[Any, ...]]) -> str | None:

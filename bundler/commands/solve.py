@@ -122,10 +122,17 @@ def solve(
 
     display = Display.for_command(quiet=quiet, as_json=as_json)
     started = time.perf_counter()
-    with display:
-        report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                            offline=offline, upgrade=upgrade, progress=display, strict=strict,
-                            previous=since)
+    from solver.errors import Unsatisfiable
+
+    try:
+        with display:
+            report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
+                                offline=offline, upgrade=upgrade, progress=display, strict=strict,
+                                previous=since)
+    except Unsatisfiable as e:
+        if as_json and e.causes is not None:  # the failure as data too; the text still goes to stderr
+            sys.stdout.write(json.dumps({"solved": False, "failure": e.causes.to_json()}, indent=2) + "\n")
+        raise
     report.timings["total"] = time.perf_counter() - started
     if base is not None:
         from bundler.delta import plan_delta, spec_vetoes
@@ -147,6 +154,7 @@ def solve(
                      cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch, progress=display)
     if as_json:
         out = report.to_json()
+        out["solved"] = True
         out["lock"] = str(lock_path)
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     elif not quiet:
