@@ -249,3 +249,51 @@ def test_diff_json(repo: DebRepo, tmp_path: Path) -> None:
     assert same.returncode == 0 and assert_valid("diff", json.loads(same.stdout)) == []
     wrong = [{**doc[1], "kind": "changed"}]  # an added package is not "changed"
     assert errors("diff", wrong)
+
+
+# ---- the parts of a solve the demo does not show ------------------------------------------------
+def test_debian_notes_recommends_and_mirror_closure(tmp_path: Path) -> None:
+    mirror = DebRepo(tmp_path / "mirror")
+    mirror.add("bookworm", "main", name="app", version="1", recommends="docs, fancy", depends="web | httpd")
+    mirror.add("bookworm", "main", name="docs", version="1")
+    mirror.add("bookworm", "main", name="fancy", version="1", conflicts="plain")
+    mirror.add("bookworm", "main", name="plain", version="1")
+    mirror.add("bookworm", "main", name="web", version="1")
+    mirror.add("bookworm", "main", name="nginx", version="1", provides="httpd")
+    mirror.add("bookworm-updates", "main", name="unrelated", version="1")
+    mirror.write(compressions=("",))
+    spec = write_spec(tmp_path, mirror.root.as_uri(), require=["plain", "app"])
+    spec.write_text(spec.read_text().replace("[debian]\n", "[debian]\nrecommends = true\n"))
+    args = ("solve", spec, "--cache-dir", tmp_path / "cache", "--closure", "mirror")
+    proc = bundler(*args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    deb = assert_valid("solve", json.loads(proc.stdout))["debian"]
+    assert deb["notes"] == ["app 1 (amd64): Recommends fancy skipped: cannot be installed"]
+    names = sorted(p.name for p in read_lock(tmp_path / "bundle.lock").packages)
+    assert names == ["app", "docs", "fancy", "nginx", "plain", "web"], names
+    # the mirror closure adds nginx (the other httpd) and fancy (a Recommends alternative), though
+    # fancy cannot be installed beside plain
+    assert (deb["skipped-recommends"], deb["mirror-extra"]) == (1, 2)
+    assert deb["fixes"] == [] and [v["veto"] for v in deb["vetoes"]] == []
+    lines = bundler(*args).stdout.splitlines()
+    assert lines[1:4] == [
+        "  mirror closure added 2 alternatives and providers",
+        "  1 Recommends could not be installed and were skipped",
+        "  note: app 1 (amd64): Recommends fancy skipped: cannot be installed",
+    ]
+
+
+def test_python_notes(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("--index-url http://127.0.0.1:9/simple\ndemo-client\n")
+    spec = tmp_path / "bundle.toml"
+    spec.write_text(f'[bundle]\nname = "py"\n[python]\nindexes = []\nfind-links = ["{DEMO / "wheels"}"]\n'
+                    'requirements-file = "requirements.txt"\n')
+    note = f"{tmp_path / 'requirements.txt'}:1: ignored pip option --index-url (indexes come from the spec)"
+    proc = bundler("solve", spec, "--cache-dir", tmp_path / "cache", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = assert_valid("solve", json.loads(proc.stdout))
+    assert doc["debian"] is None
+    assert doc["python"] == {"fixes": [], "vetoes": [], "notes": [note], "sdists": []}
+    assert doc["packages"] == {"deb": 0, "python": len(read_lock(tmp_path / "bundle.lock").packages)}
+    assert doc["roots"] == ["python:demo-client"]
+    assert f"  note: {note}" in bundler("solve", spec, "--cache-dir", tmp_path / "cache").stdout.splitlines()

@@ -61,6 +61,8 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
             console.print(f"  mirror closure added {len(d.mirror_extra)} alternatives and providers")
         if d.skipped_recommends:
             console.print(f"  {len(d.skipped_recommends)} Recommends could not be installed and were skipped")
+            for c, group in d.skipped_recommends:  # the notes of the JSON's "debian" part
+                console.print(f"  note: {c.name} {c.version} ({c.arch}): Recommends {group} skipped: cannot be installed")
     p = report.python
     if p is not None:
         from bundler.python_solve import describe_change
