@@ -91,6 +91,7 @@ def test_solve_json_of_the_demo(demo: Path, demo_solved: tuple[dict[str, Any], P
     del doc["timings"], doc["debian"]["stats"]
     lock = read_lock(demo / "bundle.lock")
     assert doc == {
+        "solved": True,
         "bundle": "demo",
         "lock": str(demo / "bundle.lock"),
         "packages": {"deb": 10, "python": 5},
@@ -169,6 +170,11 @@ def test_schema_rejects_what_the_output_must_not_be(demo_solved: tuple[dict[str,
     doc = json.loads(json.dumps(demo_solved[0]))
     doc["debian"]["vetoes"][0]["changed"] = [{"package": "x", "from": 1, "to": None}]
     assert errors("solve", doc)
+    # the failure document (solve --json on no solution) is another shape, checked as such
+    assert errors("solve", {"solved": False, "failure": {"because": []}}) == []
+    assert errors("solve", {"solved": False, "failure": {}, "lock": "x"}) == [
+        "(top): Additional properties are not allowed ('lock' was unexpected)"]
+    assert errors("solve", {"solved": False})
 
 
 # ---- verify -------------------------------------------------------------------------------------

@@ -161,6 +161,7 @@ def solve(
                      cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
     if as_json:
         out = report.to_json()
+        out["solved"] = True
         out["lock"] = str(lock_path)
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     elif not quiet:
