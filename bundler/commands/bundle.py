@@ -65,6 +65,7 @@ def verify(
     report = verify_bundle(out, keyring=keyring, base=base)
     if as_json:
         import json
+        import sys  # here, not at the top: the module imports only what every command needs
 
         doc = {"bundle": str(out), "ok": report.ok, "files": report.files, "debs": report.debs,
                "python-files": report.python_files, "dependencies-checked": not report.notes,
