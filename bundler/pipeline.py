@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,12 @@ class SolveReport:
     kept: list[Any] = field(default_factory=list)  # bundler.audit.Kept: pins kept though newer exist
     audit: Any = None  # bundler.audit.AuditPolicy, when the spec has [audit]
     warnings: list[str] = field(default_factory=list)  # cross-ecosystem (bundler.crosscheck)
+    # str(veto) -> (name:arch, version without the veto, with it): what each Debian veto moved
+    debian_veto_changes: dict[str, list[tuple[str, str | None, str | None]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The `solve --json` document (bundler/schemas/solve.json): both ecosystems report their fixes,
+        vetoes and notes in the same shape; an ecosystem the spec has not is null."""
         out: dict[str, Any] = {
             "bundle": self.lock.name,
             "packages": {
@@ -52,6 +57,8 @@ class SolveReport:
             },
             "roots": sorted(self.lock.roots),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "debian": None,
+            "python": None,
         }
         if self.debian is not None:
             d = self.debian
@@ -60,14 +67,17 @@ class SolveReport:
                     {
                         "fix": f.fix,
                         "chosen": f"{f.chosen.name} {f.chosen.version}" if f.chosen else None,
-                        "changed": [{"package": n, "from": old, "to": new} for n, old, new in f.changed],
+                        "changed": changes_json(f.changed),
                     }
                     for f in d.fixes
                 ],
                 "vetoes": [
-                    {"veto": str(v), "reason": v.reason, "removed": [f"{c.name} {c.version}" for c in cs]}
+                    {"veto": str(v), "reason": v.reason, "removed": [f"{c.name} {c.version}" for c in cs],
+                     "changed": changes_json(self.debian_veto_changes.get(str(v), []))}
                     for v, cs in d.vetoes_hit
                 ],
+                "notes": [f"{c.name} {c.version} ({c.arch}): Recommends {group} skipped: cannot be installed"
+                          for c, group in d.skipped_recommends],
                 "mirror-extra": len(d.mirror_extra),
                 "skipped-recommends": len(d.skipped_recommends),
                 "stats": d.stats,
@@ -75,11 +85,17 @@ class SolveReport:
         if self.python is not None:
             out["python"] = self.python.to_json()
         out["kept"] = [k.to_json() for k in self.kept]
+        out["audit"] = None
         if self.audit is not None:
             out["audit"] = {"advisories": self.audit.db.count, "veto": self.audit.mode,
                             "vetoes": self.audit.vetoes_json()}
         out["warnings"] = list(self.warnings)
         return out
+
+
+def changes_json(changes: Sequence[tuple[str, str | None, str | None]]) -> list[dict[str, str | None]]:
+    """(package, version before, version after) as JSON; None: absent before (new) or after (dropped)."""
+    return [{"package": n, "from": old, "to": new} for n, old, new in changes]
 
 
 def _apt_sources(spec: DebSpec) -> list[Any]:
@@ -157,12 +173,16 @@ def solve_debian_part(
     timings: dict[str, float],
     audit: Any = None,  # bundler.audit.AuditPolicy: vetoes from advisories
     kept: list[Any] | None = None,  # receives the bundler.audit.Kept pins of a re-solve
+    veto_changes: dict[str, list[tuple[str, str | None, str | None]]] | None = None,  # receives what each veto moved
 ) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str], list[LockedSource]]:
     t0 = time.perf_counter()
     loaded, archs = load_debian_sources(spec, cache_dir=cache_dir, offline=offline, progress=progress)
     t1 = time.perf_counter()
 
-    def solve(vetoes: list[tuple[str, str | None, str]]) -> DebSolution:
+    last: list[list[tuple[str, str | None, str]]] = [[]]  # the vetoes of the latest solve (an audit adds some)
+
+    def solve(vetoes: list[tuple[str, str | None, str]], prefer: dict[tuple[str, str], str] = preferred) -> DebSolution:
+        last[0] = list(vetoes)
         problem = problem_from_spec(
             spec.require,
             spec.fix,
@@ -171,7 +191,7 @@ def solve_debian_part(
             recommends=spec.recommends,
             base=spec.base,
             closure=spec.closure,
-            preferred=preferred,
+            preferred=prefer,
             pins=[(p.package, p.release, p.version, p.priority) for p in spec.pins],
             releases=loaded.releases,
         )
@@ -189,6 +209,9 @@ def solve_debian_part(
     t2 = time.perf_counter()
     timings["debian-load"] = t1 - t0
     timings["debian-solve"] = t2 - t1
+    if veto_changes is not None and solution.vetoes_hit:
+        veto_changes.update(debian_veto_changes(solution, last[0], solve, bool(preferred)))
+        timings["debian-vetoes"] = time.perf_counter() - t2
     depends: dict[tuple[str, str], set[str]] = {}
     for a, b, _kind in solution.edges:
         depends.setdefault((a.name, a.arch), set()).add(f"deb:{b.name}:{b.arch}")
@@ -222,6 +245,35 @@ def solve_debian_part(
         sources = lock_debian_sources(loaded, packages, cache_dir=cache_dir, offline=offline)
         timings["debian-sources"] = time.perf_counter() - t3
     return solution, packages, indexes, roots, sources
+
+
+def debian_veto_changes(
+    solution: DebSolution,
+    vetoes: list[tuple[str, str | None, str]],
+    solve: Callable[..., DebSolution],
+    preferred: bool,
+) -> dict[str, list[tuple[str, str | None, str | None]]]:
+    """What each veto that removed a candidate moved: the solve again without it, compared (the report
+    only; the answer is `solution`). As for Python (bundler/python_solve.py), both sides are solved
+    from scratch: a previous lock's versions already carry a veto's effect."""
+    from solver.debian import parse_veto
+    from solver.errors import Unsatisfiable
+
+    def versions(s: DebSolution) -> dict[str, str]:
+        return {f"{c.name}:{c.arch}": c.version for c in s.packages}
+
+    fresh = versions(solve(vetoes, {}) if preferred else solution)
+    parsed = [parse_veto(*v) for v in vetoes]
+    out: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for veto, _removed in solution.vetoes_hit:
+        try:
+            without = versions(solve([v for v, p in zip(vetoes, parsed, strict=True) if p != veto], {}))
+        except Unsatisfiable:  # cannot happen with one veto fewer, but say what is known
+            out[str(veto)] = []
+            continue
+        out[str(veto)] = [(n, without.get(n), fresh.get(n)) for n in sorted(set(without) | set(fresh))
+                          if without.get(n) != fresh.get(n)]
+    return out
 
 
 def lock_debian_sources(
@@ -287,6 +339,7 @@ def _solve_spec(
     sources: list[LockedSource] = []
     deb_solution = None
     py_solution = None
+    veto_changes: dict[str, list[tuple[str, str | None, str | None]]] = {}
     if spec.debian is not None:
         deb_solution, pkgs, idx, rts, sources = solve_debian_part(
             spec.debian,
@@ -297,6 +350,7 @@ def _solve_spec(
             timings=timings,
             audit=audit,
             kept=kept,
+            veto_changes=veto_changes,
         )
         packages += pkgs
         indexes += idx
@@ -341,4 +395,4 @@ def _solve_spec(
         hint = "set [python] python-version to the Debian python3's (without --strict, a warning)"
         raise InputError(found[0], where="python.python-version", hint=hint)
     return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings, kept=kept,
-                       audit=audit, warnings=found)
+                       audit=audit, warnings=found, debian_veto_changes=veto_changes)

@@ -55,7 +55,9 @@ class PythonSolution:
     packages: list[LockedPackage]
     indexes: list[IndexDigest]
     roots: list[str]
-    fix_changes: dict[str, list[str]] = field(default_factory=dict)
+    # each fix -> (project, version without the fix or None, version with it or None: dropped)
+    fix_changes: dict[str, list[tuple[str, str | None, str | None]]] = field(default_factory=dict)
+    fix_chosen: dict[str, str | None] = field(default_factory=dict)  # each fix -> "project version" it pinned
     vetoes_hit: list[str] = field(default_factory=list)  # "label: reason" of each veto that moved something
     notes: list[str] = field(default_factory=list)
     kept: list[Any] = field(default_factory=list)  # bundler.audit.Kept: previous pins with newer releases
@@ -63,14 +65,20 @@ class PythonSolution:
     sdists: list[SdistBuild] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The "python" part of `solve --json`, in the shape of the "debian" part (bundler/schemas/solve.json)."""
+        from bundler.pipeline import changes_json
+
         return {
-            "fixes": {k: list(v) for k, v in self.fix_changes.items()},
+            "fixes": [
+                {"fix": fix, "chosen": self.fix_chosen.get(fix), "changed": changes_json(changed)}
+                for fix, changed in self.fix_changes.items()
+            ],
             "vetoes": [
                 {
                     "veto": e.veto,
                     "reason": e.reason,
                     "removed": [f"{e.project} {v}" for v in e.removed],
-                    "changed": [{"package": n, "from": old, "to": new} for n, old, new in e.changed],
+                    "changed": changes_json(e.changed),
                 }
                 for e in self.veto_effects
             ],
@@ -322,7 +330,7 @@ def _solve_python(
             while more := audit.python_vetoes(result.pins, resolver_index.list_releases, target, seen):
                 vetoes.extend(Veto(*v) for v in more)
                 result = run(fixes)
-        fix_changes: dict[str, list[str]] = {}
+        fix_changes: dict[str, list[tuple[str, str | None, str | None]]] = {}
         for fix in fixes:
             fix_changes[fix.text] = _fix_changes(result, fix, fixes, run)
         # Vetoes are judged on solves from scratch (as --upgrade does): a previous lock's versions
@@ -347,6 +355,7 @@ def _solve_python(
             indexes=sorted(set(digests), key=lambda d: d.url),
             roots=[f"python:{n}" for n in result.roots],
             fix_changes=fix_changes,
+            fix_chosen={fix.text: _fix_chosen(result, fix) for fix in fixes},
             vetoes_hit=[f"{e.veto}: {e.reason}" for e in effects if e.changed],
             notes=rs.notes + notes + sorted(index.notes) + result.notes,
             kept=_kept(result, resolver_index, target, preferred, audit),
@@ -367,13 +376,23 @@ def _kept(result: PythonResolution, index: Any, target: Target, preferred: dict[
     return python_kept(result.pins, index.list_releases, target, preferred, audit.db if audit else None)
 
 
+def _fix_chosen(result: PythonResolution, fix: Wanted) -> str | None:
+    """"project version" of what `fix` pinned."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pin = result.pins.get(canonicalize_name(Requirement(fix.text).name))
+    return f"{pin.name} {pin.version}" if pin is not None else None
+
+
 def _fix_changes(
     result: PythonResolution,
     fix: Wanted,
     fixes: list[Wanted],
     run: Callable[[list[Wanted]], PythonResolution],
-) -> list[str]:
-    """Packages that changed or came in because of `fix`: the solution against one solved without it."""
+) -> list[tuple[str, str | None, str | None]]:
+    """Packages that changed or came in because of `fix`: the solution against one solved without it,
+    as (project, version without the fix or None, version with it or None)."""
     try:
         without = run([f for f in fixes if f is not fix])
     except Unsatisfiable:
@@ -391,17 +410,17 @@ def _fix_changes(
                 continue
             seen.add(n)
             todo.extend(result.pins[n].depends)
-        return sorted(f"{n} {result.pins[n].version}" for n in seen)
-    out = []
-    for name, pin in sorted(result.pins.items()):
-        old = without.pins.get(name)
-        if old is None:
-            out.append(f"{name} {pin.version} (new)")
-        elif old.version != pin.version:
-            out.append(f"{name} {old.version} -> {pin.version}")
-    for name in sorted(set(without.pins) - set(result.pins)):
-        out.append(f"{name} {without.pins[name].version} (dropped)")
-    return out
+        return [(n, None, result.pins[n].version) for n in sorted(seen)]
+    return _diff(without, result)
+
+
+def describe_change(name: str, old: str | None, new: str | None) -> str:
+    """One change of a fix for people: "lib 1.1 -> 1.0", "lib 1.0 (new)", "lib 1.1 (dropped)"."""
+    if old is None:
+        return f"{name} {new} (new)"
+    if new is None:
+        return f"{name} {old} (dropped)"
+    return f"{name} {old} -> {new}"
 
 
 def _veto_effects(

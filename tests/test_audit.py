@@ -20,6 +20,7 @@ from repos.advisories import PYTHON, Advisory, Range, affects, load_advisories
 from solver.errors import InputError
 from tests.support.debrepo import DebRepo
 from tests.support.pyindex import Dist, make_repo
+from tests.support.schemas import assert_strict
 
 
 def bundler(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -282,7 +283,7 @@ def test_audit_a_lock(repos: tuple[DebRepo, Path], tmp_path: Path) -> None:
 
     proc = bundler("audit", lock_path, "--db", tracker, "--db", osv_dir, "--json")
     assert proc.returncode == 1, proc.stderr
-    out = json.loads(proc.stdout)
+    out = assert_strict("audit", json.loads(proc.stdout))
     got = {(f["ecosystem"], f["package"], f["version"], f["advisory"], f["fixed"]) for f in out["affected"]}
     assert got == {
         ("deb", "openssl", "3.0.9-1", OPENSSL_CVE, "3.0.11-1~deb12u2"),
@@ -346,6 +347,7 @@ def test_spec_audit_vetoes_move_to_fixed_versions(repos: tuple[DebRepo, Path], t
     proc = solve(tmp_path, spec, "--json")
     assert proc.returncode == 0, proc.stderr
     after = {p.name: p.version for p in read_lock(tmp_path / "bundle.lock").packages}
+    assert_strict("solve", json.loads(proc.stdout), free=("timings", "stats"))
     # Each version is vetoed for the advisories some other version is clear of: openssl 3.0.9 for
     # CVE-2023-5363 (3.0.11 fixes it), not 3.0.11 for CVE-2024-0727 (no openssl binary has its fix);
     # libssl3 3.0.9 and 3.0.11 for CVE-2024-0727 too (3.0.13 fixes it).

@@ -25,6 +25,7 @@ from bundler.upgrade import upgrade_check
 from bundler.verify import verify_bundle
 from tests.support.debrepo import DebRepo
 from tests.support.locks import EPOCH, OldKey, Upstream, build_wheel
+from tests.support.schemas import assert_strict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -390,7 +391,7 @@ def test_upgrade_check_runs_pip_check(rel: Release, tmp_path: Path, capsys: pyte
     args = ["upgrade-check", str(tmp_path / "old.lock"), str(tmp_path / "new.lock"), "--delta", str(tmp_path / "delta"),
             "--json"]  # fmt: skip
     assert main(args) == 1
-    doc = json.loads(capsys.readouterr().out)
+    doc = assert_strict("upgrade-check", json.loads(capsys.readouterr().out), free=("python",))
     assert doc["ok"] is False
     assert doc["problems"] == ["pip check: plugin 1.0 has requirement foo<1.1, but you have foo 1.1."]
     assert "python:plugin: dropped by NEW; pip leaves 1.0 installed" in doc["notes"]

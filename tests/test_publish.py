@@ -33,6 +33,7 @@ from bundler.publish import PublishError, make_client, plan, publish_bundle
 from solver.errors import InputError
 from tests.support.debrepo import DebRepo
 from tests.support.locks import OldKey, Upstream, with_package
+from tests.support.schemas import assert_strict, assert_valid
 
 KEY, SECRET = "bundler-test", "bundler-secret"
 
@@ -188,7 +189,7 @@ def test_second_publish_skips_unchanged(s3: S3, bundles: Bundles, capsys: pytest
     bucket = s3.bucket("fleet-skip")
     target = f"s3://{bucket}/demo"
     code, out, _ = _cli(capsys, str(bundles.a), target, "--endpoint", s3.url, "--json")
-    first = json.loads(out)
+    first = assert_strict("publish", json.loads(out))
     assert code == 0 and first["uploaded"] == first["objects"] > 20 and first["skipped"] == 0
     etags = s3.keys(bucket)
 
@@ -200,7 +201,7 @@ def test_second_publish_skips_unchanged(s3: S3, bundles: Bundles, capsys: pytest
 
     # The next release: only what differs goes up (hello's new .deb and the indexes naming it).
     code, out, _ = _cli(capsys, str(bundles.b), target, "--endpoint", s3.url, "--json", "--dry-run")
-    would = json.loads(out)["uploaded_keys"]
+    would = assert_strict("publish", json.loads(out))["uploaded_keys"]
     assert s3.keys(bucket) == etags  # a dry run changes nothing
     pool = [k for k in would if "/pool/" in k or "/files/" in k]
     assert pool == ["debian/pool/main/h/hello/hello_1.1-1_amd64.deb"]
@@ -208,7 +209,7 @@ def test_second_publish_skips_unchanged(s3: S3, bundles: Bundles, capsys: pytest
     assert not any(k.startswith("python/") for k in would)  # the Python side did not change
     assert "debian/dists/bookworm/contrib/binary-amd64/Packages" not in would
     code, out, _ = _cli(capsys, str(bundles.b), target, "--endpoint", s3.url, "--json")
-    assert json.loads(out)["uploaded"] == len(would)
+    assert assert_valid("publish", json.loads(out))["uploaded"] == len(would)
 
 
 def _record(client: Any) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from bundler.crosscheck import debian_python, warnings
 from bundler.lock import Lock, LockedPackage, read_lock
 from tests.support.debrepo import DebRepo
 from tests.support.pyindex import Dist, make_repo
+from tests.support.schemas import assert_valid
 
 UNIVERSE = [
     Dist("App", "2.0", ["lib>=2"]),
@@ -114,7 +115,7 @@ def test_a_veto_that_bites_says_what_it_moved(index: str, tmp_path: Path) -> Non
 
     r = solve(spec, "--json")
     assert r.returncode == 0, r.stderr
-    vetoes = json.loads(r.stdout)["python"]["vetoes"]
+    vetoes = assert_valid("solve", json.loads(r.stdout))["python"]["vetoes"]
     assert vetoes == [
         {
             "veto": "lib>=2",
@@ -152,7 +153,7 @@ def test_sdists_are_reported_with_their_build_requirements(index: str, tmp_path:
     readme = (tmp_path / "out" / "README").read_text()
     assert f"  - {SDIST_LINE}\n" in readme
     r = solve(spec, "--json")
-    assert json.loads(r.stdout)["python"]["sdists"] == [
+    assert assert_valid("solve", json.loads(r.stdout))["python"]["sdists"] == [
         {
             "package": "builder-pkg",
             "version": "1.0",

@@ -264,7 +264,8 @@ def test_fix_changes_and_fixed_flag(repo, tmp_path: Path) -> None:
         spec(tmp_path, indexes=(repo.simple.as_uri(),), fix=("lib==1.0",)), cache_dir=tmp_path / "c"
     )
     assert versions(sol)["lib"] == "1.0"
-    assert sol.fix_changes == {"lib==1.0": ["lib 1.1 -> 1.0"]}
+    assert sol.fix_changes == {"lib==1.0": [("lib", "1.1", "1.0")]}
+    assert sol.fix_chosen == {"lib==1.0": "lib 1.0"}
     assert [p.name for p in sol.packages if p.fixed] == ["lib"]
     check(sol, repo)
 

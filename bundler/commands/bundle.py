@@ -51,6 +51,7 @@ def verify(
     out: Path = typer.Argument(..., help="The bundle directory to check."),
     keyring: str | None = typer.Option(None, "--keyring", help="Verify the Release signatures with this keyring (not the shipped debian/bundle.gpg) and require them."),
     base: Path | None = typer.Option(None, "--base", help="For a hotfix bundle: the bundle it completes, to check dependencies across both."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output (bundler/schemas/verify.json)."),
 ) -> None:
     """Re-check every checksum of the bundle and that every dependency is satisfiable inside it."""
     from bundler.verify import verify_bundle
@@ -58,6 +59,17 @@ def verify(
     if not out.is_dir():
         raise InputError("not a bundle directory", where=str(out))
     report = verify_bundle(out, keyring=keyring, base=base)
+    if as_json:
+        import json
+        import sys  # here, not at the top: the module imports only what every command needs
+
+        doc = {"bundle": str(out), "ok": report.ok, "files": report.files, "debs": report.debs,
+               "python-files": report.python_files, "dependencies-checked": not report.notes,
+               "problems": list(report.problems), "notes": list(report.notes)}  # fmt: skip
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        if report.problems:
+            raise typer.Exit(1)
+        return
     for note in report.notes:
         console(stderr=True).print(f"note: {note}")
     if report.problems:

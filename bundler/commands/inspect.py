@@ -143,8 +143,8 @@ def diff(
                 if found:
                     paths[c.id] = " → ".join(_label(g, n) for n in found[0])
     if as_json:
-        out = [{"id": c.id, "kind": c.kind, "from": c.old, "to": c.new, **({"why": paths[c.id]} if c.id in paths else {})}
-               for c in changes]
+        # bundler/schemas/diff.json; "why": the path from a root (--why), else null
+        out = [{"id": c.id, "kind": c.kind, "from": c.old, "to": c.new, "why": paths.get(c.id)} for c in changes]
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     else:
         for c in changes:

@@ -43,15 +43,22 @@ def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> No
                 continue  # listed with the other audit vetoes below
             names = ", ".join(f"{c.name} {c.version}" for c in removed[:5])
             more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
-            console.print(f"  veto {veto} ({veto.reason}) removed {names}{more}")
+            moved = "; ".join(f"{n} {old or '(absent)'} → {new or '(dropped)'}"
+                              for n, old, new in report.debian_veto_changes.get(str(veto), []))
+            console.print(f"  veto {veto} ({veto.reason}) removed {names}{more}; moved: {moved or 'nothing'}")
         if d.mirror_extra:
             console.print(f"  mirror closure added {len(d.mirror_extra)} alternatives and providers")
         if d.skipped_recommends:
             console.print(f"  {len(d.skipped_recommends)} Recommends could not be installed and were skipped")
+            for c, group in d.skipped_recommends:  # the notes of the JSON's "debian" part
+                console.print(f"  note: {c.name} {c.version} ({c.arch}): Recommends {group} skipped: cannot be installed")
     p = report.python
     if p is not None:
+        from bundler.python_solve import describe_change
+
         for fix, changed in sorted(p.fix_changes.items()):
-            console.print(f"  fix {fix}: changed because of it: {', '.join(changed) or 'nothing else'}")
+            text = ", ".join(describe_change(*c) for c in changed)
+            console.print(f"  fix {fix}: changed because of it: {text or 'nothing else'}")
         for e in p.veto_effects:
             gone = f"{e.project} " + ", ".join(e.removed[:5])
             gone += f" and {len(e.removed) - 5} more" if len(e.removed) > 5 else ""
