@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from solver import causes
+from tests.support.schemas import assert_strict, assert_valid
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
@@ -36,6 +37,7 @@ def test_a_debian_failure_is_typed_causes(tmp_path: Path) -> None:
     spec = _demo(tmp_path, ('fix = ["openssl (= 3.0.11-1~deb12u2)"]', 'fix = ["openssl (= 3.0.9-1)"]'))
     code, doc, err = _solve_json(spec)
     assert code == 1
+    assert_strict("solve", assert_valid("solve", doc))
     failure = doc["failure"]
     assert doc["solved"] is False and failure["ecosystem"] == "deb"
     kinds = [c["kind"] for c in failure["chains"][0]]
@@ -52,6 +54,7 @@ def test_a_python_failure_is_typed_causes(tmp_path: Path) -> None:
     spec = _demo(tmp_path, ('require = ["demo-client"]', 'require = ["demo-client", "demo-http>=9"]'))
     code, doc, err = _solve_json(spec)
     assert code == 1
+    assert_strict("solve", assert_valid("solve", doc))
     failure = doc["failure"]
     assert failure["ecosystem"] == "python"
     chain = failure["chains"][0]
@@ -80,3 +83,15 @@ def test_render_joins_the_causes_as_the_cli_says_them() -> None:
                                    causes.SourceMove("x (= 2)", "x", "2", "libx 1"), causes.BaseNeed("dpkg")])
 def test_every_cause_has_a_kind_and_a_sentence(cause: causes.Cause) -> None:
     assert causes.kind(cause) and cause.sentence()
+
+
+def test_the_solve_schema_knows_every_cause_and_its_fields() -> None:
+    import dataclasses
+
+    from bundler.schemas import load
+
+    variants = load("solve")["$defs"]["cause"]["oneOf"]
+    by_kind = {v["properties"]["kind"]["const"]: set(v["properties"]) for v in variants}
+    assert by_kind == {
+        kind: {"kind", "text", *(f.name for f in dataclasses.fields(cls))} for cls, kind in causes._KIND.items()
+    }

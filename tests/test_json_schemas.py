@@ -171,8 +171,10 @@ def test_schema_rejects_what_the_output_must_not_be(demo_solved: tuple[dict[str,
     doc["debian"]["vetoes"][0]["changed"] = [{"package": "x", "from": 1, "to": None}]
     assert errors("solve", doc)
     # the failure document (solve --json on no solution) is another shape, checked as such
-    assert errors("solve", {"solved": False, "failure": {"because": []}}) == []
-    assert errors("solve", {"solved": False, "failure": {}, "lock": "x"}) == [
+    failure = {"ecosystem": "deb", "chains": [], "hint": None, "text": "no consistent set exists."}
+    assert errors("solve", {"solved": False, "failure": failure}) == []
+    assert errors("solve", {"solved": False, "failure": {"because": []}})  # the cause tree's own shape
+    assert errors("solve", {"solved": False, "failure": failure, "lock": "x"}) == [
         "(top): Additional properties are not allowed ('lock' was unexpected)"]
     assert errors("solve", {"solved": False})
 
