@@ -11,14 +11,13 @@ import threading
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 import bundler.commands
 from bundler.app import app
+from bundler.startup import defer_rich_extras, lazy_console
 from solver.errors import BundlerError, Unsatisfiable
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = lazy_console(stderr=True, highlight=False, soft_wrap=True)
 
 # click's ClickException, whichever click typer runs on: click itself (typer < 0.20) or the copy typer
 # now carries (typer._click); typer exports neither, but its BadParameter derives from it.
@@ -36,6 +35,8 @@ def report(error: BundlerError) -> int:
     Bad input is one line naming the file, key or package (a parser's caret line may follow);
     an unsolvable problem is "no solution" and then its explanation, which is several lines by nature.
     """
+    from rich.markup import escape
+
     if isinstance(error, Unsatisfiable):
         stderr.print("[bold red]error:[/] no solution", markup=True, highlight=False)
         stderr.out(error.explanation, highlight=False)
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     # A solve allocates hundreds of thousands of small, long-lived objects (candidates, clauses);
     # the default collector thresholds would walk them over and over for nothing.
     gc.set_threshold(200_000, 50, 100)
+    defer_rich_extras()
     _register_commands()
     try:
         code = app(args=argv, standalone_mode=False)

@@ -6,14 +6,12 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from bundler.app import app
-from bundler.lock import read_lock
-from solver.errors import InputError
+from bundler.startup import lazy_console
 
-_out = Console(highlight=False, soft_wrap=True, markup=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_out = lazy_console(highlight=False, soft_wrap=True, markup=False)
+_err = lazy_console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -33,6 +31,7 @@ def build(
 ) -> None:
     """Download, verify and lay out every artifact of LOCK as an offline bundle in OUT."""
     from bundler.build import build_bundle
+    from bundler.lock import read_lock
     from bundler.pipeline import default_cache_dir
 
     # The artifacts live where `solve --bundle` keeps them, so a build after a solve downloads nothing.
@@ -58,6 +57,7 @@ def verify(
 ) -> None:
     """Re-check every checksum of the bundle and that every dependency is satisfiable inside it."""
     from bundler.verify import verify_bundle
+    from solver.errors import InputError
 
     if not out.is_dir():
         raise InputError("not a bundle directory", where=str(out))
@@ -85,6 +85,7 @@ def serve(
     """Serve the bundle over HTTP: apt at /debian, pip/uv at /python/simple (PEP 503 + PEP 691)."""
     from bundler.build.debfile import parse_stanzas
     from bundler.serve import make_server
+    from solver.errors import InputError
 
     if not (out / "SHA256SUMS").is_file():
         raise InputError("not a bundle directory (no SHA256SUMS)", where=str(out))

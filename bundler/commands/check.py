@@ -12,9 +12,6 @@ from typing import Annotated
 import typer
 
 from bundler.app import app
-from bundler.pipeline import default_cache_dir, load_debian_sources
-from bundler.spec import load_spec
-from solver.errors import InputError
 
 
 @app.command()
@@ -26,6 +23,9 @@ def check(
     explain_limit: Annotated[int, typer.Option("--explain", help="Explain at most this many.")] = 200,
 ) -> None:
     """Check that every package of the Debian sources is installable; exit 1 if some are not."""
+    from bundler.pipeline import default_cache_dir, load_debian_sources
+    from bundler.spec import load_spec
+    from solver.errors import InputError
     from solver.installability import check_installability
 
     spec = load_spec(spec_path)

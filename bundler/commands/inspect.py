@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bundler.app import app
-from bundler.lock import Lock, read_lock
-from solver.errors import InputError
 
 if TYPE_CHECKING:  # networkx costs 0.1 s to import: only the commands that need it pay for it
     import networkx as nx
+
+    from bundler.lock import Lock
 
 
 def lock_graph(lock: Lock) -> nx.DiGraph:
@@ -49,6 +49,8 @@ def why(
     limit: Annotated[int, typer.Option("--limit", help="At most this many paths.")] = 5,
 ) -> None:
     """Print the dependency path(s) from a root to PACKAGE."""
+    from bundler.lock import read_lock
+    from solver.errors import InputError
     from solver.graph import ROOT, find_nodes, why_paths
 
     lock = read_lock(lock_path)
@@ -78,6 +80,8 @@ def graph(
     """Export the dependency graph of a lock."""
     import networkx as nx
 
+    from bundler.lock import read_lock
+    from solver.errors import InputError
     from solver.graph import ROOT, dependency_cycles
 
     g = lock_graph(read_lock(lock_path))
@@ -122,6 +126,7 @@ def diff(
 ) -> None:
     """Packages added, removed and changed between two locks; exit 1 when they differ."""
     from bundler.diff import diff_locks
+    from bundler.lock import read_lock
 
     old, new = read_lock(old_path), read_lock(new_path)
     changes = diff_locks(old, new)

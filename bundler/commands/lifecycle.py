@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from bundler.app import app
-from bundler.lock import read_lock
+from bundler.startup import lazy_console
 
-_out = Console(highlight=False, soft_wrap=True, markup=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+_out = lazy_console(highlight=False, soft_wrap=True, markup=False)
+_err = lazy_console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -32,6 +31,7 @@ def delta(
 ) -> None:
     """Write a hotfix bundle: only what changed from OLD_LOCK to NEW_LOCK, as an overlay of OLD's bundle."""
     from bundler.delta import build_delta
+    from bundler.lock import read_lock
     from bundler.pipeline import default_cache_dir
 
     old, new = read_lock(old_path), read_lock(new_path)
@@ -61,6 +61,7 @@ def upgrade_check(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Prove the upgrade: apt-get -s dist-upgrade and pip from OLD's installed set to NEW's; exit 1 if it breaks."""
+    from bundler.lock import read_lock
     from bundler.pipeline import default_cache_dir
     from bundler.upgrade import upgrade_check as check
 

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from bundler.app import app
+from bundler.startup import lazy_console
 
-_out = Console(highlight=False, soft_wrap=True, markup=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+_out = lazy_console(highlight=False, soft_wrap=True, markup=False)
+_err = lazy_console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def _size(n: int) -> str:

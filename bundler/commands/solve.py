@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from bundler.app import app
-from bundler.lock import dumps, read_lock, write_lock
-from bundler.pipeline import SolveReport, default_cache_dir, solve_spec
-from bundler.spec import load_spec
-from solver.errors import InputError
+
+if TYPE_CHECKING:  # what a solve needs is imported by the solve: `bundler --help` pays for none of it
+    from rich.console import Console
+
+    from bundler.pipeline import SolveReport
 
 
 def _progress(console: Console, quiet: bool) -> Any:
@@ -110,6 +107,16 @@ def solve(
         raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
     if since is not None and bundle is None:
         raise typer.BadParameter("--since needs --bundle")
+    import dataclasses
+    import time
+
+    from rich.console import Console
+
+    from bundler.lock import read_lock, write_lock
+    from bundler.pipeline import default_cache_dir, solve_spec
+    from bundler.spec import load_spec
+    from solver.errors import InputError
+
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     if closure is not None:
@@ -153,6 +160,8 @@ def solve(
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
                      cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch)
     if as_json:
+        import json
+
         out = report.to_json()
         out["lock"] = str(lock_path)
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
@@ -161,5 +170,3 @@ def solve(
         if bundle is not None:
             console.print(f"bundle written to {bundle}")
 
-
-__all__ = ["solve", "dumps"]
