@@ -43,7 +43,10 @@ class _LazyConsole:
 
 
 def lazy_console(**kwargs: Any) -> Console:
-    """A `rich.console.Console(**kwargs)` that is made when first used."""
+    """A `rich.console.Console(**kwargs)` that is made when first used.
+
+    It forwards attribute access (`print`, `out`, `file`, `is_terminal`, ...), not the special methods
+    looked up on the type (`with console:`): give rich.progress and rich.live a real Console."""
     return cast("Console", _LazyConsole(kwargs))
 
 

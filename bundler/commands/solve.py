@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bundler.app import app
+from bundler.startup import lazy_console
 
 if TYPE_CHECKING:  # what a solve needs is imported by the solve: `bundler --help` pays for none of it
     from rich.console import Console
@@ -16,8 +17,13 @@ if TYPE_CHECKING:  # what a solve needs is imported by the solve: `bundler --hel
     from bundler.pipeline import SolveReport
 
 
-def _progress(console: Console, quiet: bool) -> Any:
-    if quiet or not console.is_terminal:
+def _progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -110,14 +116,12 @@ def solve(
     import dataclasses
     import time
 
-    from rich.console import Console
-
     from bundler.lock import read_lock, write_lock
     from bundler.pipeline import default_cache_dir, solve_spec
     from bundler.spec import load_spec
     from solver.errors import InputError
 
-    console = Console(stderr=as_json, highlight=False, soft_wrap=True)
+    console = lazy_console(stderr=as_json, highlight=False, soft_wrap=True)  # rich only if something is printed
     spec = load_spec(spec_path)
     if closure is not None:
         if closure not in ("install", "mirror"):
@@ -130,7 +134,7 @@ def solve(
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
     lock_path = output or spec_path.parent / "bundle.lock"
     base = read_lock(since) if since is not None else None  # unreadable: fail before solving
-    progress = _progress(Console(stderr=True), quiet or as_json)
+    progress = _progress(quiet or as_json)
     started = time.perf_counter()
     if progress is not None:
         with progress:
