@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,7 @@ HEAVY = (
     "solver.python", "repos.pypi", "repos.deb", "networkx", "httpx", "packaging", "resolvelib",
     "zstandard", "rich.markdown", "markdown_it", "rich.traceback", "pygments", "email.parser",
 )  # fmt: skip
+ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color", "FORCE_COLOR": "1"}
 ENV.pop("NO_COLOR", None)
 
@@ -132,3 +135,30 @@ def test_lazy_console_imports_rich_when_first_used() -> None:
 def test_python_m_bundler_help_works(argv: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "bundler", *argv], capture_output=True, text=True, env=ENV)
     assert proc.returncode == 0 and "Usage:" in proc.stdout, proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="the harness's fixtures need dpkg-deb")
+def test_benchmark_startup_case_reports_rows_and_import_profiles(tmp_path: Path) -> None:
+    """`python -m benchmarks --only startup`: the rows, and import profiles in which --help and
+    --version import none of the heavy modules (offline: the trivial solve reads examples/demo/wheels)."""
+    from tests.test_benchmarks_smoke import _fixtures
+
+    fx = _fixtures(tmp_path)
+    results = tmp_path / "results"
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--repeats", "1", "--budget", "120", "--no-setup",
+           "--only", "startup", "--offline-fixtures", str(fx), "--cache-dir", str(tmp_path / "cache"),
+           "--results-dir", str(results)]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads((results / "latest.json").read_text())
+    rows = {r["contender"]: r for r in data["results"] if r["case"] == "startup"}
+    for name in ("bundler --version", "bundler --help", "python -S -c pass (interpreter alone)"):
+        assert rows[name]["status"] == "ok" and len(rows[name]["runs_s"]) == 1, rows[name]
+    solve = next(r for n, r in rows.items() if n.startswith("bundler solve"))
+    assert solve["status"] == "ok" and solve["answer"] == {"solved": True, "count": 2}, solve  # demo-http, demo-certs
+    profiles = {p["command"].split(" /")[0]: p for p in data["startup"]}
+    assert profiles["bundler --help"]["heavy_imported"] == []
+    assert profiles["bundler --version"]["heavy_imported"] == []
+    assert "packaging" in profiles["bundler solve"]["heavy_imported"], "the solve's profile is read too"
+    assert profiles["bundler --help"]["top_level"][0]["cumulative_ms"] > 0
+    assert "## Start-up: where the import time goes" in (results / "latest.md").read_text()
