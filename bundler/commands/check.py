@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -46,6 +45,8 @@ def check(
                        for c, why in report.broken],
             "timings": {"load": round(loaded_at - started, 3), "check": round(done - loaded_at, 3)},
         }
+        import json
+
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     else:
         typer.echo(f"{report.checked} packages checked, {report.installable} installable, "

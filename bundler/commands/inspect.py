@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -106,6 +105,8 @@ def graph(
         nx.write_graphml(h, buf)
         text = buf.getvalue().decode("utf-8")
     elif fmt == "json":
+        import json
+
         text = json.dumps(nx.node_link_data(g, edges="edges"), indent=2, sort_keys=True) + "\n"
     else:
         raise InputError(f"unknown graph format {fmt!r} (dot, graphml or json)")
@@ -143,6 +144,8 @@ def diff(
     if as_json:
         out = [{"id": c.id, "kind": c.kind, "from": c.old, "to": c.new, **({"why": paths[c.id]} if c.id in paths else {})}
                for c in changes]
+        import json
+
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     else:
         for c in changes:

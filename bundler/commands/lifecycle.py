@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +73,8 @@ def upgrade_check(
     if as_json:
         doc = {"ok": report.ok, "problems": list(report.problems), "notes": list(report.notes),
                "apt": list(report.deb_actions), "python": report.python_installed}  # fmt: skip
+        import json
+
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
         for note in report.notes:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -58,6 +57,8 @@ def publish(
     if show:
         _err.file.write("\n")
     if as_json:
+        import json
+
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n")
         return
     if dry_run:
