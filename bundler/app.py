@@ -1,7 +1,5 @@
 """The typer application object; command modules in `bundler/commands/` register on it."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

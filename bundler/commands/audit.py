@@ -3,8 +3,6 @@
 Exit 0 when nothing is affected, 1 when something is, 2 on bad input (bundler.cli prints the error).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated
