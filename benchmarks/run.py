@@ -618,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         byte_compile_bundler()
         setup_peers(ctx)
-        gather_inputs(ctx)
+        if any(name != "startup" for name in only or CASES):  # the start-up case reads no index
+            gather_inputs(ctx)
         run_cases(ctx, only or CASES)
         if ctx.fixture is None and ctx.py_index:
             names = sorted({n for a in ctx.answers if a["case"].startswith("py-") for n in a.get("names", [])})
