@@ -162,3 +162,41 @@ def test_benchmark_startup_case_reports_rows_and_import_profiles(tmp_path: Path)
     assert "packaging" in profiles["bundler solve"]["heavy_imported"], "the solve's profile is read too"
     assert profiles["bundler --help"]["top_level"][0]["cumulative_ms"] > 0
     assert "## Start-up: where the import time goes" in (results / "latest.md").read_text()
+
+
+def test_only_the_invoked_command_is_built_and_the_listing_stays_whole() -> None:
+    """cli._only_what_runs: typer builds the click command of the command that runs only, yet every
+    way of asking for the command list still lists them all, and the app is left as it was."""
+    proc = _python("""
+        import contextlib, io, sys
+        import typer.main
+        from bundler.app import app
+        from bundler.cli import _register_commands, main
+
+        _register_commands()
+        built = []
+        real = typer.main.get_command_from_info
+        def spy(*args, **kw):
+            built.append((args[0] if args else kw["command_info"]).callback.__name__)
+            return real(*args, **kw)
+        typer.main.get_command_from_info = spy
+        everything = len(app.registered_commands)
+
+        def run(*argv):
+            built.clear()
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = main(list(argv))
+            assert len(app.registered_commands) == everything, "the app is restored"
+            return code, sorted(built), out.getvalue()
+
+        assert run("--version")[:2] == (0, [])
+        assert run("solve", "--help")[:2] == (0, ["solve"])
+        assert run("upgrade-check", "--help")[:2] == (0, ["upgrade_check"])
+        code, built_for_help, listing = run("--help")
+        assert code == 0 and len(built_for_help) == everything
+        for argv in (["--help", "solve"], ["--help", "--version"]):
+            assert run(*argv) == (0, built_for_help, listing), argv
+        assert run("nosuch")[:2] == (2, built_for_help), "an unknown name is checked against all"
+    """)
+    assert "No such command 'nosuch'" in proc.stderr
