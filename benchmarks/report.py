@@ -41,6 +41,8 @@ def _ratio_cell(bundler: list[dict], peer: dict) -> str:
             # The Python cases have two warm bundler runs: the revalidating one is named apart.
             label = ("cold" if "cold" in name else "warm revalidating" if "revalidating" in name
                      else "warm" if "warm" in name else "")  # fmt: skip
+            if not label and len(bundler) > 1:  # e.g. the start-up rows: `--version`, `--help`
+                label = name.removeprefix("bundler ").split(" (")[0]
             cells.append(f"{label} {_ratio(b['median_s'] / peer['median_s'])}".strip())
     return ", ".join(cells)
 
@@ -123,6 +125,10 @@ def markdown(data: dict) -> str:
     out += ["", "bundler/peer < 1 means bundler is faster. Each contender runs in its own process; runs of the "
             "contenders of a case alternate (A B C A B C …).", ""]  # fmt: skip
     out += _py_ratios(data)
+    if data.get("startup"):
+        from .startup import markdown as startup_markdown
+
+        out += startup_markdown(data["startup"])
     out += ["## Answers", ""]
     for a in data["answers"]:
         out.append(f"### {a['case']}")

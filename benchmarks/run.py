@@ -1,6 +1,7 @@
 """The harness: gather inputs, install the peers, run every case within the budget, write the report.
 
 Cases (names for `--only`):
+  startup          bundler --version, --help, a trivial offline solve vs python's floors and uv (+ -X importtime)
   index-load       parse bookworm main amd64: bundler (cold, warm) vs apt_pkg.TagFile vs libsolv
   index-load-many  the same over bookworm + bookworm-updates + bookworm-security
   deb-openstack    solve the OpenStack roots: bundler vs apt-get -s vs libsolv (+ answers cross-checked)
@@ -47,7 +48,7 @@ UNSOLVABLE_ROOTS = ["keystone", "postfix", "exim4-daemon-light"]
 SCALING = [10, 50, 100, 500, 1000]
 SEED = 20250520
 CASES = [
-    "index-load", "deb-openstack", "deb-unsolvable", "deb-random", "scaling", "py-airflow",
+    "startup", "index-load", "deb-openstack", "deb-unsolvable", "deb-random", "scaling", "py-airflow",
     "deb-check", "py-openstack", "build", "index-load-many", "deb-openstack-many",
 ]  # fmt: skip
 
@@ -72,6 +73,7 @@ class Ctx:
     setup_log: list[str] = field(default_factory=list)
     py_pages: dict | None = None
     roots_info: dict = field(default_factory=dict)
+    startup: list[dict] = field(default_factory=list)  # benchmarks/startup.py: import profiles
 
     def reps(self, full: int, quick: int = 1) -> int:
         return self.args.repeats or (quick if self.quick else full)
@@ -499,6 +501,17 @@ def openstack_target(ctx: Ctx) -> PyTarget:
     return PyTarget(req, data / "upper-constraints-2026.1.txt", ctx.py_index, bundler_extra=metadata)
 
 
+# --- start-up ---------------------------------------------------------------------------------------
+
+
+def case_startup(ctx: Ctx) -> None:
+    """Whole-process wall time of the start-up commands next to their floors, and their import profile."""
+    from . import startup
+
+    ctx.results += alternate("startup", startup.contenders(ctx.work), ctx.reps(10, 5), ctx.budget, log=log)
+    ctx.startup = startup.profiles(ctx.work, repeats=1 if ctx.quick else 3)
+
+
 # --- build ------------------------------------------------------------------------------------------
 
 
@@ -605,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         byte_compile_bundler()
         setup_peers(ctx)
-        gather_inputs(ctx)
+        if any(name != "startup" for name in only or CASES):  # the start-up case reads no index
+            gather_inputs(ctx)
         run_cases(ctx, only or CASES)
         if ctx.fixture is None and ctx.py_index:
             names = sorted({n for a in ctx.answers if a["case"].startswith("py-") for n in a.get("names", [])})
@@ -641,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         "answers": ctx.answers,
         "scaling": ctx.scaling,
         "notes": ctx.notes,
+        "startup": ctx.startup,
     }
     text = report.write(data, args.results_dir, started)
     print(text)
@@ -660,7 +675,9 @@ def run_cases(ctx: Ctx, names: list[str]) -> None:
         log(f"== {name} ({ctx.budget.remaining():.0f}s left)")
         t0 = time.monotonic()
         try:
-            if name == "index-load":
+            if name == "startup":
+                case_startup(ctx)
+            elif name == "index-load":
                 case_index_load(ctx, name, ctx.main)
             elif name == "index-load-many":
                 case_index_load(ctx, name, ctx.many)

@@ -1,12 +1,23 @@
-"""`python -m benchmarks.startup`: how long `bundler` takes to start, and what its imports cost.
+"""Start-up: `bundler --version`, `bundler --help` and a trivial offline solve, whole process, next to
+the floors under them and uv on the same solve; and where the time goes (`python -X importtime`).
 
-    .venv/bin/python -m benchmarks.startup [--repeats 11] [--spec examples/demo/bundle.toml]
+    .venv/bin/python -m benchmarks.startup [--repeats 10] [--top 12]
+    .venv/bin/python -m benchmarks --only startup          # the same rows in the full report
 
-Whole-process wall time (median and min of `--repeats` runs) of the interpreter alone (`python -S -c
-pass`, `python -c pass`: the floor this venv's site hooks set), `bundler --version`, `bundler --help`,
-`bundler solve --help` and an offline solve of the demo spec (its cache filled once first); then the
-ten most expensive imports of `--help` and of the solve by `python -X importtime` (cumulative µs).
-No network. Prints Markdown.
+Issue 11's target is `bundler --help` and a trivial solve in <= 0.10 s of wall time for the whole
+process. The floors say how much of that bundler can act on at all: `python -S -c pass` (the
+interpreter alone), `python -c pass` (plus `site`: this environment's .pth files run at every start,
+e.g. a setuptools editable-install finder) and `python -c "import typer"` (the CLI framework kept).
+
+The trivial solve needs no network: its only source is the wheel directory of examples/demo (find-links),
+its one requirement `demo-http` (two wheels in the lock), solved `--offline` on a warm cache; uv compiles
+the same requirement from the same directory (`--offline --no-index --find-links`, warm cache).
+
+The import profile runs each bundler command with PYTHONPROFILEIMPORTTIME=1 (the same as
+`python -X importtime`, but it reaches the `bundler` console script too) a few times and reports, per
+module, the median of its cumulative and self microseconds: the top-level imports by cumulative time
+and the heaviest modules by self time, and which of the modules that `--help` and `--version` must not
+import (tests/test_startup.py) were imported.
 """
 
 from __future__ import annotations
@@ -17,68 +28,158 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import bundler_side as bs
+from . import peers
+from .measure import Budget, Contender, Result, Run, alternate, timed
+from .peers import PyTarget
+
+HERE = Path(__file__).resolve().parent
+WHEELS = HERE.parent / "examples" / "demo" / "wheels"
+REQUIREMENT = "demo-http"
+# Modules the start-up commands must not import (what tests/test_startup.py asserts for --help/--version).
+HEAVY = ("bundler.pipeline", "networkx", "httpx", "packaging", "resolvelib", "zstandard", "rich.markdown",
+         "markdown_it", "pygments", "email.parser")  # fmt: skip
 
 
-def _time(cmd: list[str], repeats: int, cwd: Path) -> tuple[float, float]:
-    runs = []
+def _process(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> Run:
+    seconds, proc = timed(cmd, env=env, timeout=timeout)
+    if proc is None:
+        return Run(seconds, False, error=f"timeout after {timeout:.0f}s")
+    if proc.returncode != 0:
+        return Run(seconds, False, error=f"exit {proc.returncode}: {peers._tail(proc.stderr)}")
+    return Run(seconds, True)
+
+
+def tiny_target(work: Path) -> PyTarget:
+    """The trivial solve: one requirement from one local wheel directory, no index."""
+    req = work / "startup-requirements.in"
+    req.write_text(REQUIREMENT + "\n")
+    return PyTarget(req, None, None, find_links=WHEELS)
+
+
+def contenders(work: Path) -> list[Contender]:
+    py = sys.executable
+    target = tiny_target(work)
+    spec = bs.py_spec(work / "startup.toml", target)
+    lock = work / "startup.lock"
+    b_cache, uv_cache = work / "startup-bundler-cache", work / "startup-uv-cache"
+    why_b = bs.missing("solve")
+    why_uv = None if peers.which("uv") else "uv not installed"
+
+    def prime_bundler() -> None:
+        if not (b_cache / ".primed").exists():
+            bs.solve(spec, lock, b_cache, 120)
+            b_cache.mkdir(parents=True, exist_ok=True)
+            (b_cache / ".primed").write_text("")
+
+    def prime_uv() -> None:
+        if not (uv_cache / ".primed").exists():
+            peers.uv_compile(target, uv_cache, 120, offline=True)
+            uv_cache.mkdir(parents=True, exist_ok=True)
+            (uv_cache / ".primed").write_text("")
+
+    def solve(t: float) -> Run:
+        run = bs.solve(spec, lock, b_cache, t, offline=True)
+        run.internal = {}  # the report shows the wall time; --json's phases are below a millisecond
+        return run
+
+    return [
+        Contender("python -S -c pass (interpreter alone)", "floor", lambda t: _process([py, "-S", "-c", "pass"], t)),
+        Contender("python -c pass (+ site and .pth files)", "floor", lambda t: _process([py, "-c", "pass"], t)),
+        Contender('python -c "import typer"', "floor", lambda t: _process([py, "-c", "import typer"], t)),
+        Contender("bundler --version", "bundler", lambda t: _process([*bs.cli(), "--version"], t)),
+        Contender("bundler --help", "bundler", lambda t: _process([*bs.cli(), "--help"], t)),
+        Contender(f"bundler solve --offline ({REQUIREMENT}, one find-links dir, warm)", "bundler", solve,
+                  prime_bundler, why_b),
+        Contender("uv --version", "uv", lambda t: _process([peers.which("uv") or "uv", "--version"], t), None, why_uv),
+        Contender(f"uv pip compile --offline ({REQUIREMENT}, same dir, warm)", "uv",
+                  lambda t: peers.uv_compile(target, uv_cache, t, offline=True), prime_uv, why_uv),
+    ]  # fmt: skip
+
+
+def parse_importtime(stderr: str) -> list[tuple[str, int, int, int]]:
+    """(module, depth, self µs, cumulative µs) for each `import time:` line, in the order printed."""
+    out = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        head, cumulative, name = line.split("|", 2)
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2  # two spaces per level under the importer
+        out.append((name.strip(), depth, int(head.split(":")[1]), int(cumulative)))
+    return out
+
+
+def import_profile(args: list[str], repeats: int = 3, top: int = 12, timeout: float = 60) -> dict:
+    """The import profile of `bundler ARGS`: medians over `repeats` runs."""
+    runs: list[list[tuple[str, int, int, int]]] = []
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs), min(runs)
+        proc = subprocess.run([*bs.cli(), *args], env=env, capture_output=True, text=True, timeout=timeout)
+        runs.append(parse_importtime(proc.stderr))
+    cumulative: dict[str, list[int]] = {}
+    self_us: dict[str, list[int]] = {}
+    depth: dict[str, int] = {}
+    for run in runs:
+        for name, d, s, c in run:
+            cumulative.setdefault(name, []).append(c)
+            self_us.setdefault(name, []).append(s)
+            depth.setdefault(name, d)
+    med = {n: statistics.median(v) / 1000 for n, v in cumulative.items()}
+    med_self = {n: statistics.median(v) / 1000 for n, v in self_us.items()}
+    top_level = sorted((n for n in med if depth[n] == 0), key=lambda n: -med[n])
+    return {
+        "command": "bundler " + " ".join(args),
+        "modules": len(med),
+        "total_ms": round(sum(med[n] for n in med if depth[n] == 0), 1),
+        "top_level": [{"module": n, "cumulative_ms": round(med[n], 1)} for n in top_level[:top]],
+        "top_self": [{"module": n, "self_ms": round(med_self[n], 1)}
+                     for n in sorted(med_self, key=lambda n: -med_self[n])[:top]],  # fmt: skip
+        "heavy_imported": sorted(h for h in HEAVY if h in med),
+    }
 
 
-def _imports(cmd: list[str], cwd: Path, top: int = 10) -> list[tuple[int, str]]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", *cmd], cwd=cwd, capture_output=True, text=True,
-                          check=False)  # fmt: skip
-    rows = []
-    for line in proc.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            _, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
-            if cumulative.isdigit():
-                rows.append((int(cumulative), name))
-    return sorted(rows, reverse=True)[:top]
+def profiles(work: Path, repeats: int = 3, top: int = 12) -> list[dict]:
+    target = tiny_target(work)
+    spec = bs.py_spec(work / "startup.toml", target)
+    solve = ["solve", str(spec), "-o", str(work / "startup-profile.lock"), "--cache-dir",
+             str(work / "startup-bundler-cache"), "--offline", "--quiet"]  # fmt: skip
+    return [import_profile(a, repeats, top) for a in (["--version"], ["--help"], solve)]
+
+
+def markdown(profiles: list[dict]) -> list[str]:
+    """The report's start-up section: per command, its top imports."""
+    out = ["## Start-up: where the import time goes (`python -X importtime`, median of the runs)", ""]
+    for p in profiles:
+        heavy = ", ".join(p["heavy_imported"]) or "none"
+        out.append(f"- `{p['command'].split(' /')[0]}`: {p['modules']} modules, {p['total_ms']} ms of imports; "
+                   f"of the heavy ones ({', '.join(HEAVY)}) imported: {heavy}")  # fmt: skip
+        out.append("  - top level, cumulative: " + ", ".join(
+            f"{e['module']} {e['cumulative_ms']}" for e in p["top_level"]))  # fmt: skip
+        out.append("  - self: " + ", ".join(f"{e['module']} {e['self_ms']}" for e in p["top_self"]))
+    out.append("")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=11)
-    ap.add_argument("--spec", type=Path, default=ROOT / "examples" / "demo" / "bundle.toml")
+    ap.add_argument("--repeats", type=int, default=10, help="runs per row (default 10)")
+    ap.add_argument("--top", type=int, default=12, help="modules listed per import profile")
     args = ap.parse_args(argv)
-    py = sys.executable
-    bundler = [py, "-m", "bundler"]
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as t:
-        work = Path(t)
-        solve = [*bundler, "solve", str(args.spec.resolve()), "-q", "--offline", "-o", str(work / "x.lock"),
-                 "--cache-dir", str(work / "cache")]  # fmt: skip
-        subprocess.run([c for c in solve if c != "--offline"], check=True, capture_output=True)
-        rows = [
-            ("python -S -c pass", [py, "-S", "-c", "pass"]),
-            ("python -c pass", [py, "-c", "pass"]),
-            ("bundler --version", [*bundler, "--version"]),
-            ("bundler --help", [*bundler, "--help"]),
-            ("bundler solve --help", [*bundler, "solve", "--help"]),
-            ("bundler solve (demo, --offline, warm)", solve),
-        ]
-        load = os.getloadavg()[0]
-        print(f"start-up, whole process, median (min) of {args.repeats}; load average {load:.2f}\n")
-        print("| command | median | min |")
-        print("|---|---|---|")
-        for label, cmd in rows:
-            median, fastest = _time(cmd, args.repeats, work)
-            print(f"| `{label}` | {median:.3f} s | {fastest:.3f} s |")
-        for label, cmd in (("bundler --help", ["-m", "bundler", "--help"]), ("solve", solve[1:])):
-            print(f"\n`python -X importtime` of {label}, most expensive (cumulative):\n")
-            print("| module | ms |")
-            print("|---|---|")
-            for micros, name in _imports(cmd, work):
-                print(f"| `{name}` | {micros / 1000:.1f} |")
+    from .run import byte_compile_bundler
+
+    byte_compile_bundler()
+    with tempfile.TemporaryDirectory(prefix="bundler-startup-") as tmp:
+        work = Path(tmp)
+        results: list[Result] = alternate("startup", contenders(work), args.repeats, Budget(600), log=lambda m: None)
+        for r in results:
+            figure = f"median {r.median * 1000:6.1f} ms, min {min(r.runs) * 1000:6.1f} ms" if r.runs else r.status
+            print(f"{r.contender:62s} {figure} {r.note}")
+        print()
+        print("\n".join(markdown(profiles(work, top=args.top))))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bundler.lock import IndexDigest, Lock, LockedPackage, LockedSource, SourceFileEntry, pinned_versions
 from bundler.spec import DebSource, DebSpec, Spec
-from solver.debian import DebSolution, problem_from_spec
-from solver.debian import solve as solve_debian
 from solver.errors import InputError
+
+if TYPE_CHECKING:  # the Debian solver is imported by the Debian part: a Python-only solve needs none of it
+    from solver.debian import DebSolution
 
 
 def default_cache_dir(option: Path | None = None) -> Path:
@@ -175,6 +176,9 @@ def solve_debian_part(
     kept: list[Any] | None = None,  # receives the bundler.audit.Kept pins of a re-solve
     veto_changes: dict[str, list[tuple[str, str | None, str | None]]] | None = None,  # receives what each veto moved
 ) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str], list[LockedSource]]:
+    from solver.debian import problem_from_spec
+    from solver.debian import solve as solve_debian
+
     t0 = time.perf_counter()
     loaded, archs = load_debian_sources(spec, cache_dir=cache_dir, offline=offline, progress=progress)
     t1 = time.perf_counter()

@@ -3,9 +3,6 @@
 Exit 0 when nothing is affected, 1 when something is, 2 on bad input (bundler.cli prints the error).
 """
 
-from __future__ import annotations
-
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +36,8 @@ def audit(
             "affected": [f.to_json() for f in findings],
             "packages-affected": len(packages),
         }
+        import json
+
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     else:
         for f in findings:
