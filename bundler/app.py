@@ -1,6 +1,5 @@
 """The typer application object; command modules in `bundler/commands/` register on it."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -62,11 +61,10 @@ def _main(
 ) -> None:
     """Pick one consistent set of Debian and Python packages and ship it as an offline bundle."""
 
+_consoles: dict[bool, "Console"] = {}
 
-_consoles: dict[bool, Console] = {}
 
-
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> "Console":
     """The command's rich console for stdout (or stderr), made on first use so that a command that
     prints nothing does not import rich's console. Markup is off: printed names may hold brackets."""
     c = _consoles.get(stderr)

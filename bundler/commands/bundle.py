@@ -1,7 +1,5 @@
 """The bundle commands: `bundler build LOCK OUT`, `bundler verify OUT`, `bundler serve OUT`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -1,8 +1,6 @@
 """`bundler check SPEC`: which packages of the spec's Debian sources can be installed at all
 (the question dose-distcheck answers), with the reason for each that cannot."""
 
-from __future__ import annotations
-
 import json
 import sys
 import time

@@ -1,7 +1,5 @@
 """`bundler why LOCK PACKAGE` and `bundler graph LOCK`: read the result graph back from a lock."""
 
-from __future__ import annotations
-
 import io
 import json
 import sys
@@ -19,13 +17,13 @@ if TYPE_CHECKING:  # networkx costs 0.1 s to import: only the commands that need
     from bundler.lock import Lock
 
 
-def read_lock(path: Path) -> Lock:
+def read_lock(path: Path) -> "Lock":
     from bundler.lock import read_lock as read  # the lock reader, only when a command runs
 
     return read(path)
 
 
-def lock_graph(lock: Lock) -> nx.DiGraph:
+def lock_graph(lock: "Lock") -> "nx.DiGraph":
     from solver.graph import build_graph
 
     archs = {p.architecture for p in lock.packages if p.ecosystem == "deb" and p.architecture != "all"}
@@ -45,7 +43,7 @@ def lock_graph(lock: Lock) -> nx.DiGraph:
     return build_graph(nodes, edges, lock.roots)
 
 
-def _label(g: nx.DiGraph, node: str) -> str:
+def _label(g: "nx.DiGraph", node: str) -> str:
     return str(g.nodes[node].get("label", node))
 
 

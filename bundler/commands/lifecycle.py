@@ -1,8 +1,6 @@
 """The release lifecycle: `bundler delta OLD NEW OUT` (a hotfix bundle, bundler/delta.py) and
 `bundler upgrade-check OLD NEW` (the upgrade proof with the real apt and pip, bundler/upgrade.py)."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

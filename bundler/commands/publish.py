@@ -1,8 +1,6 @@
 """`bundler publish OUT s3://BUCKET/PREFIX`: upload a built bundle to S3-compatible object storage
 (bundler/publish.py says in which order, and why a re-run or a second release is safe)."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`bundler solve SPEC`: write the lock (and, with --bundle, build the bundle from it)."""
 
-from __future__ import annotations
-
 import dataclasses
 import json
 import sys
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
     from bundler.pipeline import SolveReport
 
 
-def _print_summary(console: Console, report: SolveReport, lock_path: Path) -> None:
+def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -> None:
     lock = report.lock
     deb = sum(1 for p in lock.packages if p.ecosystem == "deb")
     py = sum(1 for p in lock.packages if p.ecosystem == "python")
