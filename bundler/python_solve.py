@@ -289,7 +289,7 @@ def _solve_python(
     target = Target(spec.python_version, tuple(spec.platforms))
     indexes, find_links, cert, notes = _sources(spec)
     fixes = [Wanted(t, "python.fix") for t in spec.fix]
-    vetoes = [Veto(v.package, v.version, v.reason) for v in spec.veto]
+    vetoes = list(spec.veto)  # the spec's vetoes are solver.veto.Veto, what the resolver takes
     tick, stop = _progress(progress)
     index = PypiIndex(
         indexes,

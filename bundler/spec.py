@@ -13,13 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from solver.errors import InputError
-
-
-@dataclass(frozen=True, slots=True)
-class Veto:
-    package: str
-    version: str | None  # a range: Debian "<< 3.0.11" (op + version), Python "<5.4" (PEP 440 specifier)
-    reason: str
+from solver.veto import Veto  # the one veto type (re-exported: the spec's vetoes are these)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,8 @@ from .universe import DebUniverse
 
 @dataclass(frozen=True, slots=True)
 class DebVeto:
-    """Candidates called `package` whose version satisfies `op version` (all when op is None)."""
+    """A solver.veto.Veto compiled for the Debian solver (parse_veto): candidates called `package`
+    whose version satisfies `op version` (all when op is None)."""
 
     package: str
     op: str | None

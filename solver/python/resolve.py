@@ -18,6 +18,7 @@ from packaging.version import Version
 from resolvelib import ResolutionImpossible, ResolutionTooDeep
 
 from solver.errors import InputError, Unsatisfiable
+from solver.veto import Veto
 
 from .explain import explain
 from .model import DistFile, PackageIndex
@@ -32,13 +33,6 @@ class Wanted:
 
     text: str
     where: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Veto:
-    package: str
-    version: str | None
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
