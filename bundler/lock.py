@@ -34,6 +34,10 @@ LOCK_VERSION = 1
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def _repository_uri(repository: str) -> str:
+    return repository.split()[0] if repository else ""
+
+
 def _component(repository: str) -> str:
     """The Debian component (last word of a `repository` "<uri> <suite> <component>"), "main" for a
     flat repository."""
@@ -71,7 +75,7 @@ class LockedPackage:
 
     @property
     def repository_uri(self) -> str:
-        return self.repository.split()[0] if self.repository else ""
+        return _repository_uri(self.repository)
 
     def to_toml(self) -> dict[str, Any]:
         d: dict[str, Any] = {"ecosystem": self.ecosystem, "name": self.name, "version": self.version}
@@ -143,7 +147,7 @@ class LockedSource:
 
     @property
     def repository_uri(self) -> str:
-        return self.repository.split()[0] if self.repository else ""
+        return _repository_uri(self.repository)
 
     def to_toml(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,6 @@ the text the CLI prints and serialise as `--json`, for both ecosystems."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,18 +11,12 @@ from pathlib import Path
 import pytest
 
 from solver import causes
+from tests.support.demo import copy_demo
 from tests.support.schemas import assert_strict, assert_valid
-
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
 
 def _demo(tmp_path: Path, replace: tuple[str, str]) -> Path:
-    for part in ("debian", "wheels"):
-        shutil.copytree(DEMO / part, tmp_path / part)
-    text = (DEMO / "bundle.toml").read_text()
-    assert replace[0] in text
-    (tmp_path / "bundle.toml").write_text(text.replace(*replace))
-    return tmp_path / "bundle.toml"
+    return copy_demo(tmp_path, replace)
 
 
 def _solve_json(spec: Path) -> tuple[int, dict, str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ import typer.main
 
 from bundler.app import app
 from bundler.cli import _register_commands
+from tests.support.demo import copy_demo
 
 HERE = Path(__file__).resolve().parent
 DEMO = HERE.parent / "examples" / "demo"
@@ -85,10 +85,7 @@ def test_every_command_has_a_help_snapshot() -> None:
 # ---- the summary of a solve ----------------------------------------------------------------------
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    for part in ("debian", "wheels"):
-        shutil.copytree(DEMO / part, tmp_path / part)
-    shutil.copy(DEMO / "bundle.toml", tmp_path / "bundle.toml")
-    return tmp_path
+    return copy_demo(tmp_path).parent
 
 
 def test_summary_of_the_demo(demo: Path) -> None:

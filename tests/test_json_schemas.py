@@ -20,6 +20,7 @@ import pytest
 from bundler.lock import read_lock
 from bundler.schemas import COMMANDS, load
 from tests.support.debrepo import DebRepo
+from tests.support.demo import copy_demo
 from tests.support.schemas import assert_strict, assert_valid, errors
 from tests.test_cli_debian import make_repo, write_spec
 
@@ -67,11 +68,7 @@ def test_schemas_are_closed(command: str) -> None:
 # ---- solve --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("demo")
-    for part in ("debian", "wheels"):
-        shutil.copytree(DEMO / part, work / part)
-    shutil.copy(DEMO / "bundle.toml", work / "bundle.toml")
-    return work
+    return copy_demo(tmp_path_factory.mktemp("demo")).parent
 
 
 @pytest.fixture(scope="module")

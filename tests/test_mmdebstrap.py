@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -17,16 +16,12 @@ import pytest
 from bundler.cli import main
 from bundler.lock import read_lock
 from tests.support.debrepo import GpgKey
-
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+from tests.support.demo import copy_demo
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("demo")
-    for part in ("debian", "wheels"):
-        shutil.copytree(DEMO / part, work / part)
-    shutil.copy(DEMO / "bundle.toml", work / "bundle.toml")
+    work = copy_demo(tmp_path_factory.mktemp("demo")).parent
     out = work / "out"
     assert main(["solve", str(work / "bundle.toml"), "--cache-dir", str(work / "cache"), "-q", "--bundle", str(out)]) == 0
     return out

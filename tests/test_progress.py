@@ -7,22 +7,18 @@ from __future__ import annotations
 import os
 import pty
 import select
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+from tests.support.demo import copy_demo
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    for part in ("debian", "wheels"):
-        shutil.copytree(DEMO / part, tmp_path / part)
-    shutil.copy(DEMO / "bundle.toml", tmp_path / "bundle.toml")
-    return tmp_path
+    return copy_demo(tmp_path).parent
 
 
 def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
