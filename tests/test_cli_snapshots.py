@@ -27,7 +27,6 @@ from bundler.cli import _register_commands
 from tests.support.demo import copy_demo
 
 HERE = Path(__file__).resolve().parent
-DEMO = HERE.parent / "examples" / "demo"
 GOLDEN = HERE / "golden" / "cli"
 ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith(("BUNDLER_", "PIP_"))},
