@@ -33,9 +33,9 @@ import zstandard
 from solver.errors import InputError
 
 from ..background import Background
+from ..deb822 import read_stanza
 from ..errors import ParseError
 from ..files import write_atomic
-from .packages import parse_stanza
 
 try:  # the compiled scanner; without a C compiler at install time, `_scan_python` does the same work
     from ._scan import scan as _scan_compiled
@@ -318,7 +318,7 @@ def _scan_python(data: bytes, where: str) -> CompactIndex:
     provides_at, provides_values = _field_hits(data, starts, _PROVIDES)
     base_at = [n for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]]
     if not stanzas[0].startswith(b"Package:"):  # the searches miss a first line that is no field
-        first = parse_stanza(stanzas[0].decode("utf-8", errors="replace"), where)
+        first = read_stanza(stanzas[0].decode("utf-8", errors="replace"), where, first_line=None)
         provides_at.insert(0, 0)
         provides_values.insert(0, first.get("Provides", "").encode())
         if first.get("Essential", "").strip() == "yes" or first.get("Priority", "").strip() == "required":
@@ -399,7 +399,7 @@ def _assemble(
 
 
 def _package_name(stanza: bytes, where: str) -> bytes:
-    fields = parse_stanza(stanza.decode("utf-8", errors="replace"), where)
+    fields = read_stanza(stanza.decode("utf-8", errors="replace"), where, first_line=None)
     if "Package" not in fields:
         raise ParseError(f"stanza without a Package field: {stanza[:60]!r}", where=where)
     return fields["Package"].encode()

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from solver.model import DebCandidate
 
+from ..deb822 import read_stanza
 from .cache import CompactIndex
-from .packages import parse_stanza, to_candidate
+from .packages import to_candidate
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class LazyDebUniverse:
         for shard in self.shards:
             for text in shard.index.stanzas(name):
                 c = to_candidate(
-                    parse_stanza(text, shard.where),
+                    read_stanza(text, shard.where, first_line=None),
                     where=f"{shard.where}: package {name}",
                     repository=shard.repository,
                     rank=shard.rank,

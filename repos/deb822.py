@@ -1,0 +1,176 @@
+"""The one strict, line-numbered reader of deb822 text: Packages, Sources, Release, .dsc, DEBIAN/control
+and apt's `*.sources` files.
+
+Format: Debian Policy §5.1 ("Syntax of control files") and deb822(5). A file is a sequence of stanzas
+(paragraphs) separated by blank lines (empty or whitespace only). A stanza is a sequence of fields
+`Name: value`; a line starting with a space or tab continues the previous field's value. Field names
+are case-insensitive (§5.1): `Stanza` keeps them as written, in file order, and a lookup with any case
+finds them. A field name is non-empty, has no whitespace and must not appear twice in a stanza. Lines
+starting with `#` are comments where the format allows them (`comments=True`: apt's `.sources` files,
+debian/control; apt's own TagFile also skips them in Packages, and so does the compact index, so the
+repository indexes are read with comments allowed too); elsewhere (Release) such a line is an error.
+
+A value is the text after the colon plus its continuation lines, joined by "\\n" with their indentation
+kept (as apt and dpkg hand it out), leading and trailing whitespace removed (§5.1: not significant).
+`value_lines` unfolds a multi-line value (indentation removed, a lone "." standing for an empty line).
+
+Every malformed line is one `ParseError` (an `InputError`) naming the file and line: `where:LINE`.
+
+Hand-written fast paths that remain, and why (each reads the same syntax; tests check they agree):
+- `repos/deb/cache.py` `build_compact` (with the optional C scanner `repos/deb/_scan.c`): indexes a
+  63,000-stanza Packages file by package name without parsing every field — whole-file C-level
+  splits and regex searches, ~10x faster than any per-line reader. It validates every line the same
+  way and hands each stanza it needs to `read_stanza` here.
+- `repos/deb/srcindex.py` `_wanted_stanzas`: picks the few hundred stanzas a solve needs out of a
+  40 MB Sources file by byte search before this reader parses them.
+Everything else (Release, Sources, .dsc, control files, apt sources, a bundle's own indexes) is read
+here; this reader does ~63,000 Packages stanzas in about a second (see tests/test_deb822.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar, overload
+
+from repos.errors import ParseError
+
+T = TypeVar("T")
+
+__all__ = ["Stanza", "decode", "read_stanza", "read_stanzas", "value_lines"]
+
+
+class Stanza(dict[str, str]):
+    """One stanza's fields, {name as written: value} in file order; `line` is its first line (0 when
+    unknown). `get`, `[]` and `in` ignore the case of the name (Policy §5.1)."""
+
+    __slots__ = ("_folded", "line")
+    line: int
+    _folded: dict[str, str] | None
+
+    def _name(self, key: object) -> str | None:
+        # Names are nearly always asked for as written; only a miss folds the case (built once).
+        if not isinstance(key, str):
+            return None
+        try:
+            folded = self._folded
+        except AttributeError:
+            folded = None
+        if folded is None or len(folded) != len(self):
+            folded = self._folded = {k.lower(): k for k in self}
+        return folded.get(key.lower())
+
+    def __missing__(self, key: str) -> str:
+        name = self._name(key)
+        if name is None:
+            raise KeyError(key)
+        return dict.__getitem__(self, name)
+
+    @overload  # type: ignore[override]
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str, /) -> str: ...
+    @overload
+    def get(self, key: str, default: T, /) -> str | T: ...
+    def get(self, key: str, default: object = None, /) -> object:
+        value = dict.get(self, key)
+        if value is not None:
+            return value
+        name = self._name(key)
+        return default if name is None else dict.__getitem__(self, name)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or self._name(key) is not None
+
+
+def decode(data: bytes, where: str) -> str:
+    """`data` as UTF-8 text (Policy §5.1), else a ParseError naming the first bad line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad = data.count(b"\n", 0, e.start) + 1
+        raise ParseError("not UTF-8 text", where=f"{where}:{bad}") from None
+
+
+def read_stanzas(
+    text: str | bytes, where: str, *, comments: bool = True, first_line: int | None = 1
+) -> Iterator[Stanza]:
+    """Every stanza of deb822 `text` (bytes are decoded as strict UTF-8), in file order.
+
+    `where` names the file in errors, as `where:LINE` with lines counted from `first_line`; with
+    `first_line=None` (a piece cut out of a file) errors name `where` alone."""
+    if isinstance(text, bytes):
+        text = decode(text, where)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    fields: dict[str, str] = {}
+    start = 0
+    last = ""
+    base = (first_line or 1) - 1
+
+    def fault(message: str, lineno: int) -> ParseError:
+        return ParseError(message, where=where if first_line is None else f"{where}:{base + lineno}")
+
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line or line.isspace():
+            if fields:
+                yield _stanza(fields, start, fault)
+                fields = {}
+            continue
+        first = line[0]
+        if first == " " or first == "\t":
+            if not fields:
+                raise fault("continuation line outside a field", lineno)
+            fields[last] += "\n" + line
+            continue
+        if first == "#" and comments:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key or first == "#" or first == "-" or " " in key or "\t" in key:
+            raise fault(f"malformed line {line.strip()[:60]!r} (expected 'Field: value')", lineno)
+        if not fields:
+            start = lineno
+        elif key in fields:
+            raise fault(f"field {key} appears twice in a stanza", lineno)
+        fields[key] = value
+        last = key
+    if fields:
+        yield _stanza(fields, start, fault)
+
+
+def _stanza(fields: dict[str, str], start: int, fault: Callable[[str, int], ParseError]) -> Stanza:
+    stanza = Stanza({k: v.strip() for k, v in fields.items()})
+    folded = {k.lower(): k for k in fields}
+    if len(folded) != len(fields):  # the same name twice, in two cases
+        twice = next(k for k in fields if folded[k.lower()] != k)
+        raise fault(f"field {twice} appears twice in a stanza", start)
+    stanza._folded = folded
+    stanza.line = start
+    return stanza
+
+
+def read_stanza(
+    text: str | bytes, where: str, *, comments: bool = True, first_line: int | None = 1
+) -> Stanza:
+    """The one stanza of `text` (an empty Stanza for blank text); a second stanza is a ParseError."""
+    found = read_stanzas(text, where, comments=comments, first_line=first_line)
+    stanza = next(found, None)
+    if stanza is None:
+        stanza = Stanza()
+        stanza.line = 0
+        return stanza
+    extra = next(found, None)
+    if extra is not None:
+        raise ParseError(
+            "more than one stanza", where=where if first_line is None else f"{where}:{extra.line}"
+        )
+    return stanza
+
+
+def value_lines(value: str) -> list[str]:
+    """The lines of a multi-line value without their indentation; a line "." stands for an empty one
+    (Policy §5.6.13, also used by apt for inline keys in `.sources` files)."""
+    out = []
+    for line in value.split("\n"):
+        line = line.strip()
+        out.append("" if line == "." else line)
+    return out
