@@ -16,15 +16,18 @@ kept (as apt and dpkg hand it out), leading and trailing whitespace removed (§5
 
 Every malformed line is one `ParseError` (an `InputError`) naming the file and line: `where:LINE`.
 
-Hand-written fast paths that remain, and why (each reads the same syntax; tests check they agree):
-- `repos/deb/cache.py` `build_compact` (with the optional C scanner `repos/deb/_scan.c`): indexes a
-  63,000-stanza Packages file by package name without parsing every field — whole-file C-level
-  splits and regex searches, ~10x faster than any per-line reader. It validates every line the same
-  way and hands each stanza it needs to `read_stanza` here.
-- `repos/deb/srcindex.py` `_wanted_stanzas`: picks the few hundred stanzas a solve needs out of a
-  40 MB Sources file by byte search before this reader parses them.
-Everything else (Release, Sources, .dsc, control files, apt sources, a bundle's own indexes) is read
-here; this reader does ~63,000 Packages stanzas in about a second (see tests/test_deb822.py).
+Hand-written fast paths that remain, and why:
+- `repos/deb/cache.py` `build_compact`, with its compiled twin `repos/deb/_scan.c`: the cold load of a
+  63,000-stanza Packages file indexes it by package name without splitting every field — whole-file
+  C-level splits and searches (0.3 s for bookworm main, README "Performance"), where any per-line
+  reader in Python takes ~1.5 s. It judges every line by the same rules and reports the same errors
+  with the same line numbers (tests/test_deb_repos_parsing.py), and hands each stanza a solve needs
+  to `read_stanza` here.
+- `repos/deb/srcindex.py` `_wanted_stanzas`: a byte search that cuts the few hundred stanzas a solve
+  needs out of a 40 MB Sources file before they are read here.
+apt's own TagFile (python-apt) is no longer a second reader: it is the oracle our tests compare with.
+Measured on a generated 63,000-stanza, 19-field, 39 MB Packages file on the 2-core project machine
+(shared): this reader 1.5 s; the pure reader it replaces 1.2-1.7 s, apt_pkg.TagFile 0.9-1.9 s.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ Stanzas are kept whole: trimming them to the solver's fields cost more at build 
 in Python) than the extra bytes cost later (a chunk decompresses at ~1 GB/s). On disk it is a small zstandard frame with the
 name table, followed by the stanzas in zstandard frames of ~64 KiB each, so opening it costs a few
 milliseconds and a lookup decompresses only the chunk that holds the name.
+
+`build_compact` is a hand-written fast path kept for speed (with `_scan.c`): it finds stanzas and their
+names without reading every field, which a per-line reader cannot do in the time. Each stanza it hands
+out is read by the project's one deb822 reader, `repos/deb822.py`.
 """
 
 from __future__ import annotations
