@@ -20,9 +20,10 @@ Hand-written fast paths that remain, and why:
 - `repos/deb/cache.py` `build_compact`, with its compiled twin `repos/deb/_scan.c`: the cold load of a
   63,000-stanza Packages file indexes it by package name without splitting every field — whole-file
   C-level splits and searches (0.3 s for bookworm main, README "Performance"), where any per-line
-  reader in Python takes ~1.5 s. It judges every line by the same rules and reports the same errors
-  with the same line numbers (tests/test_deb_repos_parsing.py), and hands each stanza a solve needs
-  to `read_stanza` here.
+  reader in Python takes ~1.5 s. It checks the shape of every line (field, continuation, comment,
+  blank) and names a bad one by its line (tests/test_deb_repos_parsing.py); the finer rules (no space
+  or leading "-" in a name, no field twice) are applied when it hands a stanza a solve needs to
+  `read_stanza` here, and then name the index and the package, not the line.
 - `repos/deb/srcindex.py` `_wanted_stanzas`: a byte search that cuts the few hundred stanzas a solve
   needs out of a 40 MB Sources file before they are read here.
 apt's own TagFile (python-apt) is no longer a second reader: it is the oracle our tests compare with.

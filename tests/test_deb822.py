@@ -101,3 +101,21 @@ def test_fast_enough_for_a_big_packages_file() -> None:
     start = time.perf_counter()
     n = sum(1 for _ in read_stanzas(text, "P"))
     assert n == 63_000 and time.perf_counter() - start < 20
+
+
+def test_the_compact_index_hands_its_stanzas_to_the_reader() -> None:
+    """The fast path checks line shapes only; a name with a space is caught when the stanza is read,
+    naming the index and the package."""
+    from repos.deb.cache import build_compact
+    from repos.deb.universe import LazyDebUniverse, Shard
+
+    h = "a" * 64
+    good = f"Package: a\nVersion: 1\nArchitecture: all\nFilename: a.deb\nSize: 1\nSHA256: {h}\n"
+    index = build_compact(f"{good}\nPackage: b\nVersion: 1\nBad Name: x\n".encode(), "P")
+    universe = LazyDebUniverse(
+        [Shard(index, "r s main", "P", 0)], native_arch="amd64", architectures=("amd64",)
+    )
+    assert [c.name for c in universe.candidates("a")] == ["a"]
+    with pytest.raises(ParseError, match="malformed line 'Bad Name: x'") as e:
+        universe.candidates("b")
+    assert e.value.where == "P: package b"

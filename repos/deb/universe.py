@@ -48,9 +48,10 @@ class LazyDebUniverse:
         chosen: dict[tuple[str, str, str], DebCandidate] = {}
         for shard in self.shards:
             for text in shard.index.stanzas(name):
+                where = f"{shard.where}: package {name}"
                 c = to_candidate(
-                    read_stanza(text, shard.where, first_line=None),
-                    where=f"{shard.where}: package {name}",
+                    read_stanza(text, where, first_line=None),
+                    where=where,
                     repository=shard.repository,
                     rank=shard.rank,
                     native_arch=self.native_arch,
