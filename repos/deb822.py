@@ -20,10 +20,10 @@ Hand-written fast paths that remain, and why:
 - `repos/deb/cache.py` `build_compact`, with its compiled twin `repos/deb/_scan.c`: the cold load of a
   63,000-stanza Packages file indexes it by package name without splitting every field — whole-file
   C-level splits and searches (0.3 s for bookworm main, README "Performance"), where any per-line
-  reader in Python takes ~1.5 s. It checks the shape of every line (field, continuation, comment,
-  blank) and names a bad one by its line (tests/test_deb_repos_parsing.py); the finer rules (no space
-  or leading "-" in a name, no field twice) are applied when it hands a stanza a solve needs to
-  `read_stanza` here, and then name the index and the package, not the line.
+  reader in Python takes ~1.5 s. It checks the shape of every line (a field has a colon; else a
+  continuation, comment or blank) and names a bad one by its line (tests/test_deb_repos_parsing.py);
+  the finer rules (a name without spaces, not starting with "-", not twice) are applied when it hands
+  a stanza a solve needs to `read_stanza` here, and then name the index and the package.
 - `repos/deb/srcindex.py` `_wanted_stanzas`: a byte search that cuts the few hundred stanzas a solve
   needs out of a 40 MB Sources file before they are read here.
 apt's own TagFile (python-apt) is no longer a second reader: it is the oracle our tests compare with.
@@ -96,12 +96,20 @@ def decode(data: bytes, where: str) -> str:
 
 
 def read_stanzas(
-    text: str | bytes, where: str, *, comments: bool = True, first_line: int | None = 1
+    text: str | bytes,
+    where: str,
+    *,
+    comments: bool = True,
+    first_line: int | None = 1,
+    shape_only: bool = False,
 ) -> Iterator[Stanza]:
     """Every stanza of deb822 `text` (bytes are decoded as strict UTF-8), in file order.
 
     `where` names the file in errors, as `where:LINE` with lines counted from `first_line`; with
-    `first_line=None` (a piece cut out of a file) errors name `where` alone."""
+    `first_line=None` (a piece cut out of a file) errors name `where` alone. `shape_only`: judge only
+    each line's shape, as the compact index's scanner does (a field line is anything with a colon not
+    starting with a space or tab; a name may repeat, the last value winning): for its look-ups of
+    names, the stanzas themselves are read strictly when a solve needs them."""
     if isinstance(text, bytes):
         text = decode(text, where)
     if "\r" in text:
@@ -117,7 +125,7 @@ def read_stanzas(
     for lineno, line in enumerate(text.split("\n"), 1):
         if not line or line.isspace():
             if fields:
-                yield _stanza(fields, start, fault)
+                yield _stanza(fields, start, base, fault, shape_only)
                 fields = {}
             continue
         first = line[0]
@@ -129,34 +137,41 @@ def read_stanzas(
         if first == "#" and comments:
             continue
         key, sep, value = line.partition(":")
-        if not sep or not key or first == "#" or first == "-" or " " in key or "\t" in key:
+        if not sep or (not shape_only and (not key or first in "#-" or " " in key or "\t" in key)):
             raise fault(f"malformed line {line.strip()[:60]!r} (expected 'Field: value')", lineno)
         if not fields:
             start = lineno
-        elif key in fields:
+        elif key in fields and not shape_only:
             raise fault(f"field {key} appears twice in a stanza", lineno)
         fields[key] = value
         last = key
     if fields:
-        yield _stanza(fields, start, fault)
+        yield _stanza(fields, start, base, fault, shape_only)
 
 
-def _stanza(fields: dict[str, str], start: int, fault: Callable[[str, int], ParseError]) -> Stanza:
+def _stanza(
+    fields: dict[str, str], start: int, base: int, fault: Callable[[str, int], ParseError], shape_only: bool
+) -> Stanza:
     stanza = Stanza({k: v.strip() for k, v in fields.items()})
     folded = {k.lower(): k for k in fields}
-    if len(folded) != len(fields):  # the same name twice, in two cases
+    if len(folded) != len(fields) and not shape_only:  # the same name twice, in two cases
         twice = next(k for k in fields if folded[k.lower()] != k)
         raise fault(f"field {twice} appears twice in a stanza", start)
     stanza._folded = folded
-    stanza.line = start
+    stanza.line = base + start
     return stanza
 
 
 def read_stanza(
-    text: str | bytes, where: str, *, comments: bool = True, first_line: int | None = 1
+    text: str | bytes,
+    where: str,
+    *,
+    comments: bool = True,
+    first_line: int | None = 1,
+    shape_only: bool = False,
 ) -> Stanza:
     """The one stanza of `text` (an empty Stanza for blank text); a second stanza is a ParseError."""
-    found = read_stanzas(text, where, comments=comments, first_line=first_line)
+    found = read_stanzas(text, where, comments=comments, first_line=first_line, shape_only=shape_only)
     stanza = next(found, None)
     if stanza is None:
         stanza = Stanza()

@@ -119,3 +119,20 @@ def test_the_compact_index_hands_its_stanzas_to_the_reader() -> None:
     with pytest.raises(ParseError, match="malformed line 'Bad Name: x'") as e:
         universe.candidates("b")
     assert e.value.where == "P: package b"
+
+
+def test_line_numbers_count_from_first_line_and_shape_only_is_lenient() -> None:
+    (s,) = read_stanzas("\nA: 1\n", "P", first_line=10)
+    assert s.line == 11
+    with pytest.raises(ParseError) as e:
+        list(read_stanzas("A: 1\nbad\n", "P", first_line=10))
+    assert e.value.where == "P:11"
+    # What the compact index's scanner accepts (it checks line shapes only) is read the same here.
+    assert read_stanza("Package: a\n-X: 1\nP: 1\nP: 2\n", "P", shape_only=True) == {
+        "Package": "a",
+        "-X": "1",
+        "P": "2",
+    }
+    assert read_stanza("Package: a\nSome Field: 1\n", "P", shape_only=True)["Some Field"] == "1"
+    with pytest.raises(ParseError, match="malformed line"):
+        read_stanza("Package: a\ngarbage\n", "P", shape_only=True)

@@ -322,7 +322,9 @@ def _scan_python(data: bytes, where: str) -> CompactIndex:
     provides_at, provides_values = _field_hits(data, starts, _PROVIDES)
     base_at = [n for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]]
     if not stanzas[0].startswith(b"Package:"):  # the searches miss a first line that is no field
-        first = read_stanza(stanzas[0].decode("utf-8", errors="replace"), where, first_line=None)
+        first = read_stanza(
+            stanzas[0].decode("utf-8", errors="replace"), where, first_line=None, shape_only=True
+        )
         provides_at.insert(0, 0)
         provides_values.insert(0, first.get("Provides", "").encode())
         if first.get("Essential", "").strip() == "yes" or first.get("Priority", "").strip() == "required":
@@ -403,7 +405,7 @@ def _assemble(
 
 
 def _package_name(stanza: bytes, where: str) -> bytes:
-    fields = read_stanza(stanza.decode("utf-8", errors="replace"), where, first_line=None)
+    fields = read_stanza(stanza.decode("utf-8", errors="replace"), where, first_line=None, shape_only=True)
     if "Package" not in fields:
         raise ParseError(f"stanza without a Package field: {stanza[:60]!r}", where=where)
     return fields["Package"].encode()
