@@ -5,7 +5,8 @@ Format: Debian Policy §5.1 ("Syntax of control files") and deb822(5). A file is
 (paragraphs) separated by blank lines (empty or whitespace only). A stanza is a sequence of fields
 `Name: value`; a line starting with a space or tab continues the previous field's value. Field names
 are case-insensitive (§5.1): `Stanza` keeps them as written, in file order, and a lookup with any case
-finds them. A field name is non-empty, has no whitespace and must not appear twice in a stanza. Lines
+finds them. A field name is non-empty, has no whitespace and must not appear twice in a stanza (as
+written: while reading; in two cases: on the first lookup by another case, which folds them). Lines
 starting with `#` are comments where the format allows them (`comments=True`: apt's `.sources` files,
 debian/control; apt's own TagFile also skips them in Packages, and so does the compact index, so the
 repository indexes are read with comments allowed too); elsewhere (Release) such a line is an error.
