@@ -52,7 +52,7 @@ def check_lock_files(lock: Lock, digests: _Digests, problems: list[str]) -> int:
 
 def signed_by(release_text: str) -> list[str]:
     """The fingerprints of a Release's Signed-By field, upper case, without apt's `!` suffix."""
-    stanzas = parse_stanzas(release_text)
+    stanzas = parse_stanzas(release_text, "Release")
     value = dict(stanzas[0]).get("Signed-By", "") if stanzas else ""
     return [w.rstrip("!").upper() for w in value.replace(",", " ").split()]
 

@@ -183,18 +183,16 @@ def _read_sums(out: Path) -> dict[str, str]:
     return sums
 
 
-def _release_sha256(text: str) -> list[tuple[str, str]]:
+def _release_sha256(text: str, where: str) -> list[tuple[str, str]]:
     """The (digest, path) pairs of a Release file's SHA256 field."""
+    from repos.deb822 import read_stanzas, value_lines
+
+    release = next(read_stanzas(text, where, comments=False), None)
     out: list[tuple[str, str]] = []
-    inside = False
-    for line in text.splitlines():
-        if not line.startswith((" ", "\t")):
-            inside = line.rstrip() == "SHA256:"
-            continue
-        if inside:
-            parts = line.split()
-            if len(parts) == 3:
-                out.append((parts[0], parts[2]))
+    for entry in value_lines(release.get("SHA256", "") if release is not None else ""):
+        parts = entry.split()
+        if len(parts) == 3:
+            out.append((parts[0], parts[2]))
     return out
 
 
@@ -232,7 +230,7 @@ def plan(out: Path, jobs: int = 4) -> list[Upload]:
         parts = rel.split("/")
         if len(parts) == 4 and parts[:2] == ["debian", "dists"] and parts[3] == "Release":
             dists = "/".join(parts[:3])
-            for digest, name in _release_sha256((out / rel).read_text("utf-8", "replace")):
+            for digest, name in _release_sha256((out / rel).read_text("utf-8", "replace"), str(out / rel)):
                 source = f"{dists}/{name}"
                 if source not in hashed:
                     continue  # named but not shipped (apt asks only for what it wants)

@@ -70,7 +70,7 @@ def _stanzas(repo: Path, suite: str) -> list[list[tuple[str, str]]]:
 
     out = []
     for packages in sorted((repo / "dists" / suite).glob("*/binary-*/Packages")):
-        out.extend(parse_stanzas(packages.read_text("utf-8")))
+        out.extend(parse_stanzas(packages.read_text("utf-8"), str(packages)))
     return out
 
 

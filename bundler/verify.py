@@ -178,7 +178,7 @@ def _check_debian(
             signed = _clearsigned_text(inrelease.read_text("utf-8", "replace"))
             if signed is None or signed.rstrip("\n") != release_text.rstrip("\n"):
                 problems.append(f"debian/dists/{suite_dir.name}/InRelease: does not match Release")
-        stanzas = parse_stanzas(release_text)
+        stanzas = parse_stanzas(release_text, f"debian/dists/{suite_dir.name}/Release")
         release = _fields(stanzas[0]) if stanzas else {}
         listed: dict[str, tuple[int, str]] = {}
         for line in release.get("sha256", "").splitlines():
@@ -203,7 +203,7 @@ def _check_debian(
             where = f"debian/dists/{suite_dir.name}/{rel}"
             try:
                 text = (root / where).read_text("utf-8")
-                packages = parse_stanzas(text)
+                packages = parse_stanzas(text, where)
             except (OSError, UnicodeDecodeError, BundlerError) as e:
                 problems.append(f"{where}: unreadable ({e})")
                 continue
@@ -239,7 +239,7 @@ def _bundle_debs(root: Path) -> dict[str, list[_Deb]]:
     for index in sorted((root / "debian" / "dists").glob("*/*/binary-*/Packages")):
         arch = index.parent.name.removeprefix("binary-")
         try:
-            stanzas = parse_stanzas(index.read_text("utf-8"))
+            stanzas = parse_stanzas(index.read_text("utf-8"), str(index))
         except (OSError, UnicodeDecodeError, BundlerError) as e:
             raise InputError(f"unreadable ({e})", where=str(index)) from None
         for stanza in stanzas:
@@ -293,7 +293,7 @@ def _check_deb_sources(
     for rel in indexes:
         where = f"debian/dists/{suite}/{rel}"
         try:
-            stanzas = parse_stanzas((root / where).read_text("utf-8"))
+            stanzas = parse_stanzas((root / where).read_text("utf-8"), where)
         except (OSError, UnicodeDecodeError, BundlerError) as e:
             problems.append(f"{where}: unreadable ({e})")
             continue

@@ -1,4 +1,4 @@
-"""repos.deb: apt sources files, and the two Packages parsers (apt_pkg and pure Python) agreeing."""
+"""repos.deb: apt sources files, Packages parsing, the compact index, and the deb822 reader agreeing with apt."""
 
 from __future__ import annotations
 
@@ -7,12 +7,27 @@ from pathlib import Path
 import pytest
 
 from repos.deb.cache import CompactIndex, build_compact
-from repos.deb.packages import HAVE_APT_PKG, iter_stanzas, parse_packages, parse_stanza, to_candidate
+from repos.deb.packages import parse_packages, to_candidate
 from repos.deb.sources import AptSource, read_apt_sources
+from repos.deb822 import read_stanza, read_stanzas
 from repos.errors import ParseError
 from tests.support.debrepo import DebRepo
 
+try:
+    import apt_pkg
+
+    HAVE_APT_PKG = True
+except ImportError:  # pragma: no cover - python-apt is optional
+    HAVE_APT_PKG = False
 needs_apt = pytest.mark.skipif(not HAVE_APT_PKG, reason="python-apt is not importable")
+
+
+def _apt_stanzas(data: bytes, tmp: Path) -> list[dict[str, str]]:
+    """What apt's own TagFile (the real client's C++ reader) makes of `data`."""
+    path = tmp / "Packages"
+    path.write_bytes(data)
+    with open(path, "rb") as f:
+        return [{k: section[k] for k in section.keys()} for section in apt_pkg.TagFile(f)]
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -147,34 +162,29 @@ SHA256: %(h)s
 
 
 @needs_apt
-def test_apt_and_pure_parsers_agree(deb_repo: DebRepo) -> None:
-    pure = list(iter_stanzas(TRICKY, "P", use_apt=False))
-    apt = list(iter_stanzas(TRICKY, "P", use_apt=True))
-    assert pure == apt
-    assert pure[0]["Description"] == "short\n long line one\n .\n long line three"
-    assert pure[1]["X-Empty"] == "continued"
-    a = parse_packages(TRICKY, "P", repository="r s main", use_apt=False)
-    b = parse_packages(TRICKY, "P", repository="r s main", use_apt=True)
-    assert a == b and [c.origin for c in a] == [c.origin for c in b]
+def test_reader_agrees_with_apt(deb_repo: DebRepo, tmp_path: Path) -> None:
+    ours = list(read_stanzas(TRICKY, "P"))
+    assert ours == _apt_stanzas(TRICKY, tmp_path)
+    assert ours[0]["Description"] == "short\n long line one\n .\n long line three"
+    assert ours[1]["X-Empty"] == "continued"
     # A generated index too.
     for i in range(30):
         deb_repo.add("s", "main", name=f"p{i}", version=f"{i}.0", depends=f"p{i + 1} (>= 1)",
                      provides="v" if i % 3 == 0 else None, extra_fields={"Homepage": "https://x.invalid/"})  # fmt: skip
     deb_repo.write(compressions=("",))
     data = (deb_repo.root / "dists/s/main/binary-amd64/Packages").read_bytes()
-    assert list(iter_stanzas(data, "P", use_apt=False)) == list(iter_stanzas(data, "P", use_apt=True))
+    assert list(read_stanzas(data, "P")) == _apt_stanzas(data, tmp_path)
 
 
-@pytest.mark.parametrize("use_apt", [False, pytest.param(True, marks=needs_apt)])
-def test_parsers_reject_malformed(use_apt: bool) -> None:
+def test_reader_rejects_malformed() -> None:
     bad = b"Package: a\nVersion: 1\n\nPackage: b\nnot a field\nVersion: 2\n"
     with pytest.raises(ParseError, match="malformed line") as e:
-        list(iter_stanzas(bad, "Packages", use_apt=use_apt))
-    assert e.value.where in ("Packages:5", "Packages: stanza 2")
+        list(read_stanzas(bad, "Packages"))
+    assert e.value.where == "Packages:5"
 
 
 def test_candidate_fields() -> None:
-    a, b, g = parse_packages(TRICKY, "P", repository="r s main", rank=2, native_arch="amd64", use_apt=False)
+    a, b, g = parse_packages(TRICKY, "P", repository="r s main", rank=2, native_arch="amd64")
     assert (a.name, a.version, a.arch, a.source, a.source_version) == (
         "alpha",
         "1:2.0~rc1-3",
@@ -205,11 +215,11 @@ def test_compact_index_round_trip_matches_full_parse() -> None:
     assert index.base == ("gamma",)
     again = CompactIndex.from_bytes(index.to_bytes(), "cache")
     assert again.provides == index.provides and again.base == index.base
-    full = {c.name: c for c in parse_packages(TRICKY, "P", repository="r", use_apt=False)}
+    full = {c.name: c for c in parse_packages(TRICKY, "P", repository="r")}
     for name in index.names:
         (text,) = again.stanzas(name)
         assert text == index.stanzas(name)[0]
-        c = to_candidate(parse_stanza(text, "P"), where="P", repository="r", rank=0, native_arch="amd64")
+        c = to_candidate(read_stanza(text, "P"), where="P", repository="r", rank=0, native_arch="amd64")
         assert c == full[name] and c.origin == full[name].origin
     with pytest.raises(ParseError, match="corrupt cache"):
         CompactIndex.from_bytes(b"garbage", "cachefile")
@@ -229,7 +239,7 @@ def _generated_packages(deb_repo: DebRepo) -> bytes:
 def test_compact_index_matches_the_full_parse(deb_repo: DebRepo, layout: str) -> None:
     data = _generated_packages(deb_repo)
     expected: dict[str, list[dict[str, str]]] = {}
-    for fields in iter_stanzas(data, "P", use_apt=False):
+    for fields in read_stanzas(data, "P"):
         expected.setdefault(fields["Package"], []).append(fields)
     if layout == "CRLF":
         data = data.replace(b"\n", b"\r\n")
@@ -246,7 +256,7 @@ def test_compact_index_matches_the_full_parse(deb_repo: DebRepo, layout: str) ->
     assert len(providers) == 10 and index.provides == again.provides == {"v": providers, "w": providers}
     assert index.base == again.base == ("p7",)
     for name in index.names:
-        assert [parse_stanza(t, "P") for t in again.stanzas(name)] == expected[name]  # in file order
+        assert [read_stanza(t, "P", first_line=None) for t in again.stanzas(name)] == expected[name]  # in file order
 
 
 def test_compact_index_reads_stanzas_not_starting_with_package() -> None:
@@ -254,7 +264,7 @@ def test_compact_index_reads_stanzas_not_starting_with_package() -> None:
     index = build_compact(data, "P")
     assert index.names == ["a", "b"] and index.base == ("a",)
     assert index.provides == {"v": ("a",), "w": ("b",)}
-    assert parse_stanza(index.stanzas("b")[0], "P") == {"Version": "2", "Provides": "w", "Package": "b"}
+    assert read_stanza(index.stanzas("b")[0], "P") == {"Version": "2", "Provides": "w", "Package": "b"}
 
 
 @pytest.mark.parametrize(
@@ -296,5 +306,5 @@ def test_compact_index_keeps_fields_apart() -> None:
     # The last field of a stanza is not the last of the solver's field order.
     index = build_compact(b"Package: a\nFilename: f.deb\nSize: 3\nVersion: 1\n\nPackage: b\nVersion: 2", "P")
     (a,) = index.stanzas("a")
-    assert parse_stanza(a, "P") == {"Package": "a", "Filename": "f.deb", "Size": "3", "Version": "1"}
-    assert [parse_stanza(t, "P") for t in index.stanzas("b")] == [{"Package": "b", "Version": "2"}]
+    assert read_stanza(a, "P") == {"Package": "a", "Filename": "f.deb", "Size": "3", "Version": "1"}
+    assert [read_stanza(t, "P", first_line=None) for t in index.stanzas("b")] == [{"Package": "b", "Version": "2"}]

@@ -1,4 +1,5 @@
-"""Read the control file of a binary package without dpkg (deb(5), Debian Policy §5.3).
+"""Read the control file of a binary package without dpkg (deb(5), Debian Policy §5.3); its stanzas
+are read by the project's one deb822 reader, `repos.deb822`.
 
 A `.deb` is an ar(5) archive: `debian-binary`, then `control.tar[.gz|.xz|.zst]`, then `data.tar.*`.
 Only the control member is read, so the cost does not grow with the package's payload.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import zstandard
 
+from repos.deb822 import read_stanza, read_stanzas
 from solver.errors import InputError
 
 _AR_MAGIC = b"!<arch>\n"
@@ -73,32 +75,14 @@ def read_control(path: Path) -> str:
     raise InputError("the control archive has no ./control", where=where)
 
 
-def parse_stanza(text: str) -> list[tuple[str, str]]:
-    """Fields of one deb822 stanza, in order, values with continuation lines kept verbatim."""
-    fields: list[tuple[str, str]] = []
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
-        if line[0] in " \t":
-            if not fields:
-                raise InputError(f"continuation line before any field: {line!r}")
-            name, value = fields[-1]
-            fields[-1] = (name, value + "\n" + line)
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.append((name.strip(), value.strip()))
-        elif not line.startswith("#"):
-            raise InputError(f"not a field: {line!r}")
-    return fields
+def parse_stanza(text: str, where: str = "control") -> list[tuple[str, str]]:
+    """Fields of one deb822 stanza, in order (read by `repos.deb822`; ParseError naming `where`:line)."""
+    return list(read_stanza(text, where).items())
 
 
-def parse_stanzas(text: str) -> list[list[tuple[str, str]]]:
-    """Every stanza of a deb822 file (Packages, Release), blank-line separated."""
-    out = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        if block.strip():
-            out.append(parse_stanza(block))
-    return out
+def parse_stanzas(text: str, where: str = "deb822 file") -> list[list[tuple[str, str]]]:
+    """Every stanza of a deb822 file (Packages, Release), each as its fields in order."""
+    return [list(stanza.items()) for stanza in read_stanzas(text, where)]
 
 
 def format_stanza(fields: list[tuple[str, str]]) -> str:

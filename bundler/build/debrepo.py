@@ -64,7 +64,7 @@ class PoolFile:
 
 
 def _stanza(f: PoolFile) -> tuple[tuple[str, str, str], str]:
-    fields = [(k, v) for k, v in parse_stanza(read_control(f.path)) if k not in _ADDED]
+    fields = [(k, v) for k, v in parse_stanza(read_control(f.path), str(f.path)) if k not in _ADDED]
     names = {k for k, _ in fields}
     for needed in ("Package", "Version", "Architecture"):
         if needed not in names:

@@ -22,7 +22,7 @@ from bundler.lock import Lock, LockedSource
 from solver.debversion import sort_key as deb_version_key
 from solver.errors import InputError
 
-from .debfile import format_stanza, parse_stanza
+from .debfile import format_stanza
 from .debrepo import pool_prefix
 
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+~!%=-]*$")
@@ -69,11 +69,13 @@ def read_dsc(path: Path, where: str) -> list[tuple[str, str]]:
         from repos.deb.release import strip_clearsign
 
         data = strip_clearsign(data, where)
+    from repos.deb822 import read_stanzas
+
     try:
-        fields = parse_stanza(data.decode("utf-8").strip("\n").split("\n\n")[0])
-    except (UnicodeDecodeError, InputError) as e:
-        raise InputError(f"not a source control file: {e}", where=where) from None
-    return fields
+        first = next(read_stanzas(data, where), None)  # the first stanza: a .dsc has one
+    except InputError as e:
+        raise InputError(f"not a source control file: {e.message}", where=e.where or where) from None
+    return list(first.items()) if first is not None else []
 
 
 def check_dsc(s: LockedSource, fields: list[tuple[str, str]], where: str) -> None:

@@ -24,7 +24,6 @@ import hashlib
 import html
 import json
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,6 @@ from packaging.version import InvalidVersion, Version
 
 from bundler.lock import LockedPackage
 from bundler.sdists import SdistBuild
-from solver.errors import InputError
 
 API_VERSION = "1.1"
 
@@ -49,14 +47,9 @@ def wheel_metadata(path: Path) -> bytes | None:
     """The `*.dist-info/METADATA` of a wheel (None if `path` is not a wheel)."""
     if not path.name.endswith(".whl"):
         return None
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
-            if len(names) != 1:
-                raise InputError(f"wheel has {len(names)} .dist-info/METADATA files", where=str(path))
-            return zf.read(names[0])
-    except zipfile.BadZipFile as e:
-        raise InputError(f"not a valid wheel: {e}", where=str(path)) from None
+    from repos.pypi.archive import wheel_metadata as read  # the one reader, with its duplicate rule
+
+    return read(path, str(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,10 @@ Stanzas are kept whole: trimming them to the solver's fields cost more at build 
 in Python) than the extra bytes cost later (a chunk decompresses at ~1 GB/s). On disk it is a small zstandard frame with the
 name table, followed by the stanzas in zstandard frames of ~64 KiB each, so opening it costs a few
 milliseconds and a lookup decompresses only the chunk that holds the name.
+
+`build_compact` is a hand-written fast path kept for speed (with `_scan.c`): it finds stanzas and their
+names without reading every field, which a per-line reader cannot do in the time. Each stanza it hands
+out is read by the project's one deb822 reader, `repos/deb822.py`.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ import zstandard
 from solver.errors import InputError
 
 from ..background import Background
+from ..deb822 import read_stanza
 from ..errors import ParseError
 from ..files import write_atomic
-from .packages import parse_stanza
 
 try:  # the compiled scanner; without a C compiler at install time, `_scan_python` does the same work
     from ._scan import scan as _scan_compiled
@@ -318,7 +322,9 @@ def _scan_python(data: bytes, where: str) -> CompactIndex:
     provides_at, provides_values = _field_hits(data, starts, _PROVIDES)
     base_at = [n for pattern in _BASE for n in _field_hits(data, starts, pattern)[0]]
     if not stanzas[0].startswith(b"Package:"):  # the searches miss a first line that is no field
-        first = parse_stanza(stanzas[0].decode("utf-8", errors="replace"), where)
+        first = read_stanza(
+            stanzas[0].decode("utf-8", errors="replace"), where, first_line=None, shape_only=True
+        )
         provides_at.insert(0, 0)
         provides_values.insert(0, first.get("Provides", "").encode())
         if first.get("Essential", "").strip() == "yes" or first.get("Priority", "").strip() == "required":
@@ -399,7 +405,7 @@ def _assemble(
 
 
 def _package_name(stanza: bytes, where: str) -> bytes:
-    fields = parse_stanza(stanza.decode("utf-8", errors="replace"), where)
+    fields = read_stanza(stanza.decode("utf-8", errors="replace"), where, first_line=None, shape_only=True)
     if "Package" not in fields:
         raise ParseError(f"stanza without a Package field: {stanza[:60]!r}", where=where)
     return fields["Package"].encode()

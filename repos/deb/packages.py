@@ -1,132 +1,22 @@
 """Packages index files: deb822 stanzas of binary packages, and their conversion to `DebCandidate`s.
 
-Format: wiki.debian.org/DebianRepository/Format ("Packages Indices") and Debian Policy §5.1 (control
-file syntax) / §5.3 (binary package fields). Two parsers give the same result: `apt_pkg.TagFile`
-(python-apt, C++) when importable, and a pure-Python one. apt's TagFile is lenient — it takes a line
-without a colon as part of the next field's name — so its output is checked here to be as strict as
-the pure parser: a malformed stanza is a ParseError naming the file and the stanza (and line).
+Format: wiki.debian.org/DebianRepository/Format ("Packages Indices") and Debian Policy §5.3 (binary
+package fields). The stanzas are read by the one deb822 reader, `repos.deb822` (Policy §5.1); the
+loader reads big indexes through the compact index (`repos/deb/cache.py`) and converts only the
+stanzas a solve needs.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from solver.debversion import check as check_version
 from solver.errors import InputError
 from solver.model import DebCandidate, Origin
 from solver.relations import parse_dep_list, parse_relations
 
+from ..deb822 import read_stanzas
 from ..errors import ParseError
-
-_apt_pkg: Any
-try:
-    import apt_pkg as _apt_pkg
-
-    _apt_pkg.init_config()
-    HAVE_APT_PKG = True
-except ImportError:  # pragma: no cover - python-apt is optional
-    _apt_pkg = None
-    HAVE_APT_PKG = False
-
-Stanza = dict[str, str]
-
-
-def iter_stanzas(data: bytes, where: str, *, use_apt: bool | None = None) -> Iterator[Stanza]:
-    """The stanzas of a Packages (or any deb822) file: {field: value}, continuation lines kept as apt does.
-
-    `use_apt` None: apt_pkg when importable.
-    """
-    if use_apt is None:
-        use_apt = HAVE_APT_PKG
-    if use_apt:
-        if not HAVE_APT_PKG:
-            raise RuntimeError("python-apt is not importable")
-        return _iter_apt(data, where)
-    return _iter_pure(data, where)
-
-
-def _iter_pure(data: bytes, where: str) -> Iterator[Stanza]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        bad = data.count(b"\n", 0, e.start) + 1
-        raise ParseError("not UTF-8 text", where=f"{where}:{bad}") from None
-    fields: Stanza = {}
-    last: str | None = None
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if not line or line.isspace():
-            if fields:
-                yield _finish(fields)
-                fields, last = {}, None
-            continue
-        first = line[0]
-        if first == " " or first == "\t":
-            if last is None:
-                raise ParseError("continuation line outside a field", where=f"{where}:{lineno}")
-            fields[last] += "\n" + line
-            continue
-        if first == "#":
-            continue
-        key, sep, value = line.partition(":")
-        if not sep or not key or key != key.strip() or " " in key:
-            raise ParseError(
-                f"malformed line {line.strip()[:60]!r} (expected 'Field: value')",
-                where=f"{where}:{lineno}",
-            )
-        fields[key] = value
-        last = key
-    if fields:
-        yield _finish(fields)
-
-
-def _finish(fields: Stanza) -> Stanza:
-    return {k: v.strip() for k, v in fields.items()}
-
-
-def _iter_apt(data: bytes, where: str) -> Iterator[Stanza]:
-    assert _apt_pkg is not None
-    # TagFile reads from a file descriptor; an anonymous in-memory file avoids touching the disk.
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("packages")
-        f: Any = os.fdopen(fd, "w+b")
-    else:  # pragma: no cover
-        f = tempfile.TemporaryFile()
-    with f:
-        f.write(data)
-        f.seek(0)
-        for n, section in enumerate(_apt_pkg.TagFile(f), 1):
-            keys = section.keys()
-            for key in keys:
-                if not key or any(c in key for c in " \t\n"):
-                    bad = key.split("\n")[0]
-                    raise ParseError(
-                        f"malformed line {bad[:60]!r} (expected 'Field: value')",
-                        where=f"{where}: stanza {n}",
-                    )
-            yield {key: section[key] for key in keys}
-
-
-def parse_stanza(text: str, where: str) -> Stanza:
-    """One stanza's fields (pure Python; the lazy universe calls this for the few stanzas it needs)."""
-    fields: Stanza = {}
-    last: str | None = None
-    for line in text.split("\n"):
-        if not line:
-            continue
-        if line[0] in " \t":
-            if last is None:
-                raise ParseError("continuation line outside a field", where=where)
-            fields[last] += "\n" + line
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise ParseError(f"malformed line {line.strip()[:60]!r} (expected 'Field: value')", where=where)
-        fields[key] = value
-        last = key
-    return _finish(fields)
 
 
 def to_candidate(
@@ -200,12 +90,11 @@ def parse_packages(
     repository: str,
     rank: int = 0,
     native_arch: str = "amd64",
-    use_apt: bool | None = None,
 ) -> list[DebCandidate]:
     """Every candidate of a (decompressed) Packages file, parsed eagerly. For small indexes and tests;
     the loader goes through the lazy compact index instead."""
     out = []
-    for n, fields in enumerate(iter_stanzas(data, where, use_apt=use_apt), 1):
+    for n, fields in enumerate(read_stanzas(data, where), 1):
         out.append(
             to_candidate(
                 fields,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..deb822 import read_stanzas
 from ..errors import ExpiredError, IntegrityError, ParseError, SignatureError
 
 _BEGIN_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
@@ -140,23 +141,10 @@ def strip_clearsign(data: bytes, where: str) -> bytes:
 
 def parse_release(text: bytes, where: str, *, digest_of: bytes | None = None) -> Release:
     """Parse Release text (already stripped of any signature). `digest_of`: the bytes whose SHA256 to record."""
-    fields: dict[str, str] = {}
-    last: str | None = None
-    for lineno, line in enumerate(text.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            if fields:
-                break  # one stanza; anything after a blank line is not ours
-            continue
-        if line[0] in " \t":
-            if last is None:
-                raise ParseError("continuation line before any field", where=f"{where}:{lineno}")
-            fields[last] += "\n" + line.strip()
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise ParseError(f"expected 'Field: value', got {line.strip()!r}", where=f"{where}:{lineno}")
-        last = key.strip()
-        fields[last] = value.strip()
+    # One stanza; anything after its blank line is not ours (not even read). No comments in Release.
+    stanzas = read_stanzas(text.decode("utf-8", errors="replace"), where, comments=False)
+    first = next(stanzas, None)
+    fields: dict[str, str] = first if first is not None else {}
     files: dict[str, IndexFile] = {}
     listing = fields.get("SHA256")
     if listing is None:

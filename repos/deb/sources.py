@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..deb822 import read_stanzas, value_lines
 from ..errors import ParseError
 
 
@@ -145,46 +146,17 @@ def _architectures(value: str | None, plus: str | None, minus: str | None, nativ
     return tuple(archs)
 
 
-def _deb822_stanzas(text: str, where: str) -> Iterator[tuple[int, dict[str, str]]]:
-    fields: dict[str, str] = {}
-    start = 0
-    last: str | None = None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.startswith("#"):
-            continue
-        if not line.strip():
-            if fields:
-                yield start, fields
-            fields, last = {}, None
-            continue
-        if line[0] in " \t":
-            if last is None:
-                raise ParseError("continuation line outside a field", where=f"{where}:{lineno}")
-            cont = line.strip()
-            fields[last] += "\n" + ("" if cont == "." else cont)
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise ParseError(f"expected 'Field: value', got {line.strip()!r}", where=f"{where}:{lineno}")
-        if not fields:
-            start = lineno
-        last = key.strip().lower()
-        fields[last] = value.strip()
-    if fields:
-        yield start, fields
-
-
 def parse_deb822_sources(text: str, native_arch: str, where: str = "x.sources") -> Iterator[AptSource]:
     """Entries of the deb822 format: one AptSource per URI of each enabled stanza with Types: deb."""
-    for lineno, f in _deb822_stanzas(text, where):
-        loc = f"{where}:{lineno}"
-        if not _boolean(f.get("enabled", "yes"), loc):
+    for f in read_stanzas(text, where, comments=True):  # field names in any case (sources.list(5))
+        loc = f"{where}:{f.line}"
+        if not _boolean(f.get("Enabled", "yes"), loc):
             continue
-        if "deb" not in f.get("types", "").split():
+        if "deb" not in f.get("Types", "").split():
             continue
-        uris = f.get("uris", "").split()
-        suites = tuple(f.get("suites", "").split())
-        components = tuple(f.get("components", "").split())
+        uris = f.get("URIs", "").split()
+        suites = tuple(f.get("Suites", "").split())
+        components = tuple(f.get("Components", "").split())
         if not uris or not suites:
             raise ParseError("a stanza needs URIs and Suites", where=loc)
         flat = [s for s in suites if s.endswith("/")]
@@ -193,9 +165,10 @@ def parse_deb822_sources(text: str, native_arch: str, where: str = "x.sources") 
         if not flat and not components:
             raise ParseError("Suites need Components", where=loc)
         archs = _architectures(
-            f.get("architectures"), f.get("architectures-add"), f.get("architectures-remove"), native_arch
+            f.get("Architectures"), f.get("Architectures-Add"), f.get("Architectures-Remove"), native_arch
         )
-        signed_by = f.get("signed-by", "").strip() or None
+        # An inline key's lines are indented, an empty one written as " ." (sources.list(5)).
+        signed_by = "\n".join(value_lines(f.get("Signed-By", ""))).strip() or None
         if signed_by and "BEGIN PGP" not in signed_by:
             # Several keyring paths may be listed; apt accepts any of them. Keep them as one string.
             signed_by = " ".join(signed_by.replace(",", " ").split())
@@ -206,6 +179,6 @@ def parse_deb822_sources(text: str, native_arch: str, where: str = "x.sources") 
                 components=components,
                 architectures=archs,
                 signed_by=signed_by,
-                check_valid_until=_boolean(f.get("check-valid-until", "yes"), loc),
-                trusted=_boolean(f.get("trusted", "no"), loc),
+                check_valid_until=_boolean(f.get("Check-Valid-Until", "yes"), loc),
+                trusted=_boolean(f.get("Trusted", "no"), loc),
             )

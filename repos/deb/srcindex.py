@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 
 from repos.files import write_atomic
 
+from ..deb822 import read_stanzas
 from ..errors import NotFound, OfflineMiss, ParseError, RepoError
 from .decompress import choose, decompress, extensions_of
 from .fetch import Fetcher, file_path, join_url
-from .packages import iter_stanzas
 
 if TYPE_CHECKING:
     from .load import LoadedSuite
@@ -116,7 +116,9 @@ def parse_sources(
     out = []
     if wanted is not None:
         data = _wanted_stanzas(data, wanted)
-    for n, fields in enumerate(iter_stanzas(data, where), 1):
+    # A filtered text has other line numbers than the file: its errors name the file alone.
+    first_line = 1 if wanted is None else None
+    for n, fields in enumerate(read_stanzas(data, where, first_line=first_line), 1):
         name = fields.get("Package", "")
         if wanted is not None and name not in wanted:
             continue

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from solver.model import DebCandidate
 
+from ..deb822 import read_stanza
 from .cache import CompactIndex
-from .packages import parse_stanza, to_candidate
+from .packages import to_candidate
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ class LazyDebUniverse:
         chosen: dict[tuple[str, str, str], DebCandidate] = {}
         for shard in self.shards:
             for text in shard.index.stanzas(name):
+                where = f"{shard.where}: package {name}"
                 c = to_candidate(
-                    parse_stanza(text, shard.where),
-                    where=f"{shard.where}: package {name}",
+                    read_stanza(text, where, first_line=None),
+                    where=where,
                     repository=shard.repository,
                     rank=shard.rank,
                     native_arch=self.native_arch,

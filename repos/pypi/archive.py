@@ -3,6 +3,11 @@ an sdist's `PKG-INFO` (PEP 643), from whole files or, for wheels, from a remote 
 range requests (the zip's end-of-central-directory and central directory from a suffix range, then the
 one member). Also what an sdist needs to be built: its `pyproject.toml` `[build-system] requires`
 (PEP 518), or PEP 517's default, setuptools, when it declares none.
+
+This is the project's one place that finds a wheel's METADATA (the index client, the bundle's PEP 658
+files and `bundler verify` all come here), with one rule: a wheel has exactly one
+`{name}-{version}.dist-info` directory (PEP 427, "the .dist-info directory"), so a wheel with two
+`*.dist-info/METADATA` members is an InputError, as is one with none.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import tarfile
 import tomllib
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from solver.errors import InputError
 from solver.python.model import BUILD_REQUIRES, BUILD_SYSTEM
@@ -26,18 +32,31 @@ _LFH = b"PK\x03\x04"
 
 def _is_metadata_member(name: str) -> bool:
     parts = name.split("/")
-    return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA"
+    return (
+        len(parts) == 2
+        and parts[1] == "METADATA"
+        and parts[0].endswith(".dist-info")
+        and parts[0] != ".dist-info"
+    )
 
 
-def wheel_metadata(data: bytes, where: str) -> bytes:
+def metadata_member(names: Iterable[str], where: str) -> str:
+    """The one `*.dist-info/METADATA` among a wheel's member names; InputError for none or several."""
+    found = [n for n in names if _is_metadata_member(n)]
+    if not found:
+        raise InputError("wheel has no .dist-info/METADATA", where=where)
+    if len(found) > 1:
+        raise InputError(f"wheel has {len(found)} .dist-info/METADATA files: {', '.join(found)}", where=where)
+    return found[0]
+
+
+def wheel_metadata(wheel: bytes | Path, where: str) -> bytes:
+    """The METADATA of a wheel, given as its bytes or its path."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            for n in z.namelist():
-                if _is_metadata_member(n):
-                    return z.read(n)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        with zipfile.ZipFile(io.BytesIO(wheel) if isinstance(wheel, bytes) else wheel) as z:
+            return z.read(metadata_member(z.namelist(), where))
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
         raise InputError(f"not a readable wheel: {e}", where=where) from None
-    raise InputError("wheel has no .dist-info/METADATA", where=where)
 
 
 def sdist_metadata(data: bytes, filename: str, where: str) -> bytes:
@@ -168,6 +187,7 @@ def remote_wheel_metadata(read: RangeReader, where: str, tail: int = 65536) -> t
         more, _, _ = read(cd_offset, start - 1)
         buf, start = more + buf, cd_offset
     cd = buf[cd_offset - start : cd_offset - start + cd_size]
+    members: dict[str, tuple[int, int, int]] = {}  # METADATA members: name -> (offset, size, method)
     i = 0
     while i + 46 <= len(cd) and cd[i : i + 4] == _CDH:
         (method, _t, _d, _crc, csize, usize, nlen, xlen, clen) = struct.unpack(
@@ -178,10 +198,11 @@ def remote_wheel_metadata(read: RangeReader, where: str, tail: int = 65536) -> t
         extra = cd[i + 46 + nlen : i + 46 + nlen + xlen]
         if csize == 0xFFFFFFFF or usize == 0xFFFFFFFF or local_off == 0xFFFFFFFF:
             csize, usize, local_off = _zip64_extra(extra, csize, usize, local_off)
-        if _is_metadata_member(name):
-            return _read_member(read, local_off, csize, method, buf, start, where), total
+        if _is_metadata_member(name):  # the whole directory is read: a second one is an error
+            members[name] = (local_off, csize, method)
         i += 46 + nlen + xlen + clen
-    raise InputError("wheel has no .dist-info/METADATA", where=where)
+    local_off, csize, method = members[metadata_member(members, where)]
+    return _read_member(read, local_off, csize, method, buf, start, where), total
 
 
 def _zip64_extra(extra: bytes, csize: int, usize: int, off: int) -> tuple[int, int, int]:

@@ -499,17 +499,7 @@ class PypiIndex:
         if file.sha256:
             self._check(path.read_bytes(), file.sha256, file.url)
         if file.is_wheel:
-            import zipfile
-
-            try:
-                with zipfile.ZipFile(path) as z:
-                    for n in z.namelist():
-                        parts = n.split("/")
-                        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                            return z.read(n)
-            except (zipfile.BadZipFile, OSError) as e:
-                raise InputError(f"not a readable wheel: {e}", where=file.url) from None
-            raise InputError("wheel has no .dist-info/METADATA", where=file.url)
+            return wheel_metadata(path, file.url)
         return sdist_metadata(path.read_bytes(), file.filename, file.url)
 
     @staticmethod
