@@ -8,7 +8,7 @@ key is whatever `KEYID` names in the caller's GnuPG home (`GNUPGHOME`).
 The public half ships in the bundle as `debian/bundle.gpg` (a binary keyring, `gpg --export` with
 export-minimal, the form apt's `Signed-By` and gpgv read) and the primary key's fingerprint goes into the
 Release file's `Signed-By` field (DebianRepository/Format#Signed-By), so `bundler verify` can tell a
-stripped or re-signed bundle from a good one with no keyring of its own (bundler/verify.py).
+stripped or re-signed bundle from a good one with no keyring of its own (bundler/verify/).
 """
 
 from __future__ import annotations
