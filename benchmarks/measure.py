@@ -6,8 +6,10 @@ thermal, other jobs) evenly over the contenders; the median ignores the odd outl
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,15 +25,57 @@ class Run:
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None, cwd=None, input=None):
-    """(wall seconds, CompletedProcess) or (seconds, None) on timeout. Output is captured as bytes."""
+    """(wall seconds, CompletedProcess) or (seconds, None) on timeout. Output is captured as bytes.
+
+    The child is reaped with os.wait4, whose rusage gives its peak resident set size (ru_maxrss, KiB on
+    Linux; the largest of the child and the descendants it waited for): kept in `peak_rss_kb` for the
+    run that started it (see `alternate`)."""
+    global peak_rss_kb
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, env=env, cwd=cwd, input=input, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return time.perf_counter() - t0, None
+        p = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE if input is not None else None,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     except OSError as e:
-        proc = subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
-    return time.perf_counter() - t0, proc
+        return time.perf_counter() - t0, subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
+    out: dict[str, bytes] = {}
+
+    def drain(name: str, stream) -> None:  # both pipes at once, or a full one blocks the child
+        out[name] = stream.read()
+        stream.close()
+
+    readers = [threading.Thread(target=drain, args=(n, f), daemon=True) for n, f in (("out", p.stdout), ("err", p.stderr))]
+    for t in readers:
+        t.start()
+    if input is not None and p.stdin is not None:
+        try:
+            p.stdin.write(input)
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        p.kill()
+
+    timer = threading.Timer(timeout, kill) if timeout is not None else None
+    if timer is not None:
+        timer.start()
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - t0
+    if timer is not None:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for t in readers:
+        t.join()
+    peak_rss_kb = max(peak_rss_kb, usage.ru_maxrss)
+    if killed.is_set():
+        return seconds, None
+    return seconds, subprocess.CompletedProcess(cmd, p.returncode, out.get("out", b""), out.get("err", b""))
+
+
+# Peak RSS (KiB) of the processes `timed` reaped since `alternate` last reset it.
+peak_rss_kb = 0
 
 
 class Budget:
@@ -69,6 +113,7 @@ class Result:
     answer: dict = field(default_factory=dict)
     internal: dict[str, float] = field(default_factory=dict)  # medians of the phase timings
     note: str = ""
+    rss_kb: list[int] = field(default_factory=list)  # peak RSS of each run's processes
 
     @property
     def median(self) -> float | None:
@@ -86,11 +131,13 @@ class Result:
             "internal_s": {k: round(v, 4) for k, v in self.internal.items()},
             "answer": answer,
             "note": self.note,
+            "peak_rss_mb": round(max(self.rss_kb) / 1024, 1) if self.rss_kb else None,
         }
 
 
 def alternate(case: str, contenders: list[Contender], repeats: int, budget: Budget, log=print) -> list[Result]:
     """Run every available contender `repeats` times, round-robin, within the budget."""
+    global peak_rss_kb
     results = {c.name: Result(case, c.name, c.tool, "ok") for c in contenders}
     internals: dict[str, dict[str, list[float]]] = {c.name: {} for c in contenders}
     live = []
@@ -117,6 +164,7 @@ def alternate(case: str, contenders: list[Contender], repeats: int, budget: Budg
                 continue
             if c.setup:
                 c.setup()
+            peak_rss_kb = 0
             run = c.run(budget.timeout(c.cap))
             log(f"    {case}: {c.name}: {run.seconds:.3f}s" + ("" if run.ok else f" FAILED {run.error}"))
             if not run.ok:
@@ -125,6 +173,8 @@ def alternate(case: str, contenders: list[Contender], repeats: int, budget: Budg
                 r.answer = run.answer
                 continue
             r.runs.append(run.seconds)
+            if peak_rss_kb:
+                r.rss_kb.append(peak_rss_kb)
             r.answer = run.answer
             for k, v in run.internal.items():
                 internals[c.name].setdefault(k, []).append(v)

@@ -94,6 +94,8 @@ def setup_peers(ctx: Ctx) -> None:
         want.append("python3-solv")
     if not shutil.which("dose-distcheck"):
         want.append("dose-distcheck")
+    if not shutil.which("installcheck"):
+        want.append("libsolv-tools")
     if want and os.geteuid() == 0:
         log(f"setup: apt-get install -y {' '.join(want)}")
         proc = subprocess.run(["apt-get", "install", "-y", "-q", *want], capture_output=True, text=True)
@@ -337,6 +339,10 @@ def case_check(ctx: Ctx) -> None:
                   bs.missing("check") and "not implemented (`bundler check` does not exist yet)"),
         Contender("dose-distcheck", "dose", lambda t: peers.dose_check(indexes, t), None,
                   None if shutil.which("dose-distcheck") else "dose-distcheck not installed"),
+        # libsolv's installcheck takes minutes on the whole of main: one run is enough for its row.
+        Contender("libsolv installcheck", "libsolv", lambda t: peers.installcheck(indexes, t), None,
+                  None if shutil.which("installcheck") else "installcheck not installed (libsolv-tools)",
+                  repeats=1, cap=1200),
     ]  # fmt: skip
     results = alternate(case, contenders, ctx.reps(3, 1), ctx.budget, log=log)
     ctx.results += results
