@@ -441,7 +441,7 @@ class _AptPolicy:
                     stack.pop()
                     continue
                 alts = groups[frame[1]]
-                if not any(v in marked for v in alts):
+                if marked.isdisjoint(alts):
                     for v in alts:
                         x = value[v]
                         if x == 0:
