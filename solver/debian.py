@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from .aptpolicy import AptPin, AptRelease, Priorities, parse_pin
@@ -183,6 +183,8 @@ class _Encoding:
         self._best = memo.best  # (name, arch) -> apt's candidate's key or None
         self._match_cache = memo.matches
         self._group_cache = memo.groups
+        self._memo = memo  # keeps the candidates behind `_var_by_id`'s keys alive
+        self._var_by_id: dict[int, int] = {}
         self._pending: deque[int] = deque()
         # Requirements the policy satisfies: per guard var, the ordered candidate vars of each group.
         self.requirements: dict[int, list[tuple[int, ...]]] = defaultdict(list)
@@ -296,10 +298,17 @@ class _Encoding:
             if hit is None:
                 hit = self._group_cache[key] = self._group_candidates(group, arch, root=False)
             met, order = hit
-        var_of, var = self.var_of, self.var
         # Variables are given in the order the candidates are met, as before the cache existed: the
-        # numbering decides the order of clauses and watches, hence of propagation.
-        vs = [var(m) if (v := var_of.get((m.name, m.version, m.arch))) is None else v for m in met]
+        # numbering decides the order of clauses and watches, hence of propagation. The candidate
+        # objects of the memo live as long as this encoding, so their id() is a cheaper key than
+        # (name, version, arch); `var` still decides by that key.
+        by_id = self._var_by_id
+        vs = []
+        for m in met:
+            v = by_id.get(id(m))
+            if v is None:
+                v = by_id[id(m)] = self.var(m)
+            vs.append(v)
         return tuple(vs) if order is None else tuple(vs[i] for i in order)
 
     def _group_candidates(
@@ -554,6 +563,8 @@ def _encode(
         s.add_clause([-v], ("veto", v, veto))
     for v, (prio, pin) in enc.pinned_out.items():
         s.add_clause([-v], ("pin", v, prio, str(pin) if pin is not None else "a release pin"))
+    clauses: list[list[int]] = []
+    tags: list[Hashable] = []
     for v, groups in enc.requirements.items():
         c = enc.cands[v]
         # Which field each group came from, for the explanation.
@@ -562,7 +573,10 @@ def _encode(
         for alts, kind, group in zip(groups, kinds, sources, strict=True):
             if v in alts:
                 continue  # depends on itself: always true (add_clause would drop it too)
-            s.add_distinct_clause([-v, *alts], ("dep", v, kind, group))  # alts are distinct
+            clauses.append([-v, *alts])  # alts are distinct
+            tags.append(("dep", v, kind, group))
+    s.add_distinct_clauses(clauses, tags)
+    clauses, tags = [], []
     # At most one version per name (per arch for Multi-Arch: same of one version).
     by_name: dict[str, list[int]] = defaultdict(list)
     for v in range(1, n + 1):
@@ -578,7 +592,10 @@ def _encode(
                     and compare(a.version, b.version) == 0
                 ):
                     continue
-                s.add_distinct_clause([-vs[i], -vs[j]], ("one-version", name, vs[i], vs[j]))
+                clauses.append([-vs[i], -vs[j]])
+                tags.append(("one-version", name, vs[i], vs[j]))
+    s.add_distinct_clauses(clauses, tags)
+    clauses, tags = [], []
     # Conflicts and Breaks, among reachable candidates only (others are never installed). A relation
     # can match a reachable candidate only through its name or what it provides: the others are not
     # looked up at all, which spares the universe parsing the stanzas of (in a solve of 500 random
@@ -598,7 +615,9 @@ def _encode(
                     qv = enc.var_of.get(q.key)
                     if qv is None or qv == v or q.name == c.name:
                         continue
-                    s.add_distinct_clause([-v, -qv], ("conflict", v, qv, kind, str(dep)))
+                    clauses.append([-v, -qv])
+                    tags.append(("conflict", v, qv, kind, str(dep)))
+    s.add_distinct_clauses(clauses, tags)
     # A fix moves the other binaries of its source package to the fixed source version.
     for fix, alts in fix_vars:
         for fv in alts:

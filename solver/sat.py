@@ -75,6 +75,23 @@ class Solver:
             self._units.append((0, idx))
         return idx
 
+    def add_distinct_clauses(self, clauses: Sequence[list[int]], tags: Sequence[Hashable]) -> None:
+        """`add_distinct_clause` for each pair, in order (an encoder adds hundreds of thousands: one
+        loop here instead of a method call each)."""
+        store, tag_store, antecedents = self.clauses, self.tags, self.antecedents
+        units, watches = self._units, self.watches
+        for clause, tag in zip(clauses, tags, strict=True):
+            idx = len(store)
+            store.append(clause)
+            tag_store.append(tag)
+            antecedents.append(())
+            if len(clause) > 1:
+                a, b = clause[0], clause[1]
+                watches[2 * a if a > 0 else -2 * a + 1].append(idx)
+                watches[2 * b if b > 0 else -2 * b + 1].append(idx)
+            else:
+                units.append((clause[0] if clause else 0, idx))
+
     # -- assignment ---------------------------------------------------------------------------------
     def lit_value(self, lit: int) -> int:
         v = self.value[lit if lit > 0 else -lit]
