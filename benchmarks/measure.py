@@ -7,8 +7,10 @@ thermal, other jobs) evenly over the contenders; the median ignores the odd outl
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,15 +29,24 @@ class Run:
 def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None, cwd=None, input=None):
     """(wall seconds, CompletedProcess) or (seconds, None) on timeout. Output is captured as bytes.
 
-    The child is reaped with os.wait4, whose rusage gives its peak resident set size (ru_maxrss, KiB on
-    Linux; the largest of the child and the descendants it waited for): kept in `peak_rss_kb` for the
-    run that started it (see `alternate`)."""
+    The peak resident set size of the command goes to `peak_rss_kb` for the run that started it (see
+    `alternate`). GNU time's %M reports it: the rusage of a child forked straight from this process
+    would not do, as Linux carries the parent's high-water mark (this harness holds hundreds of MB)
+    into a forked child's ru_maxrss across exec. Without /usr/bin/time, wait4's figure is kept as a
+    ceiling."""
     global peak_rss_kb
+    rss_file = None
+    if os.path.exists(GNU_TIME):
+        fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_file, *cmd]
     t0 = time.perf_counter()
     try:
         p = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE if input is not None else None,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     except OSError as e:
+        if rss_file:
+            os.unlink(rss_file)
         return time.perf_counter() - t0, subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
     out: dict[str, bytes] = {}
 
@@ -54,9 +65,12 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float | No
             pass
     killed = threading.Event()
 
-    def kill() -> None:
+    def kill() -> None:  # the whole group: time's child too
         killed.set()
-        p.kill()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     timer = threading.Timer(timeout, kill) if timeout is not None else None
     if timer is not None:
@@ -68,14 +82,22 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float | No
     p.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
-    peak_rss_kb = max(peak_rss_kb, usage.ru_maxrss)
+    rss = usage.ru_maxrss
+    if rss_file:
+        with open(rss_file) as f:
+            # the last line: time writes "Command exited with non-zero status N" before it
+            lines = f.read().split()
+        os.unlink(rss_file)
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    peak_rss_kb = max(peak_rss_kb, rss)
     if killed.is_set():
         return seconds, None
     return seconds, subprocess.CompletedProcess(cmd, p.returncode, out.get("out", b""), out.get("err", b""))
 
 
-# Peak RSS (KiB) of the processes `timed` reaped since `alternate` last reset it.
+# Peak RSS (KiB) of the commands `timed` ran since `alternate` last reset it.
 peak_rss_kb = 0
+GNU_TIME = "/usr/bin/time"
 
 
 class Budget:
