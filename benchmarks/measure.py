@@ -6,8 +6,12 @@ thermal, other jobs) evenly over the contenders; the median ignores the odd outl
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import subprocess
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,15 +27,77 @@ class Run:
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None, cwd=None, input=None):
-    """(wall seconds, CompletedProcess) or (seconds, None) on timeout. Output is captured as bytes."""
+    """(wall seconds, CompletedProcess) or (seconds, None) on timeout. Output is captured as bytes.
+
+    The peak resident set size of the command goes to `peak_rss_kb` for the run that started it (see
+    `alternate`). GNU time's %M reports it: the rusage of a child forked straight from this process
+    would not do, as Linux carries the parent's high-water mark (this harness holds hundreds of MB)
+    into a forked child's ru_maxrss across exec. Without /usr/bin/time, wait4's figure is kept as a
+    ceiling."""
+    global peak_rss_kb
+    rss_file = None
+    if os.path.exists(GNU_TIME):
+        fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_file, *cmd]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, env=env, cwd=cwd, input=input, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return time.perf_counter() - t0, None
+        p = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE if input is not None else None,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     except OSError as e:
-        proc = subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
-    return time.perf_counter() - t0, proc
+        if rss_file:
+            os.unlink(rss_file)
+        return time.perf_counter() - t0, subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
+    out: dict[str, bytes] = {}
+
+    def drain(name: str, stream) -> None:  # both pipes at once, or a full one blocks the child
+        out[name] = stream.read()
+        stream.close()
+
+    readers = [threading.Thread(target=drain, args=(n, f), daemon=True) for n, f in (("out", p.stdout), ("err", p.stderr))]
+    for t in readers:
+        t.start()
+    if input is not None and p.stdin is not None:
+        try:
+            p.stdin.write(input)
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+    killed = threading.Event()
+
+    def kill() -> None:  # the whole group: time's child too
+        killed.set()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(timeout, kill) if timeout is not None else None
+    if timer is not None:
+        timer.start()
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - t0
+    if timer is not None:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for t in readers:
+        t.join()
+    rss = usage.ru_maxrss
+    if rss_file:
+        with open(rss_file) as f:
+            # the last line: time writes "Command exited with non-zero status N" before it
+            lines = f.read().split()
+        os.unlink(rss_file)
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    peak_rss_kb = max(peak_rss_kb, rss)
+    if killed.is_set():
+        return seconds, None
+    return seconds, subprocess.CompletedProcess(cmd, p.returncode, out.get("out", b""), out.get("err", b""))
+
+
+# Peak RSS (KiB) of the commands `timed` ran since `alternate` last reset it.
+peak_rss_kb = 0
+GNU_TIME = "/usr/bin/time"
 
 
 class Budget:
@@ -69,6 +135,7 @@ class Result:
     answer: dict = field(default_factory=dict)
     internal: dict[str, float] = field(default_factory=dict)  # medians of the phase timings
     note: str = ""
+    rss_kb: list[int] = field(default_factory=list)  # peak RSS of each run's processes
 
     @property
     def median(self) -> float | None:
@@ -86,11 +153,13 @@ class Result:
             "internal_s": {k: round(v, 4) for k, v in self.internal.items()},
             "answer": answer,
             "note": self.note,
+            "peak_rss_mb": round(max(self.rss_kb) / 1024, 1) if self.rss_kb else None,
         }
 
 
 def alternate(case: str, contenders: list[Contender], repeats: int, budget: Budget, log=print) -> list[Result]:
     """Run every available contender `repeats` times, round-robin, within the budget."""
+    global peak_rss_kb
     results = {c.name: Result(case, c.name, c.tool, "ok") for c in contenders}
     internals: dict[str, dict[str, list[float]]] = {c.name: {} for c in contenders}
     live = []
@@ -117,6 +186,7 @@ def alternate(case: str, contenders: list[Contender], repeats: int, budget: Budg
                 continue
             if c.setup:
                 c.setup()
+            peak_rss_kb = 0
             run = c.run(budget.timeout(c.cap))
             log(f"    {case}: {c.name}: {run.seconds:.3f}s" + ("" if run.ok else f" FAILED {run.error}"))
             if not run.ok:
@@ -125,6 +195,8 @@ def alternate(case: str, contenders: list[Contender], repeats: int, budget: Budg
                 r.answer = run.answer
                 continue
             r.runs.append(run.seconds)
+            if peak_rss_kb:
+                r.rss_kb.append(peak_rss_kb)
             r.answer = run.answer
             for k, v in run.internal.items():
                 internals[c.name].setdefault(k, []).append(v)

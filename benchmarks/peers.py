@@ -233,6 +233,31 @@ def dose_check(indexes: list[DebIndex], timeout: float) -> Run:
     )
 
 
+def installcheck(indexes: list[DebIndex], timeout: float, arch: str = "amd64") -> Run:
+    """libsolv's own archive-wide check (libsolv-tools): `installcheck ARCH PACKAGES...`, the same files
+    dose reads. It prints `can't install NAME-EVR.ARCH:` and the reasons for each broken package."""
+    cmd = ["installcheck", arch, *(str(i.packages_path) for i in indexes)]
+    seconds, proc = timed(cmd, timeout=timeout)
+    if proc is None:
+        return Run(seconds, False, error=f"timeout after {timeout:.0f}s")
+    if proc.returncode not in (0, 1):
+        return Run(seconds, False, error=_tail(proc.stderr + proc.stdout))
+    out = proc.stdout.decode(errors="replace")
+    broken = sorted(set(re.findall(r"^can't install (\S+):$", out, re.M)))  # a package may come twice
+    names = sorted({_solv_name(b) for b in broken})
+    # installcheck prints no total; the stanza count of the same files stands in for it
+    return Run(seconds, True, answer={"total": sum(i.stanzas for i in indexes), "broken": len(broken),
+                                      "broken_packages": names})  # fmt: skip
+
+
+def _solv_name(nevra: str) -> str:
+    """`console-setup-freebsd-1.221.all` → `console-setup-freebsd`: libsolv writes name-evr.arch; a
+    Debian revision adds a second '-', and a version starts with a digit."""
+    stem = nevra.rsplit(".", 1)[0]
+    m = re.match(r"^(.+?)-(?:\d+:)?\d[^-]*(?:-[^-]+)?$", stem)
+    return m.group(1) if m else stem
+
+
 # --- Python resolvers ----------------------------------------------------------------------------
 
 

@@ -107,8 +107,9 @@ def markdown(data: dict) -> str:
     if rr:
         out.append(f"Random roots: seed {rr.get('seed')}, {rr.get('filter')}; pool of {rr.get('pool_size')} names.")
     out += ["", "## Results (wall time of the whole command, median of the runs)", ""]
-    out.append("| case | contender | status | runs | median s | min–max s | phases (median s) | answer | bundler/peer |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    out.append("| case | contender | status | runs | median s | min–max s | peak RSS MB | phases (median s) | answer | "
+               "bundler/peer |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     by_case: dict[str, list[dict]] = {}
     for r in data["results"]:
         by_case.setdefault(r["case"], []).append(r)
@@ -120,8 +121,9 @@ def markdown(data: dict) -> str:
             phases = ", ".join(f"{k[:-2]} {_fmt(v)}" for k, v in r["internal_s"].items())
             status = r["status"] + (f" ({r['note']})" if r["note"] else "")
             ratio = _ratio_cell(bundler, r) if r["tool"] != "bundler" else ""
+            rss = r.get("peak_rss_mb")
             out.append(f"| {case} | {r['contender']} | {status} | {len(runs)} | {_fmt(r['median_s'])} | {span} | "
-                       f"{phases} | {_answer_cell(r['answer'])} | {ratio} |")  # fmt: skip
+                       f"{'' if rss is None else f'{rss:.0f}'} | {phases} | {_answer_cell(r['answer'])} | {ratio} |")  # fmt: skip
     out += ["", "bundler/peer < 1 means bundler is faster. Each contender runs in its own process; runs of the "
             "contenders of a case alternate (A B C A B C …).", ""]  # fmt: skip
     out += _py_ratios(data)

@@ -9,7 +9,7 @@ Cases (names for `--only`):
   deb-random       a large random co-installable root set (fixed seed)
   deb-unsolvable   a root set with no solution (two conflicting MTAs)
   deb-check        installability of every package: bundler check vs dose-distcheck
-  scaling          solve time against the number of random roots (10 … 1000), plotted
+  scaling          solve time against the number of random roots (10 … 2000), plotted
   py-airflow       apache-airflow==2.10.5 + data-science stack: bundler vs uv vs pip
   py-openstack     global-requirements constrained by upper-constraints: bundler vs uv vs pip
   build            bundle build from a warm artifact cache vs cp + sha256sum of the same files
@@ -45,7 +45,8 @@ OPENSTACK_ROOTS = (
 ).split()
 # postfix and exim4-daemon-light both provide and conflict with mail-transport-agent.
 UNSOLVABLE_ROOTS = ["keystone", "postfix", "exim4-daemon-light"]
-SCALING = [10, 50, 100, 500, 1000]
+SCALING = [10, 50, 100, 500, 1000, 2000]
+POOL = 3000  # shuffled names offered to libsolv's weak install; the kept ones are the random roots
 SEED = 20250520
 CASES = [
     "startup", "index-load", "deb-openstack", "deb-unsolvable", "deb-random", "scaling", "py-airflow",
@@ -96,6 +97,8 @@ def setup_peers(ctx: Ctx) -> None:
         want.append("python3-solv")
     if not shutil.which("dose-distcheck"):
         want.append("dose-distcheck")
+    if not shutil.which("installcheck"):
+        want.append("libsolv-tools")
     if want and os.geteuid() == 0:
         log(f"setup: apt-get install -y {' '.join(want)}")
         proc = subprocess.run(["apt-get", "install", "-y", "-q", *want], capture_output=True, text=True)
@@ -185,7 +188,7 @@ def _root_pool(ctx: Ctx) -> list[str]:
     else:
         names = sorted({s["Package"] for s in inputs.stanzas(idx.packages_path)})
         random.Random(SEED).shuffle(names)
-        names = names[: max(SCALING) * 3]
+        names = names[:POOL]
         data = {"seed": SEED, "filter": "none (libsolv absent)", "pool": names}
         if peers.system_modules().get("solv"):
             run = peers.solv_solve(ctx.main, names, timeout=600, weak=True)
@@ -228,12 +231,13 @@ def _bundler_deb_contenders(ctx: Ctx, tag: str, indexes: list[DebIndex], roots: 
     ]
 
 
-def _apt_contenders(ctx: Ctx, tag: str, indexes: list[DebIndex], roots: list[str], print_uris=False) -> list:
+def _apt_contenders(ctx: Ctx, tag: str, indexes: list[DebIndex], roots: list[str], print_uris=False,
+                    cap: float = 600) -> list:
     why = None if shutil.which("apt-get") else "apt-get not installed"
     root = peers.AptRoot(indexes, ctx.work / f"{tag}-apt") if not why else None
     out = [
         Contender("apt-get -s install (warm pkgcache)", "apt", lambda t: root.install(roots, t), None, why,
-                  repeats=None, cap=600),
+                  repeats=ctx.args.apt_repeats, cap=cap),
     ]  # fmt: skip
     if print_uris and not why:
 
@@ -339,6 +343,8 @@ def case_check(ctx: Ctx) -> None:
                   bs.missing("check") and "not implemented (`bundler check` does not exist yet)"),
         Contender("dose-distcheck", "dose", lambda t: peers.dose_check(indexes, t), None,
                   None if shutil.which("dose-distcheck") else "dose-distcheck not installed"),
+        Contender("libsolv installcheck", "libsolv", lambda t: peers.installcheck(indexes, t), None,
+                  None if shutil.which("installcheck") else "installcheck not installed (libsolv-tools)"),
     ]  # fmt: skip
     results = alternate(case, contenders, ctx.reps(3, 1), ctx.budget, log=log)
     ctx.results += results
@@ -360,7 +366,9 @@ def case_scaling(ctx: Ctx) -> None:
         roots = pool[:n]
         case = f"scaling-{n}"
         contenders = _bundler_deb_contenders(ctx, case, ctx.main, roots)[1:]  # warm only
-        contenders += _apt_contenders(ctx, case, ctx.main, roots)
+        # apt-get -s takes minutes from 500 roots on (its simulated dpkg run): capped, so that a slow
+        # point costs at most 4 minutes of the budget ("failed: timeout" says apt took longer).
+        contenders += _apt_contenders(ctx, case, ctx.main, roots, cap=240)
         contenders.append(_solv_contender(ctx.main, roots))
         results = alternate(case, contenders, ctx.reps(3, 1), ctx.budget, log=log)
         ctx.results += results
@@ -579,6 +587,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--offline-fixtures", type=Path, default=None,
                    help="DIR with debian/ (a repository), wheels/ and fixture.json: no network at all")  # fmt: skip
     p.add_argument("--repeats", type=int, default=None, help="runs per contender (overrides the defaults)")
+    p.add_argument("--apt-repeats", type=int, default=None,
+                   help="runs of apt-get -s (minutes each at 500+ roots; default: as --repeats)")  # fmt: skip
     p.add_argument("--cache-dir", type=Path, default=HERE / "cache")
     p.add_argument("--results-dir", type=Path, default=HERE / "results")
     p.add_argument("--no-setup", action="store_true", help="do not install missing peers")

@@ -42,8 +42,13 @@ class _AnyPolicy:
 
 
 def _unsat(clauses: Sequence[list[int]], nvars: int) -> bool:
-    s = Solver(nvars)
-    for c in clauses:
+    # Only the variables of these few clauses, numbered 1..k: a Solver sized for the whole encoding
+    # allocates two watch lists per variable of it, for every trial (satisfiability does not depend on
+    # the numbering, and the policy reads clauses, not numbers).
+    ids: dict[int, int] = {}
+    renamed = [[ids.setdefault(abs(lit), len(ids) + 1) * (1 if lit > 0 else -1) for lit in c] for c in clauses]
+    s = Solver(len(ids))
+    for c in renamed:
         s.add_clause(c, "x")
     return not s.solve(_AnyPolicy())
 

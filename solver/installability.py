@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .debian import DebProblem, _AptPolicy, _encode, solve
+from .debian import DebProblem, EncodingMemo, _AptPolicy, _encode, solve
 from .errors import Unsatisfiable
 from .model import DebCandidate, Dep
 from .sat import Solver
@@ -66,7 +66,10 @@ def check_installability(
 ) -> InstallabilityReport:
     """Installability of each of `candidates` within `universe`."""
     t0 = time.perf_counter()
-    enc, s = _encode(universe, DebProblem(roots=()), with_fixes=False, seeds=candidates)
+    problem = DebProblem(roots=())
+    # The solves of the broken packages below reuse what this encoding of the archive worked out.
+    memo = EncodingMemo(universe, problem)
+    enc, s = _encode(universe, problem, with_fixes=False, seeds=candidates, memo=memo)
     t1 = time.perf_counter()
     wanted = [enc.var_of[c.key] for c in candidates]
     certified: set[int] = set()
@@ -101,7 +104,7 @@ def check_installability(
             continue
         root = (Dep(c.name, "=", c.version, c.arch if c.arch != "all" else None),)
         try:
-            result = solve(universe, DebProblem(roots=(root,)))
+            result = solve(universe, DebProblem(roots=(root,)), memo=memo)
         except Unsatisfiable as e:
             broken.append((c, e.explanation))
         else:

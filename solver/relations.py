@@ -65,11 +65,19 @@ def parse_relations(text: str, arch: str = "amd64") -> tuple[OrGroup, ...]:
     """A Depends-like field: comma-separated OR groups."""
     groups: list[OrGroup] = []
     for part in text.split(","):
-        if not part.strip():
+        # Atoms are looked up stripped: " libc6 (>= 2.34)" after a comma and "libc6 (>= 2.34)" at the
+        # start of a field are one cache entry and one Dep (the pattern ignores the spaces anyway).
+        if "|" not in part:
+            atom = part.strip()
+            if atom and (dep := parse_dep(atom, arch)) is not None:
+                groups.append((dep,))
             continue
-        alts = tuple(d for d in (parse_dep(a, arch) for a in part.split("|")) if d is not None)
+        alts = []
+        for a in part.split("|"):
+            if (dep := parse_dep(a.strip(), arch)) is not None:
+                alts.append(dep)
         if alts:
-            groups.append(alts)
+            groups.append(tuple(alts))
     return tuple(groups)
 
 
@@ -81,7 +89,7 @@ def parse_dep_list(text: str, arch: str = "amd64") -> tuple[Dep, ...]:
             continue
         if "|" in part:
             raise InputError(f"alternatives are not allowed here: {part.strip()!r}")
-        dep = parse_dep(part, arch)
+        dep = parse_dep(part.strip(), arch)
         if dep is not None:
             out.append(dep)
     return tuple(out)

@@ -56,7 +56,11 @@ class Solver:
             if -lit in seen:
                 return -1
             seen[lit] = None
-        clause = list(seen)
+        return self.add_distinct_clause(list(seen), tag)
+
+    def add_distinct_clause(self, clause: list[int], tag: Hashable | None) -> int:
+        """`add_clause` for literals the caller knows are distinct and not complementary (an encoder's
+        `¬P ∨ Q` with Q ≠ P): the same clause, without checking each literal again. Keeps `clause`."""
         idx = len(self.clauses)
         self.clauses.append(clause)
         self.tags.append(tag)
@@ -64,11 +68,29 @@ class Solver:
         if len(clause) == 1:
             self._units.append((clause[0], idx))
         elif clause:
-            self.watches[self._w(clause[0])].append(idx)
-            self.watches[self._w(clause[1])].append(idx)
+            a, b = clause[0], clause[1]
+            self.watches[2 * a if a > 0 else -2 * a + 1].append(idx)
+            self.watches[2 * b if b > 0 else -2 * b + 1].append(idx)
         else:
             self._units.append((0, idx))
         return idx
+
+    def add_distinct_clauses(self, clauses: Sequence[list[int]], tags: Sequence[Hashable]) -> None:
+        """`add_distinct_clause` for each pair, in order (an encoder adds hundreds of thousands: one
+        loop here instead of a method call each)."""
+        store, tag_store, antecedents = self.clauses, self.tags, self.antecedents
+        units, watches = self._units, self.watches
+        for clause, tag in zip(clauses, tags, strict=True):
+            idx = len(store)
+            store.append(clause)
+            tag_store.append(tag)
+            antecedents.append(())
+            if len(clause) > 1:
+                a, b = clause[0], clause[1]
+                watches[2 * a if a > 0 else -2 * a + 1].append(idx)
+                watches[2 * b if b > 0 else -2 * b + 1].append(idx)
+            else:
+                units.append((clause[0] if clause else 0, idx))
 
     # -- assignment ---------------------------------------------------------------------------------
     def lit_value(self, lit: int) -> int:

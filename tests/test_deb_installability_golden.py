@@ -1,0 +1,86 @@
+"""The archive-wide installability check (`solver.installability`) on a generated universe, answers
+fixed: which packages are broken and the explanation of each, as they were before the encoder was
+made faster (issue 11: answers identical before and after each optimisation). The universe is drawn
+from a seeded generator: 600 candidates over 300 names with versioned and alternative dependencies,
+virtual packages, Conflicts, Breaks, Multi-Arch and missing targets; a change of the solver's answers
+on it changes the digest below."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from solver.installability import check_installability
+from solver.model import DebCandidate, Dep
+from solver.universe import MemoryUniverse
+
+OPS = [None, None, ">=", "<<", "="]
+
+
+def _universe(seed: int = 11) -> list[DebCandidate]:
+    rnd = random.Random(seed)
+    names = [f"p{i:03d}" for i in range(300)]
+    virtuals = [f"v{i:02d}" for i in range(20)]
+    out = []
+
+    def atom() -> Dep:
+        roll = rnd.random()
+        if roll < 0.1:
+            return Dep(rnd.choice(virtuals))
+        if roll < 0.13:
+            return Dep(f"missing{rnd.randrange(5)}")
+        op = rnd.choice(OPS)
+        return Dep(rnd.choice(names), op, str(rnd.randint(1, 3)) if op else None)
+
+    for name in names:
+        for version in sorted(rnd.sample(["1", "2", "3"], rnd.randint(1, 3))):
+            depends = tuple(
+                tuple(atom() for _ in range(rnd.choice([1, 1, 1, 2, 3]))) for _ in range(rnd.randint(0, 3))
+            )
+            conflicts = tuple(Dep(rnd.choice(names + virtuals)) for _ in range(rnd.random() < 0.15))
+            breaks = tuple(Dep(rnd.choice(names), "<<", str(rnd.randint(2, 3))) for _ in range(rnd.random() < 0.1))
+            provides = tuple(Dep(rnd.choice(virtuals)) for _ in range(rnd.random() < 0.1))
+            arch = "all" if rnd.random() < 0.2 else "amd64"
+            out.append(DebCandidate(name, version, arch, depends=depends, conflicts=conflicts, breaks=breaks,
+                                    provides=provides, multi_arch=rnd.choice(["no", "no", "foreign", "same"])))  # fmt: skip
+    return out
+
+
+# The broken candidates of `_universe()`, and the sha256 of their explanations in that order.
+EXPECTED_BROKEN = [
+    "p001 3 amd64", "p003 1 all", "p003 3 amd64", "p005 2 amd64", "p009 3 amd64", "p010 2 amd64",
+    "p012 1 all", "p013 3 amd64", "p018 2 amd64", "p018 3 amd64", "p025 2 all", "p025 3 amd64",
+    "p027 1 amd64", "p028 1 amd64", "p030 1 amd64", "p033 1 amd64", "p033 2 amd64", "p036 1 amd64",
+    "p036 3 amd64", "p037 1 amd64", "p043 1 amd64", "p044 2 amd64", "p052 2 all", "p054 3 amd64",
+    "p056 3 amd64", "p060 2 amd64", "p061 1 amd64", "p061 3 all", "p064 1 amd64", "p072 1 amd64",
+    "p077 2 amd64", "p078 1 amd64", "p079 3 amd64", "p081 2 amd64", "p084 1 amd64", "p086 2 amd64",
+    "p087 1 amd64", "p088 1 amd64", "p088 3 amd64", "p093 1 amd64", "p096 3 all", "p097 2 all",
+    "p098 3 amd64", "p100 2 all", "p102 1 all", "p103 2 amd64", "p105 1 all", "p105 2 amd64", "p108 2 amd64",
+    "p110 2 amd64", "p112 3 amd64", "p115 2 amd64", "p119 3 amd64", "p121 2 amd64", "p122 2 amd64",
+    "p123 2 all", "p124 2 amd64", "p126 1 all", "p126 2 amd64", "p130 1 amd64", "p132 3 amd64",
+    "p135 3 amd64", "p138 1 amd64", "p139 1 amd64", "p139 2 amd64", "p140 1 amd64", "p143 1 amd64",
+    "p143 2 all", "p145 1 all", "p145 3 all", "p146 3 amd64", "p147 2 amd64", "p147 3 all", "p151 3 amd64",
+    "p153 1 amd64", "p157 2 amd64", "p158 2 amd64", "p161 1 amd64", "p161 2 amd64", "p162 2 amd64",
+    "p164 1 amd64", "p164 2 amd64", "p167 3 amd64", "p168 1 amd64", "p170 2 amd64", "p170 3 amd64",
+    "p172 2 amd64", "p173 1 amd64", "p174 2 amd64", "p175 2 all", "p177 1 amd64", "p179 3 all", "p180 1 all",
+    "p180 3 amd64", "p182 1 amd64", "p183 1 amd64", "p183 3 amd64", "p184 1 amd64", "p184 2 amd64",
+    "p187 1 all", "p188 1 amd64", "p189 3 all", "p192 3 amd64", "p193 1 amd64", "p196 2 amd64",
+    "p197 3 amd64", "p201 2 amd64", "p204 2 amd64", "p207 3 all", "p226 1 amd64", "p227 1 amd64",
+    "p229 3 amd64", "p233 1 amd64", "p234 1 amd64", "p235 3 amd64", "p237 3 amd64", "p238 2 amd64",
+    "p239 3 all", "p240 3 amd64", "p250 2 amd64", "p254 2 amd64", "p255 3 amd64", "p258 1 amd64",
+    "p260 1 amd64", "p267 1 amd64", "p271 1 amd64", "p273 1 amd64", "p274 2 amd64", "p274 3 amd64",
+    "p281 3 amd64", "p282 2 amd64", "p283 1 amd64", "p283 3 amd64", "p285 1 amd64", "p286 1 amd64",
+    "p289 3 amd64", "p292 1 amd64", "p295 2 amd64", "p298 1 amd64",
+]
+EXPECTED_DIGEST = "b02bf6bb12427f557bb050e0e30dfda5c9131ba8c918573c006ae8c032c6722c"
+
+
+def test_installability_answers_are_fixed() -> None:
+    cands = _universe()
+    assert len(cands) > 550
+    report = check_installability(MemoryUniverse(cands), cands)
+    broken = [f"{c.name} {c.version} {c.arch}" for c, _ in report.broken]
+    assert broken == EXPECTED_BROKEN
+    text = "\n\n".join(why for _, why in report.broken)
+    assert hashlib.sha256(text.encode()).hexdigest() == EXPECTED_DIGEST
+    assert report.installable + len(report.broken) == report.checked == len(cands)
