@@ -160,7 +160,7 @@ def _vetoes(path: Path, prefix: str, items: list[Any]) -> tuple[Veto, ...]:
 
 
 def _pins(path: Path, items: list[Any]) -> tuple[DebPin, ...]:
-    from solver.aptpolicy import parse_pin
+    from solver.deb.priorities import parse_pin
 
     out = []
     for i, item in enumerate(items):

@@ -1,6 +1,6 @@
 """Why there is no solution, as data: the causes of a failed solve, typed, and their one renderer.
 
-A failed solve (Debian: solver/explain.py from the SAT core; Python: solver/python/explain.py from
+A failed solve (Debian: solver/deb/explain.py from the SAT core; Python: solver/python/explain.py from
 resolvelib's causes) returns an `Explanation`: the causes that together rule every answer out, in
 the order a person reads them (from the spec's requests outwards), each a dataclass naming what it is
 about, and an optional hint. `render()` turns it into the text the CLI prints ("Because …,\n  and

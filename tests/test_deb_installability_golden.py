@@ -1,4 +1,4 @@
-"""The archive-wide installability check (`solver.installability`) on a generated universe, answers
+"""The archive-wide installability check (`solver.deb.installability`) on a generated universe, answers
 fixed: which packages are broken and the explanation of each, as they were before the encoder was
 made faster (issue 11: answers identical before and after each optimisation). The universe is drawn
 from a seeded generator: 600 candidates over 300 names with versioned and alternative dependencies,
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from solver.installability import check_installability
+from solver.deb.installability import check_installability
 from solver.model import DebCandidate, Dep
 from solver.universe import MemoryUniverse
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from solver.aptpolicy import AptRelease
-from solver.debian import problem_from_spec, solve
+from solver.deb.encoding import problem_from_spec, solve
+from solver.deb.priorities import AptRelease
 from solver.errors import InputError, Unsatisfiable
 from solver.model import DebCandidate, Origin
 from solver.relations import parse_dep_list, parse_relations

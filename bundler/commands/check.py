@@ -25,7 +25,7 @@ def check(
     """Check that every package of the Debian sources is installable; exit 1 if some are not."""
     from bundler.pipeline import default_cache_dir, load_debian_sources
     from bundler.spec import load_spec
-    from solver.installability import check_installability
+    from solver.deb.installability import check_installability
 
     spec = load_spec(spec_path)
     if spec.debian is None:

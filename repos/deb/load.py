@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from solver.aptpolicy import AptRelease
+from solver.deb.priorities import AptRelease
 
 from ..background import Background
 from ..errors import FetchError, NotFound, OfflineMiss, ParseError
@@ -32,7 +32,7 @@ from .universe import LazyDebUniverse, Shard
 class LoadedDebian:
     universe: LazyDebUniverse
     indexes: list[tuple[str, str]]  # ("<uri> <suite>", sha256 of its InRelease/Release), in source order
-    # What apt's priorities read (solver.aptpolicy), per Origin.repository ("<uri> <suite> <component>").
+    # What apt's priorities read (solver.deb.priorities), per Origin.repository ("<uri> <suite> <component>").
     releases: dict[str, AptRelease] = field(default_factory=dict)
     suites: tuple[LoadedSuite, ...] = ()  # the verified Releases, for what else they list (Sources)
 

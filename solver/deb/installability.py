@@ -1,7 +1,7 @@
 """Archive-wide installability: which packages of a universe can be installed at all (what
 dose-distcheck answers, https://www.mancoosi.org/software/).
 
-A package is installable when some consistent set (the same rules as `solver.debian`) contains it.
+A package is installable when some consistent set (the same rules as `solver.deb.encoding`) contains it.
 Rather than one solve per package, every package is offered to one solve as a *weak* root: the apt
 policy tries to install each in turn, and a conflict undoes just that attempt (CDCL learns why). All
 members of the resulting set are certified installable at once. Packages not certified are offered
@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .debian import DebProblem, EncodingMemo, _AptPolicy, _encode, solve
-from .errors import Unsatisfiable
-from .model import DebCandidate, Dep
-from .sat import Solver
-from .universe import DebUniverse
+from ..errors import Unsatisfiable
+from ..model import DebCandidate, Dep
+from ..sat import Solver
+from ..universe import DebUniverse
+from .encoding import DebProblem, EncodingMemo, _AptPolicy, _encode, solve
 
 
 @dataclass

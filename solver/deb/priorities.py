@@ -27,8 +27,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import InputError
-from .model import DebCandidate
+from ..errors import InputError
+from ..model import DebCandidate
 
 DEFAULT_PRIORITY = 500
 _SELECTORS = ("a", "n", "o", "l", "v", "c")

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import causes
-from .causes import Explanation
-from .model import format_group
-from .sat import Solver
+from .. import causes
+from ..causes import Explanation
+from ..model import format_group
+from ..sat import Solver
 
 if TYPE_CHECKING:
-    from .debian import _Encoding
+    from .encoding import _Encoding
 
 _MINIMIZE_LIMIT = 60  # clauses; beyond this the raw core is shown
 

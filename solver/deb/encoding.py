@@ -20,14 +20,14 @@ from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .aptpolicy import AptPin, AptRelease, Priorities, parse_pin
-from .debversion import check as check_version
-from .debversion import compare, satisfies, sort_key
-from .errors import InputError, Unsatisfiable
-from .model import DebCandidate, Dep, OrGroup, format_group
-from .relations import parse_relations
-from .sat import Solver
-from .universe import DebUniverse
+from ..debversion import check as check_version
+from ..debversion import compare, satisfies, sort_key
+from ..errors import InputError, Unsatisfiable
+from ..model import DebCandidate, Dep, OrGroup, format_group
+from ..relations import parse_relations
+from ..sat import Solver
+from ..universe import DebUniverse
+from .priorities import AptPin, AptRelease, Priorities, parse_pin
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class DebProblem:
     base: bool = False
     closure: str = "install"  # or "mirror"
     preferred: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (name, arch) -> version
-    # apt's priorities (solver.aptpolicy): the Release of each Origin.repository, and the spec's pins.
+    # apt's priorities (solver.deb.priorities): the Release of each Origin.repository, and the spec's pins.
     releases: Mapping[str, AptRelease] = field(default_factory=dict)
     pins: tuple[AptPin, ...] = ()
     # apt-get's `name/release` per root (None: any release), parallel to `roots`.
@@ -234,7 +234,7 @@ class _Encoding:
     def _order(self, cands: Iterable[DebCandidate], from_arch: str, virtual: bool = False) -> list[DebCandidate]:
         """Policy order: the previous lock's version, then the dependent's architecture, then (for
         providers of a virtual package) required/important/standard before the rest and by name,
-        then apt's priority (solver.aptpolicy), then the newest version, then the source listed first."""
+        then apt's priority (solver.deb.priorities), then the newest version, then the source listed first."""
         preferred = self.problem.preferred
         native = self.native
         pin = self.prio.priority
@@ -638,7 +638,7 @@ def _encode(
 def _from_release(enc: _Encoding, group: OrGroup, alts: tuple[int, ...], release: str) -> tuple[int, ...]:
     """The versions of a `name/release` root that the release holds (apt's pkgVersionMatch of type
     Release: the Suite or Codename, or the Version when it starts with a digit), newest first."""
-    from .aptpolicy import release_matches
+    from .priorities import release_matches
 
     picked = [v for v in alts if release_matches(release, enc.prio.release_of(enc.cands[v]))]
     if not picked:
