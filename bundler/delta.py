@@ -140,7 +140,7 @@ def _vetoed(ecosystem: str, name: str, version: str, vetoes: Iterable[tuple[str,
         if eco != ecosystem:
             continue
         if ecosystem == "deb":
-            from solver.deb.encoding import parse_veto
+            from solver.deb.problem import parse_veto
 
             dv = parse_veto(v.package, v.version, v.reason)
             hit = dv.package == name and (dv.op is None or _satisfies(version, dv.op, dv.version))

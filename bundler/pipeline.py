@@ -19,7 +19,7 @@ from bundler.spec import DebSource, DebSpec, Spec
 from solver.errors import InputError
 
 if TYPE_CHECKING:  # the Debian solver is imported by the Debian part: a Python-only solve needs none of it
-    from solver.deb.encoding import DebSolution
+    from solver.deb.problem import DebSolution
 
 
 def default_cache_dir(option: Path | None = None) -> Path:
@@ -176,8 +176,8 @@ def solve_debian_part(
     kept: list[Any] | None = None,  # receives the bundler.audit.Kept pins of a re-solve
     veto_changes: dict[str, list[tuple[str, str | None, str | None]]] | None = None,  # receives what each veto moved
 ) -> tuple[DebSolution, list[LockedPackage], list[IndexDigest], list[str], list[LockedSource]]:
-    from solver.deb.encoding import problem_from_spec
-    from solver.deb.encoding import solve as solve_debian
+    from solver.deb.problem import problem_from_spec
+    from solver.deb.solve import solve as solve_debian
 
     t0 = time.perf_counter()
     loaded, archs = load_debian_sources(spec, cache_dir=cache_dir, offline=offline, progress=progress)
@@ -260,7 +260,7 @@ def debian_veto_changes(
     """What each veto that removed a candidate moved: the solve again without it, compared (the report
     only; the answer is `solution`). As for Python (bundler/python_solve.py), both sides are solved
     from scratch: a previous lock's versions already carry a veto's effect."""
-    from solver.deb.encoding import parse_veto
+    from solver.deb.problem import parse_veto
     from solver.errors import Unsatisfiable
 
     def versions(s: DebSolution) -> dict[str, str]:

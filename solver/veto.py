@@ -3,7 +3,7 @@
 One type for both ecosystems and every source of vetoes: the spec's `veto` lists (bundler/spec.py),
 those an `[audit]` adds from advisories (bundler/audit.py), the Python resolver's input
 (solver/python/resolve.py) and a hotfix's reasons (bundler/delta.py). The Debian solver compiles each
-into the matcher it tests candidates with (solver.deb.encoding.DebVeto, via parse_veto); Python's provider
+into the matcher it tests candidates with (solver.deb.problem.DebVeto, via parse_veto); Python's provider
 reads `version` as a PEP 440 specifier set.
 """
 

@@ -12,7 +12,7 @@ import pytest
 
 # Needed by no help text: the solver, the index clients, the lock and spec readers, the bundle writers.
 HEAVY = ("bundler.pipeline", "bundler.lock", "bundler.spec", "bundler.python_solve", "bundler.build",
-         "solver.deb.encoding", "solver.python", "repos.deb", "repos.pypi", "networkx", "httpx", "packaging",
+         "solver.deb.solve", "solver.deb.encoding", "solver.python", "repos.deb", "repos.pypi", "networkx", "httpx", "packaging",
          "resolvelib", "zstandard", "tomllib")  # fmt: skip
 
 

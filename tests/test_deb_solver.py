@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from solver.deb.encoding import problem_from_spec, solve
 from solver.deb.priorities import AptRelease
+from solver.deb.problem import problem_from_spec
+from solver.deb.solve import solve
 from solver.errors import InputError, Unsatisfiable
 from solver.model import DebCandidate, Origin
 from solver.relations import parse_dep_list, parse_relations

@@ -9,7 +9,8 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solver.deb.encoding import problem_from_spec, solve
+from solver.deb.problem import problem_from_spec
+from solver.deb.solve import solve
 from solver.errors import Unsatisfiable
 from solver.model import DebCandidate, Dep
 from solver.universe import MemoryUniverse
@@ -87,8 +88,8 @@ def test_solver_agrees_with_exhaustive_search(case) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(universes())
 def test_installability_agrees_with_one_solve_per_package(case) -> None:
-    from solver.deb.encoding import DebProblem
     from solver.deb.installability import check_installability
+    from solver.deb.problem import DebProblem
 
     cands, _roots, _vetoes = case
     universe = MemoryUniverse(cands)

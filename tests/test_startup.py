@@ -24,7 +24,7 @@ from bundler.app import WORKFLOW_ORDER
 # Modules that `--help` and `--version` must not import: the solve pipeline and what it pulls in, the
 # heavy third-party libraries, and what typer.rich_utils would import for markdown help and tracebacks.
 HEAVY = (
-    "bundler.pipeline", "bundler.lock", "bundler.spec", "bundler.python_solve", "solver.deb.encoding",
+    "bundler.pipeline", "bundler.lock", "bundler.spec", "bundler.python_solve", "solver.deb.solve", "solver.deb.encoding",
     "solver.python", "repos.pypi", "repos.deb", "networkx", "httpx", "packaging", "resolvelib",
     "zstandard", "rich.markdown", "markdown_it", "rich.traceback", "pygments", "email.parser",
 )  # fmt: skip

@@ -1,12 +1,10 @@
-"""The Debian solver: from a universe, roots, fixes and vetoes to one consistent pinned set.
+"""The Debian encoding: a problem's sub-universe as clauses for the shared engine (solver/sat.py).
 
 Encoding (rules, Debian Policy §7): one variable per reachable candidate; a clause per Depends /
 Pre-Depends OR group (`¬P ∨ alt1 ∨ alt2 …`), per Conflicts/Breaks match (`¬P ∨ ¬Q`), at most one
 version per name+arch (Multi-Arch: same instances of one version may share a name), vetoes false, fixes
-true, and the source-package move of each fix. Decisions (policy, apt's order): the roots, then
-apt's depth-first walk from them (`_AptPolicy`): requirements in the order they appear, each with its
-first alternative, newest version, the earlier source on ties, and the previous lock's version first
-when re-solving. Recommends are weak: tried, dropped on conflict.
+true, and the source-package move of each fix. The decisions are apt's (policy.py); the solve
+that puts problem, encoding and policy together is solve.py.
 
 Only the sub-universe reachable from the roots is encoded, so a solve of a few roots touches a few
 thousand of an archive's 63,000 stanzas.
@@ -14,130 +12,16 @@ thousand of an archive's 63,000 stanzas.
 
 from __future__ import annotations
 
-import re
-import time
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Iterable
 
-from ..debversion import check as check_version
 from ..debversion import compare, satisfies, sort_key
-from ..errors import InputError, Unsatisfiable
+from ..errors import InputError
 from ..model import DebCandidate, Dep, OrGroup, format_group
-from ..relations import parse_relations
 from ..sat import Solver
 from ..universe import DebUniverse
-from .priorities import AptPin, AptRelease, Priorities, parse_pin
-
-
-@dataclass(frozen=True, slots=True)
-class DebVeto:
-    """A solver.veto.Veto compiled for the Debian solver (parse_veto): candidates called `package`
-    whose version satisfies `op version` (all when op is None)."""
-
-    package: str
-    op: str | None
-    version: str | None
-    reason: str
-
-    def covers(self, c: DebCandidate) -> bool:
-        return c.name == self.package and satisfies(c.version, self.op, self.version)
-
-    def __str__(self) -> str:
-        return self.package if self.op is None else f"{self.package} ({self.op} {self.version})"
-
-
-@dataclass(frozen=True, slots=True)
-class DebProblem:
-    roots: tuple[OrGroup, ...]
-    fixes: tuple[Dep, ...] = ()
-    vetoes: tuple[DebVeto, ...] = ()
-    recommends: bool = False
-    base: bool = False
-    closure: str = "install"  # or "mirror"
-    preferred: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (name, arch) -> version
-    # apt's priorities (solver.deb.priorities): the Release of each Origin.repository, and the spec's pins.
-    releases: Mapping[str, AptRelease] = field(default_factory=dict)
-    pins: tuple[AptPin, ...] = ()
-    # apt-get's `name/release` per root (None: any release), parallel to `roots`.
-    root_releases: tuple[str | None, ...] = ()
-
-
-@dataclass
-class FixReport:
-    fix: str
-    chosen: DebCandidate | None
-    changed: list[tuple[str, str | None, str]]  # (name:arch, version before the fix or None, version now)
-
-
-@dataclass
-class DebSolution:
-    packages: list[DebCandidate]  # the install set (plus the mirror closure when asked), sorted
-    roots: list[DebCandidate]
-    edges: list[tuple[DebCandidate, DebCandidate, str]]  # (from, to, relation field)
-    fixes: list[FixReport]
-    vetoes_hit: list[tuple[DebVeto, list[DebCandidate]]]
-    mirror_extra: list[DebCandidate]
-    skipped_recommends: list[tuple[DebCandidate, str]]
-    stats: dict[str, float]
-
-
-# -- parsing the user's words ----------------------------------------------------------------------
-
-def parse_requirement(text: str, native_arch: str = "amd64") -> OrGroup:
-    """`"keystone (>= 2:23)"` or `"a | b"` → one OR group; InputError names the text when malformed."""
-    try:
-        groups = parse_relations(text, native_arch)
-    except InputError as e:
-        raise InputError(f"bad requirement {text!r}: {e.message}") from None
-    if len(groups) != 1:
-        raise InputError(f"bad requirement {text!r}: expected one package (alternatives with '|')")
-    for dep in groups[0]:
-        if dep.version is not None:
-            try:
-                check_version(dep.version)
-            except InputError:
-                raise InputError(f"bad requirement {text!r}: invalid version {dep.version!r}") from None
-    return groups[0]
-
-
-_RELEASE_ROOT = re.compile(r"^\s*([a-z0-9][a-z0-9+.\-]*(?::[a-z0-9\-]+)?)/([^\s/|()]+)\s*$")
-
-
-def parse_root(text: str, native_arch: str = "amd64") -> tuple[OrGroup, str | None]:
-    """A requirement, or apt-get's `name/release` (e.g. "foo/bookworm-backports": foo from the release
-    whose Suite or Codename is bookworm-backports, and what it needs from there when nothing else fits)."""
-    m = _RELEASE_ROOT.match(text)
-    if m is None:
-        return parse_requirement(text, native_arch), None
-    return parse_requirement(m.group(1), native_arch), m.group(2)
-
-
-def parse_fix(text: str) -> Dep:
-    group = parse_requirement(text)
-    if len(group) != 1 or group[0].op is None:
-        raise InputError(f"bad fix {text!r}: expected 'name (= version)'")
-    return group[0]
-
-
-def parse_veto(package: str, version: str | None, reason: str) -> DebVeto:
-    if not package or " " in package.strip():
-        raise InputError(f"bad veto package name {package!r}")
-    if version is None or not version.strip():
-        return DebVeto(package.strip(), None, None, reason)
-    text = version.strip()
-    for op in ("<<", "<=", ">=", ">>", "="):
-        if text.startswith(op):
-            ver = text[len(op) :].strip()
-            break
-    else:
-        op, ver = "=", text
-    try:
-        check_version(ver)
-    except InputError:
-        raise InputError(f"bad veto of {package}: invalid version {ver!r}") from None
-    return DebVeto(package.strip(), op, ver, reason)
-
+from .priorities import AptPin, Priorities
+from .problem import DebProblem, DebVeto
 
 # -- the encoding ----------------------------------------------------------------------------------
 
@@ -166,7 +50,7 @@ class EncodingMemo:
         )
 
 
-class _Encoding:
+class Encoding:
     """Variables for the reachable candidates and the clauses between them."""
 
     def __init__(self, universe: DebUniverse, problem: DebProblem, memo: EncodingMemo | None = None) -> None:
@@ -389,148 +273,17 @@ def _rank(c: DebCandidate) -> int:
     return c.origin.rank if c.origin is not None else 0
 
 
-# -- policy ----------------------------------------------------------------------------------------
-
-class _AptPolicy:
-    """Decides like apt-get install: every root first, then apt's MarkInstall walk, depth first from
-    the roots in order. A dependency group of a package on the walk, in the order written, is left
-    alone when an alternative is already marked (on the walk, or a root), else its first alternative
-    that can still be installed is marked and walked into before the next group. Then the installed
-    packages no walk went into (forced by propagation, or marked as a root's other alternative), then
-    weak Recommends, then whatever a learned
-    clause still asks for. Everything left undecided is not installed.
-
-    "Marked" is apt's notion, not "true in the assignment": propagation makes a package true as soon
-    as some installed package has no other way to its dependency, which apt does not know about. Were
-    that enough to leave a group alone, the answer would hang on how many versions the suites offer
-    (a second suite with another open-iscsi stopped it being forced early, and "tgt | open-iscsi"
-    then took tgt) and would differ from apt's (ieee-data's "wget | libwww-perl | curl" is met on
-    apt's walk before curl is marked, so apt installs wget).
-    """
-
-    def __init__(self, enc: _Encoding) -> None:
-        self.enc = enc
-        self._seen_backjumps = 0
-        self._reset()
-        self.weak_dropped: set[tuple[int, int]] = set()
-
-    def _reset(self) -> None:
-        self._root = 0  # the next root to walk from
-        self._stack: list[list[int]] = []  # [package var, index of its next dependency group]
-        self._marked: set[int] | None = None  # set once every root is installed
-        self._walked: set[int] = set()  # the packages whose walk has started
-        self._scan = 0  # how far the trail was searched for installed packages no walk reached
-
-    def _walk_into(self, var: int) -> None:
-        assert self._marked is not None
-        self._marked.add(var)
-        if var not in self._walked:
-            self._walked.add(var)
-            self._stack.append([var, 0])
-
-    def decide(self, s: Solver) -> int | None:
-        value = s.value
-        if s.backjumps != self._seen_backjumps:
-            self._seen_backjumps = s.backjumps
-            self._reset()
-        roots = self.enc.root_reqs
-        if self._marked is None:
-            for alts in roots:
-                lit = _first_open(alts, value)
-                if lit is not None:
-                    return lit
-            self._marked = {v for alts in roots for v in alts if value[v] == 1}
-        marked = self._marked
-        reqs = self.enc.requirements
-        stack = self._stack
-        while True:
-            if stack:
-                frame = stack[-1]
-                groups = reqs.get(frame[0], ())
-                if frame[1] >= len(groups):
-                    stack.pop()
-                    continue
-                alts = groups[frame[1]]
-                if marked.isdisjoint(alts):
-                    for v in alts:
-                        x = value[v]
-                        if x == 0:
-                            return v  # once it is installed, the next call walks into it
-                        if x == 1:
-                            frame[1] += 1
-                            self._walk_into(v)
-                            break
-                    else:
-                        frame[1] += 1  # none can be installed: propagation reports the conflict
-                    continue
-                frame[1] += 1
-            elif self._root < len(roots):
-                for v in roots[self._root]:
-                    if value[v] == 1:
-                        self._walk_into(v)  # a root is marked already: only its walk starts
-                        break
-                self._root += 1
-            else:
-                trail = s.trail
-                # Installed packages no walk went into: forced by propagation, or marked only as an
-                # alternative of a root that was met otherwise. Their groups are decided too.
-                while self._scan < len(trail) and not stack:
-                    lit = trail[self._scan]
-                    if lit > 0 and lit not in self._walked:
-                        self._walk_into(lit)
-                    self._scan += 1
-                if not stack:
-                    break
-        if self.enc.weak:
-            for lit in s.trail:
-                if lit > 0:
-                    for alts in self.enc.weak.get(lit, ()):
-                        pick = _first_open(alts, value)
-                        if pick is not None:
-                            return pick
-        for ci in s.learned:
-            pick = _open_learned(s.clauses[ci], value)
-            if pick is not None:
-                return pick
-        return None
-
-
-def _first_open(alts: tuple[int, ...], value: list[int]) -> int | None:
-    """None when some alternative is installed (or none can be: propagation reports that);
-    else the first unassigned alternative."""
-    first = None
-    for v in alts:
-        x = value[v]
-        if x == 1:
-            return None
-        if x == 0 and first is None:
-            first = v
-    return first
-
-
-def _open_learned(clause: list[int], value: list[int]) -> int | None:
-    # Satisfied if a literal is true, or a negative literal is unassigned (it will default to false).
-    first = None
-    for lit in clause:
-        x = value[lit] if lit > 0 else -value[-lit]
-        if x == 1 or (x == 0 and lit < 0):
-            return None
-        if x == 0 and first is None:
-            first = lit
-    return first
-
-
 # -- solving ---------------------------------------------------------------------------------------
 
-def _encode(
+def encode(
     universe: DebUniverse,
     problem: DebProblem,
     with_fixes: bool,
     seeds: Iterable[DebCandidate] = (),
     memo: EncodingMemo | None = None,
-) -> tuple[_Encoding, Solver]:
+) -> tuple[Encoding, Solver]:
     """Variables for everything reachable from the roots (and `seeds`), and the clauses between them."""
-    enc = _Encoding(universe, problem, memo)
+    enc = Encoding(universe, problem, memo)
     for c in seeds:
         enc.var(c)
     native = universe.native_arch
@@ -635,7 +388,7 @@ def _encode(
     return enc, s
 
 
-def _from_release(enc: _Encoding, group: OrGroup, alts: tuple[int, ...], release: str) -> tuple[int, ...]:
+def _from_release(enc: Encoding, group: OrGroup, alts: tuple[int, ...], release: str) -> tuple[int, ...]:
     """The versions of a `name/release` root that the release holds (apt's pkgVersionMatch of type
     Release: the Suite or Codename, or the Version when it starts with a digit), newest first."""
     from .priorities import release_matches
@@ -645,205 +398,3 @@ def _from_release(enc: _Encoding, group: OrGroup, alts: tuple[int, ...], release
         name = format_group(group)
         raise InputError(f"{name}/{release}: release {release!r} has no version of {name}")
     return tuple(sorted(picked, key=lambda v: sort_key(enc.cands[v].version), reverse=True))
-
-
-def _solve_once(
-    universe: DebUniverse, problem: DebProblem, with_fixes: bool, memo: EncodingMemo | None = None
-) -> tuple[_Encoding, Solver, _AptPolicy, bool]:
-    enc, s = _encode(universe, problem, with_fixes, memo=memo)
-    policy = _AptPolicy(enc)
-    ok = s.solve(policy)
-    return enc, s, policy, ok
-
-
-def solve(universe: DebUniverse, problem: DebProblem, *, memo: EncodingMemo | None = None) -> DebSolution:
-    """The pinned set for `problem`; raises Unsatisfiable with a human explanation when none exists.
-
-    `memo`: what earlier solves of the same universe and policy worked out (see EncodingMemo)."""
-    t0 = time.perf_counter()
-    baseline: dict[tuple[str, str], str] | None = None
-    if problem.fixes:
-        benc, bs, _, bok = _solve_once(universe, problem, with_fixes=False, memo=memo)
-        if bok:
-            baseline = {
-                (benc.cands[v].name, benc.cands[v].arch): benc.cands[v].version
-                for v in range(1, bs.nvars + 1)
-                if bs.value[v] == 1
-            }
-            # Minimal change: the fixed solve keeps the baseline's versions where it can.
-            problem = replace(problem, preferred={**baseline, **dict(problem.preferred)})
-    t1 = time.perf_counter()
-    enc, s, policy, ok = _solve_once(universe, problem, with_fixes=True, memo=memo)
-    t2 = time.perf_counter()
-    if not ok:
-        from .explain import explain
-
-        raise Unsatisfiable(explain(enc, s))
-
-    chosen_vars = [v for v in range(1, s.nvars + 1) if s.value[v] == 1]
-    chosen = {v: enc.cands[v] for v in chosen_vars}
-    edges: list[tuple[DebCandidate, DebCandidate, str]] = []
-    for v in chosen_vars:
-        c = chosen[v]
-        fields = ["Pre-Depends"] * len(c.pre_depends) + ["Depends"] * len(c.depends)
-        for alts, kind in zip(enc.requirements.get(v, ()), fields, strict=True):
-            for a in alts:
-                if s.value[a] == 1:
-                    edges.append((c, enc.cands[a], kind))
-        for alts in enc.weak.get(v, ()):
-            for a in alts:
-                if s.value[a] == 1:
-                    edges.append((c, enc.cands[a], "Recommends"))
-    skipped = [
-        (chosen[v], format_group(g))
-        for v in chosen_vars
-        for alts, g in zip(enc.weak.get(v, ()), chosen[v].recommends, strict=False)
-        if not any(s.value[a] == 1 for a in alts)
-    ]
-    roots = sorted(
-        {enc.cands[a] for alts in enc.root_reqs for a in alts if s.value[a] == 1}, key=_sort_key
-    )
-    packages = sorted(chosen.values(), key=_sort_key)
-    fixes = _fix_reports(problem, enc, s, baseline, edges)
-    vetoes_hit: dict[DebVeto, list[DebCandidate]] = defaultdict(list)
-    for v, veto in enc.vetoed.items():
-        vetoes_hit[veto].append(enc.cands[v])
-    mirror: list[DebCandidate] = []
-    if problem.closure == "mirror":
-        mirror = _mirror_closure(enc, packages, edges)
-    t3 = time.perf_counter()
-    return DebSolution(
-        packages=sorted(packages + mirror, key=_sort_key),
-        roots=roots,
-        edges=edges,
-        fixes=fixes,
-        vetoes_hit=[(k, sorted(vs, key=_sort_key)) for k, vs in vetoes_hit.items()],
-        mirror_extra=mirror,
-        skipped_recommends=skipped,
-        stats={
-            "variables": s.nvars,
-            "clauses": len(s.clauses),
-            "decisions": s.decisions,
-            "backjumps": s.backjumps,
-            "baseline_seconds": t1 - t0,
-            "solve_seconds": t2 - t1,
-            "report_seconds": t3 - t2,
-        },
-    )
-
-
-def _sort_key(c: DebCandidate) -> tuple[str, str, str]:
-    return (c.name, c.arch, c.version)
-
-
-def _fix_reports(
-    problem: DebProblem,
-    enc: _Encoding,
-    s: Solver,
-    baseline: dict[tuple[str, str], str] | None,
-    edges: Sequence[tuple[DebCandidate, DebCandidate, str]],
-) -> list[FixReport]:
-    if not problem.fixes:
-        return []
-    final = {(enc.cands[v].name, enc.cands[v].arch): enc.cands[v] for v in range(1, s.nvars + 1) if s.value[v] == 1}
-    changed = {
-        key: c for key, c in final.items() if baseline is None or baseline.get(key) != c.version
-    }
-    children: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for a, b, _ in edges:
-        children[(a.name, a.arch)].append((b.name, b.arch))
-    reports = []
-    for fix in problem.fixes:
-        chosen = next((c for (name, _), c in final.items() if name == fix.name), None)
-        reach: set[tuple[str, str]] = set()
-        if chosen is not None:
-            stack = [(chosen.name, chosen.arch)]
-            while stack:
-                k = stack.pop()
-                if k in reach or k not in changed:
-                    continue
-                reach.add(k)
-                stack.extend(children.get(k, ()))
-            reach |= {k for k, c in changed.items() if c.source == chosen.source}
-        reports.append(
-            FixReport(
-                fix=str(fix),
-                chosen=chosen,
-                changed=sorted(
-                    (f"{k[0]}:{k[1]}", baseline.get(k) if baseline else None, changed[k].version)
-                    for k in reach
-                    if k in changed
-                ),
-            )
-        )
-    return reports
-
-
-def _mirror_closure(
-    enc: _Encoding, packages: list[DebCandidate], edges: list[tuple[DebCandidate, DebCandidate, str]]
-) -> list[DebCandidate]:
-    """Every alternative and provider a dependency admits, recursively: the best version of each
-    (name, arch) that the install set does not already hold (what aptly's -filter-with-deps does)."""
-    have = {(c.name, c.arch) for c in packages}
-    extra: list[DebCandidate] = []
-    queue = deque(packages)
-    while queue:
-        c = queue.popleft()
-        arch = enc.from_arch(c)
-        groups = list(c.pre_depends) + list(c.depends) + (list(c.recommends) if enc.problem.recommends else [])
-        for group in groups:
-            for dep in group:
-                for m in enc.matches(dep, arch):
-                    if (m.name, m.arch) in have or any(v.covers(m) for v in enc.problem.vetoes):
-                        continue
-                    have.add((m.name, m.arch))
-                    extra.append(m)
-                    queue.append(m)
-                    edges.append((c, m, "mirror"))
-    return sorted(extra, key=_sort_key)
-
-
-def problem_from_spec(
-    require: Sequence[str],
-    fix: Sequence[str],
-    vetoes: Sequence[tuple[str, str | None, str]],
-    *,
-    native_arch: str,
-    recommends: bool = False,
-    base: bool = False,
-    closure: str = "install",
-    preferred: Mapping[tuple[str, str], str] | None = None,
-    pins: Sequence[tuple[str, str | None, str | None, int]] = (),
-    releases: Mapping[str, AptRelease] | None = None,
-) -> DebProblem:
-    """Parse the spec's words into a DebProblem; InputError names the faulty entry.
-
-    `pins`: (package, release, version, priority) as apt preferences records; `releases`: the Release
-    of each Origin.repository (what apt's priorities and release pins read)."""
-    roots = [parse_root(r, native_arch) for r in require]
-    return DebProblem(
-        roots=tuple(group for group, _ in roots),
-        root_releases=tuple(release for _, release in roots),
-        fixes=tuple(parse_fix(f) for f in fix),
-        vetoes=tuple(parse_veto(p, v, r) for p, v, r in vetoes),
-        recommends=recommends,
-        base=base,
-        closure=closure,
-        preferred=dict(preferred or {}),
-        releases=dict(releases or {}),
-        pins=tuple(parse_pin(*pin) for pin in pins),
-    )
-
-
-__all__ = [
-    "DebProblem",
-    "DebSolution",
-    "DebVeto",
-    "EncodingMemo",
-    "FixReport",
-    "parse_fix",
-    "parse_requirement",
-    "parse_veto",
-    "problem_from_spec",
-    "solve",
-]

@@ -18,7 +18,7 @@ from ..model import format_group
 from ..sat import Solver
 
 if TYPE_CHECKING:
-    from .encoding import _Encoding
+    from .encoding import Encoding
 
 _MINIMIZE_LIMIT = 60  # clauses; beyond this the raw core is shown
 
@@ -68,7 +68,7 @@ def minimal_core(s: Solver) -> list[int]:
     return keep
 
 
-def explain(enc: _Encoding, s: Solver) -> Explanation:
+def explain(enc: Encoding, s: Solver) -> Explanation:
     """Why an encoding is unsatisfiable: the causes of a minimal core, from the requests outwards."""
     core = sorted(minimal_core(s))  # creation order: the spec's requests first, in its order
     tags: list[tuple[Any, ...]] = [s.tags[ci] for ci in core]  # type: ignore[misc]
@@ -118,13 +118,13 @@ def _order(tags: list[tuple[Any, ...]], clauses: dict[int, list[int]]) -> list[t
     return ordered + rest
 
 
-def _name(enc: _Encoding, v: int) -> str:
+def _name(enc: Encoding, v: int) -> str:
     c = enc.cands[v]
     arch = "" if c.arch in ("all", enc.native) else f":{c.arch}"
     return f"{c.name}{arch} {c.version}"
 
 
-def _cause(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> causes.Cause:
+def _cause(tag: tuple[Any, ...], enc: Encoding, clause: list[int]) -> causes.Cause:
     kind = tag[0]
     empty = not any(lit > 0 for lit in clause)
     if kind == "root":
@@ -153,7 +153,7 @@ def _cause(tag: tuple[Any, ...], enc: _Encoding, clause: list[int]) -> causes.Ca
     raise AssertionError(f"a clause tag without a cause: {tag!r}")
 
 
-def _why_empty(enc: _Encoding, group: Any, arch: str) -> str:
+def _why_empty(enc: Encoding, group: Any, arch: str) -> str:
     """Why an OR group has no candidate at all: nothing by that name, or no version that fits."""
     versions = sorted({c.version for dep in group for c in enc.u.candidates(dep.name)})
     if not versions:

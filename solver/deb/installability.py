@@ -1,7 +1,7 @@
 """Archive-wide installability: which packages of a universe can be installed at all (what
 dose-distcheck answers, https://www.mancoosi.org/software/).
 
-A package is installable when some consistent set (the same rules as `solver.deb.encoding`) contains it.
+A package is installable when some consistent set (the same rules as `solver.deb.solve`) contains it.
 Rather than one solve per package, every package is offered to one solve as a *weak* root: the apt
 policy tries to install each in turn, and a conflict undoes just that attempt (CDCL learns why). All
 members of the resulting set are certified installable at once. Packages not certified are offered
@@ -20,7 +20,10 @@ from ..errors import Unsatisfiable
 from ..model import DebCandidate, Dep
 from ..sat import Solver
 from ..universe import DebUniverse
-from .encoding import DebProblem, EncodingMemo, _AptPolicy, _encode, solve
+from .encoding import EncodingMemo, encode
+from .policy import AptPolicy
+from .problem import DebProblem
+from .solve import solve
 
 
 @dataclass
@@ -32,7 +35,7 @@ class InstallabilityReport:
     stats: dict[str, float] = field(default_factory=dict)
 
 
-class _WeakRootsPolicy(_AptPolicy):
+class _WeakRootsPolicy(AptPolicy):
     """apt's policy, then: try the next weak root that is still open."""
 
     def __init__(self, enc, weak: Sequence[int]) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +72,7 @@ def check_installability(
     problem = DebProblem(roots=())
     # The solves of the broken packages below reuse what this encoding of the archive worked out.
     memo = EncodingMemo(universe, problem)
-    enc, s = _encode(universe, problem, with_fixes=False, seeds=candidates, memo=memo)
+    enc, s = encode(universe, problem, with_fixes=False, seeds=candidates, memo=memo)
     t1 = time.perf_counter()
     wanted = [enc.var_of[c.key] for c in candidates]
     certified: set[int] = set()
