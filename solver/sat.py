@@ -139,6 +139,11 @@ class Solver:
                     i += 1
         return -1
 
+    def restart(self) -> None:
+        """Undo every decision (what was learned stays): the next `solve` starts from the facts at
+        level 0, with another policy if wanted (solver/deb/installability.py solves again and again)."""
+        self._backjump(0)
+
     def _backjump(self, level: int) -> None:
         if len(self.trail_lim) <= level:
             return

@@ -81,7 +81,7 @@ def check_installability(
     rounds = 0
     while pending:
         rounds += 1
-        s._backjump(0)
+        s.restart()
         policy = _WeakRootsPolicy(enc, pending)
         if not s.solve(policy):  # cannot happen without hard roots; kept as a guard
             break
