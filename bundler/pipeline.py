@@ -209,7 +209,12 @@ def solve_debian_part(
     if kept is not None and preferred:
         from bundler.audit import debian_kept
 
-        kept += debian_kept(solution.packages, loaded.universe, preferred, audit)
+        # What a fix holds (the fixed packages, the other binaries of their sources) is the fix's
+        # decision, not a version kept from the previous lock.
+        held = {(f.chosen.source or f.chosen.name, f.chosen.source_version or f.chosen.version)
+                for f in solution.fixes if f.chosen is not None}  # fmt: skip
+        free = [c for c in solution.packages if (c.source or c.name, c.source_version or c.version) not in held]
+        kept += debian_kept(free, loaded.universe, preferred, audit)
     t2 = time.perf_counter()
     timings["debian-load"] = t1 - t0
     timings["debian-solve"] = t2 - t1

@@ -373,7 +373,9 @@ def _kept(result: PythonResolution, index: Any, target: Target, preferred: dict[
         return []
     from bundler.audit import python_kept
 
-    return python_kept(result.pins, index.list_releases, target, preferred, audit.db if audit else None)
+    # A pin a fix holds is the fix's decision, not one kept from the previous lock.
+    pins = {name: pin for name, pin in result.pins.items() if not pin.fixed}
+    return python_kept(pins, index.list_releases, target, preferred, audit.db if audit else None)
 
 
 def _fix_chosen(result: PythonResolution, fix: Wanted) -> str | None:

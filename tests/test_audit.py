@@ -448,3 +448,15 @@ def test_a_fix_of_an_affected_version_meets_the_audit(repos: tuple[DebRepo, Path
                       audit='db = ["db/debian.json"]\nveto = "none"')
     assert solve(tmp_path, spec).returncode == 0
     assert bundler("audit", tmp_path / "bundle.lock", "--db", tmp_path / "db/debian.json").returncode == 1
+
+
+def test_a_pin_a_fix_holds_is_not_listed_as_kept(tmp_path: Path) -> None:
+    # The demo fixes openssl (moving libssl3, its other binary) and demo-http to versions older than
+    # the newest: on a re-solve those are the fixes' decisions, not versions kept from the lock.
+    from tests.support.demo import copy_demo
+
+    spec = copy_demo(tmp_path)
+    assert solve(tmp_path, spec).returncode == 0
+    proc = bundler("solve", spec, "--cache-dir", tmp_path / "cache", "-o", tmp_path / "bundle.lock", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["kept"] == []
