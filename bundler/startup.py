@@ -1,11 +1,9 @@
 """What keeps `bundler --help`, `bundler --version` and a small solve quick to start (issue 11).
 
 A command module imports, at module level, only what its signature needs (typer, pathlib, typing): its
-body imports the rest. Two helpers cover what cannot simply move into a function body:
+body imports the rest, and its rich consoles come from `bundler.app.console()`, made when first used
+(rich costs ~30 ms to import). What cannot simply move into a function body:
 
-- `lazy_console(**kwargs)` stands for `rich.console.Console(**kwargs)`, built when first used: rich
-  costs ~30 ms to import, and a console made when a command module is imported would make every
-  command, `--help` and `--version` pay for it.
 - `defer_rich_extras()`: typer renders help with `typer.rich_utils`, which imports `rich.markdown`
   (markdown-it, ~45 ms) and `rich.traceback` (pygments via rich.syntax, ~20 ms) at its top although
   it uses them only for `rich_markup_mode="markdown"` and for pretty tracebacks, neither of which
@@ -24,30 +22,6 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
-    from rich.console import Console
-
-
-class _LazyConsole:
-    __slots__ = ("_console", "_kwargs")
-
-    def __init__(self, kwargs: dict[str, Any]) -> None:
-        self._kwargs = kwargs
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:  # only called for what __slots__ does not hold
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._kwargs)
-        return getattr(self._console, name)
-
-
-def lazy_console(**kwargs: Any) -> Console:
-    """A `rich.console.Console(**kwargs)` that is made when first used.
-
-    It forwards attribute access (`print`, `out`, `file`, `is_terminal`, ...), not the special methods
-    looked up on the type (`with console:`): give rich.progress and rich.live a real Console."""
-    return cast("Console", _LazyConsole(kwargs))
 
 
 # The modules typer.rich_utils imports at its top but uses only on paths bundler never takes.

@@ -122,10 +122,9 @@ def test_stand_ins_become_the_real_classes_when_used() -> None:
 def test_lazy_console_imports_rich_when_first_used() -> None:
     proc = _python("""
         import sys
-        from bundler.startup import lazy_console
-        out = lazy_console(highlight=False, soft_wrap=True, markup=False)
+        from bundler.app import console
         assert "rich.console" not in sys.modules
-        out.print("[b]plain[/b] text")
+        console().print("[b]plain[/b] text")
         assert "rich.console" in sys.modules
     """)
     assert proc.stdout == "[b]plain[/b] text\n"
