@@ -74,6 +74,11 @@ class Stanza(dict[str, str]):
             self._folded = folded
         return folded.get(key.lower())
 
+    def check_names(self) -> None:
+        """ParseError if a field name appears twice in two cases (what the first case-folding look-up
+        would find), for readers that take the fields by iterating instead of looking them up."""
+        self._name("")
+
     def __missing__(self, key: str) -> str:
         name = self._name(key)
         if name is None:

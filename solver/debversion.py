@@ -13,12 +13,17 @@ from functools import cmp_to_key, lru_cache
 
 from .errors import InputError
 
-_VALID = re.compile(r"^(?:(\d+):)?([0-9][A-Za-z0-9.+~:\-]*?)(?:-([A-Za-z0-9.+~]+))?$")
+# `[epoch:]upstream[-revision]`: the epoch is digits, the upstream version starts with a digit and may
+# hold "." "+" "~" "-" ":" and alphanumerics, the revision (after the last "-") the same but "-" and
+# ":". A revision's characters are all upstream characters too, so a version is valid exactly when it
+# matches without the revision part: one pass, where the pattern with a lazy upstream and an optional
+# revision backtracked (8 µs a version, 0.6 s over bookworm main's 76,000 version fields).
+_VALID = re.compile(r"(?:\d+:)?[0-9][A-Za-z0-9.+~:\-]*")
 
 
 def check(version: str) -> str:
     """Return `version` if it is a valid Debian version, else raise InputError naming it."""
-    if not _VALID.match(version):
+    if not _VALID.fullmatch(version):
         raise InputError(f"invalid Debian version {version!r}")
     return version
 

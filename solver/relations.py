@@ -81,6 +81,7 @@ def parse_relations(text: str, arch: str = "amd64") -> tuple[OrGroup, ...]:
     return tuple(groups)
 
 
+@lru_cache(maxsize=100_000)
 def parse_dep_list(text: str, arch: str = "amd64") -> tuple[Dep, ...]:
     """A Conflicts/Breaks/Provides-like field: comma-separated atoms, no alternatives allowed."""
     out: list[Dep] = []

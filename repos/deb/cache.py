@@ -123,6 +123,10 @@ class CompactIndex:
 
     def stanzas(self, name: str) -> list[str]:
         """The stanzas (text) of every version of `name` in this index, in file order; [] if none."""
+        return [raw.decode("utf-8") for raw in self.stanza_bytes(name)]
+
+    def stanza_bytes(self, name: str) -> list[bytes]:
+        """The stanzas of every version of `name` as they are in the file (bytes), in file order."""
         i = self._index.get(name)
         if i is None:
             return []
@@ -135,7 +139,7 @@ class CompactIndex:
                 k = bisect.bisect_right(self._chunk_starts, start) - 1
                 base = self._chunk_starts[k]
                 raw = self._chunk(k)[start - base : end - base]
-            out.append(raw.decode("utf-8"))
+            out.append(raw)
         return out
 
     def _chunk(self, n: int) -> bytes:

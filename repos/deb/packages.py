@@ -8,15 +8,47 @@ stanzas a solve needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from solver.debversion import check as check_version
 from solver.errors import InputError
 from solver.model import DebCandidate, Origin
 from solver.relations import parse_dep_list, parse_relations
 
-from ..deb822 import read_stanzas
+from ..deb822 import Stanza, read_stanza, read_stanzas
 from ..errors import ParseError
+
+try:  # the compiled field reader; without a C compiler at install time the strict reader does it all
+    from ._fields import values as _compiled_values
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_values = None
+
+
+# The fields a candidate is made of, lower case (Policy §5.1: names are case-insensitive), in the
+# order `_candidate` takes them.
+_WANTED = (
+    "package", "version", "architecture", "depends", "pre-depends", "recommends", "conflicts", "breaks",
+    "provides", "source", "size", "filename", "sha256", "multi-arch", "essential", "priority",
+)  # fmt: skip
+_WANTED_BYTES = tuple(n.encode() for n in _WANTED)
+_POSITION = {n: i for i, n in enumerate(_WANTED)}
+
+
+def candidate_from_stanza(
+    stanza: bytes,
+    *,
+    where: str,
+    repository: str,
+    rank: int,
+    native_arch: str,
+) -> DebCandidate:
+    """A `DebCandidate` from one stanza's bytes (as the compact index keeps them). The compiled
+    `_fields.values` reads a stanza of the usual shape; any other goes through the strict reader,
+    which names what is wrong."""
+    values = _compiled_values(stanza, _WANTED_BYTES) if _compiled_values is not None else None
+    if values is None:
+        values = _values(read_stanza(stanza, where, first_line=None))
+    return _candidate(values, where=where, repository=repository, rank=rank, native_arch=native_arch)
 
 
 def to_candidate(
@@ -28,25 +60,51 @@ def to_candidate(
     native_arch: str,
 ) -> DebCandidate:
     """A `DebCandidate` from a stanza; ParseError(where) naming the package when a field is invalid."""
-    name = fields.get("Package")
+    return _candidate(_values(fields), where=where, repository=repository, rank=rank, native_arch=native_arch)
+
+
+def _values(fields: Mapping[str, str]) -> Sequence[str | None]:
+    """The `_WANTED` fields' values, in any case of their names. One pass over the stanza's fields:
+    looking sixteen names up, most of them absent, cost four times the reading (a case-insensitive
+    miss is Python code)."""
+    if isinstance(fields, Stanza):
+        fields.check_names()  # a name twice in two cases is an error, as a look-up would find
+    values: list[str | None] = [None] * len(_WANTED)
+    position = _POSITION.get
+    for name, value in fields.items():
+        i = position(name)
+        if i is None:
+            i = position(name.lower())
+            if i is None:
+                continue
+        values[i] = value
+    return values
+
+
+def _candidate(
+    values: Sequence[str | None],
+    *,
+    where: str,
+    repository: str,
+    rank: int,
+    native_arch: str,
+) -> DebCandidate:
+    (name, version, arch, depends_text, pre_depends_text, recommends_text, conflicts_text, breaks_text,
+     provides_text, src, size_text, filename, sha256, multi_arch, essential, priority) = values  # fmt: skip
     if not name:
         raise ParseError("stanza without a Package field", where=where)
-    version = fields.get("Version")
-    arch = fields.get("Architecture")
     if not version or not arch:
         raise ParseError(f"package {name} has no {'Version' if not version else 'Architecture'}", where=where)
     try:
         check_version(version)
         rel_arch = native_arch if arch == "all" else arch
-        get = fields.get
-        depends = parse_relations(get("Depends", ""), rel_arch)
-        pre_depends = parse_relations(get("Pre-Depends", ""), rel_arch)
-        recommends = parse_relations(get("Recommends", ""), rel_arch)
-        conflicts = parse_dep_list(get("Conflicts", ""), rel_arch)
-        breaks = parse_dep_list(get("Breaks", ""), rel_arch)
-        provides = parse_dep_list(get("Provides", ""), rel_arch)
+        depends = parse_relations(depends_text or "", rel_arch)
+        pre_depends = parse_relations(pre_depends_text or "", rel_arch)
+        recommends = parse_relations(recommends_text or "", rel_arch)
+        conflicts = parse_dep_list(conflicts_text or "", rel_arch)
+        breaks = parse_dep_list(breaks_text or "", rel_arch)
+        provides = parse_dep_list(provides_text or "", rel_arch)
         source, source_version = name, version
-        src = get("Source")
         if src:
             source, _, rest = src.partition(" ")
             rest = rest.strip()
@@ -54,14 +112,12 @@ def to_candidate(
                 if not (rest.startswith("(") and rest.endswith(")")):
                     raise InputError(f"malformed Source {src!r}")
                 source_version = check_version(rest[1:-1].strip())
-        size_text = get("Size", "")
-        filename = get("Filename", "")
-        sha256 = get("SHA256", "").lower()
+        size_text = size_text or ""
+        sha256 = (sha256 or "").lower()
         if not filename or not size_text.isdigit() or len(sha256) != 64:
             raise InputError("needs Filename, Size and SHA256")
     except InputError as e:
         raise ParseError(f"package {name} {version}: {e.message}", where=where) from None
-    multi_arch = get("Multi-Arch", "no").lower() or "no"
     return DebCandidate(
         name=name,
         version=version,
@@ -72,9 +128,9 @@ def to_candidate(
         conflicts=conflicts,
         breaks=breaks,
         provides=provides,
-        multi_arch=multi_arch,
-        essential=get("Essential", "no").lower() == "yes",
-        priority=get("Priority", "optional") or "optional",
+        multi_arch=(multi_arch or "no").lower() or "no",
+        essential=(essential or "no").lower() == "yes",
+        priority=priority or "optional",
         source=source,
         source_version=source_version,
         origin=Origin(

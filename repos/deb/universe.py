@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from solver.model import DebCandidate
 
-from ..deb822 import read_stanza
 from .cache import CompactIndex
-from .packages import to_candidate
+from .packages import candidate_from_stanza
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,10 @@ class LazyDebUniverse:
             return found
         chosen: dict[tuple[str, str, str], DebCandidate] = {}
         for shard in self.shards:
-            for text in shard.index.stanzas(name):
-                where = f"{shard.where}: package {name}"
-                c = to_candidate(
-                    read_stanza(text, where, first_line=None),
-                    where=where,
+            for raw in shard.index.stanza_bytes(name):
+                c = candidate_from_stanza(
+                    raw,
+                    where=f"{shard.where}: package {name}",
                     repository=shard.repository,
                     rank=shard.rank,
                     native_arch=self.native_arch,

@@ -119,6 +119,9 @@ class Encoding:
         """Policy order: the previous lock's version, then the dependent's architecture, then (for
         providers of a virtual package) required/important/standard before the rest and by name,
         then apt's priority (solver.deb.priorities), then the newest version, then the source listed first."""
+        cands = list(cands)
+        if len(cands) < 2:  # most relations of an archive match one version of one package
+            return cands
         preferred = self.problem.preferred
         native = self.native
         pin = self.prio.priority

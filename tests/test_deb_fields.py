@@ -1,0 +1,173 @@
+"""The compiled field reader (repos/deb/_fields.c) finds exactly what the strict reader finds.
+
+`candidate_from_stanza` takes the compiled reader's values when it gives them (a stanza of the usual
+shape) and the strict deb822 reader's otherwise; both must give the same candidate, and any stanza the
+strict reader rejects must go to it, so that its error is the one a person reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import repos.deb.packages as packages
+from repos.deb822 import read_stanza
+from repos.errors import ParseError
+
+compiled = packages._compiled_values
+SHA = "ab" * 32
+
+
+def test_the_compiled_reader_is_built() -> None:
+    # CI installs a C compiler and Python's headers (scripts/dev): a silent fallback would lose the speed.
+    assert compiled is not None, "repos.deb._fields is not built (pip install -e . with gcc and python3-dev)"
+
+
+def _python_values(data: bytes) -> Any:
+    try:
+        return tuple(packages._values(read_stanza(data, "P", first_line=None)))
+    except ParseError as e:
+        return ("error", str(e))
+
+
+@pytest.fixture
+def both() -> Iterator[Any]:
+    """candidate_from_stanza with and without the compiled reader: (candidate or error) twice."""
+    saved = packages._compiled_values
+
+    def run(data: bytes) -> tuple[Any, Any]:
+        out = []
+        for use in (True, False):
+            packages._compiled_values = saved if use else None
+            try:
+                c = packages.candidate_from_stanza(data, where="P", repository="r", rank=0, native_arch="amd64")
+                out.append((c, c.origin))
+            except ParseError as e:
+                out.append(("error", str(e), e.where))
+            finally:
+                packages._compiled_values = saved
+        return out[0], out[1]
+
+    yield run
+
+
+USUAL = f"""\
+Package: libfoo1
+Source: foo (1.2-3)
+Version: 1.2-3+b1
+Architecture: amd64
+Multi-Arch: same
+Pre-Depends: libc6 (>= 2.34)
+Depends: libbar2 (>= 2) | libbaz, libqux [amd64],
+ libquux:any
+Recommends: foo-data
+Breaks: libfoo0 (<< 1)
+Conflicts: libfoo0
+Provides: libfoo (= 1.2)
+Description: the foo library
+ with a long
+ .
+ description é
+Filename: pool/main/f/foo/libfoo1_1.2-3+b1_amd64.deb
+Size: 1234
+SHA256: {SHA}
+Priority: optional
+""".encode()
+
+
+def test_a_usual_stanza_takes_the_compiled_path(both: Any) -> None:
+    if compiled is None:
+        pytest.skip("repos.deb._fields is not built")
+    values = compiled(USUAL, packages._WANTED_BYTES)
+    assert values is not None
+    assert values == _python_values(USUAL)
+    assert values[packages._WANTED.index("depends")] == "libbar2 (>= 2) | libbaz, libqux [amd64],\n libquux:any"
+    fast, slow = both(USUAL)
+    assert fast == slow
+    c = fast[0]
+    assert (c.name, c.version, c.source, c.source_version, c.multi_arch) == (
+        "libfoo1", "1.2-3+b1", "foo", "1.2-3", "same"
+    )  # fmt: skip
+    assert [str(d) for d in c.provides] == ["libfoo (= 1.2)"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Package: a\r\nVersion: 1\r\n",  # CR
+        b"Package: a\x00\n",  # NUL
+        b"# comment\nPackage: a\n",  # comment line
+        b"Package: a\n# comment\n more\n",
+        b"Package: a\ngarbage\n",  # no colon
+        b"Package: a\n: empty name\n",
+        b"Package: a\n-X: 1\n",  # a name starting with "-"
+        b"Package: a\nSome Field: 1\n",  # a space in a name
+        b"Package: a\nVersion: 1\nversion: 2\n",  # a name twice, in two cases
+        b"Package: a\nDescription: x\nDescription: y\n",  # an unwanted name twice
+        b"Package: a\n\nPackage: b\n",  # two stanzas
+        b" Package: a\n",  # a continuation first
+        b"Package: a\nX: \xff\n",  # not UTF-8, in a field nobody asked for
+        b"Package: \xc3\xa9\n",  # a value starting with a non-ASCII character
+        b"Package: a\nVersion: 1\xc2\xa0\n",  # ending with a no-break space (str.strip removes it)
+        b"Package: a\nX\xc3\xa9: 1\n",  # a non-ASCII name
+    ],
+)
+def test_what_the_compiled_reader_leaves_to_python(data: bytes, both: Any) -> None:
+    if compiled is None:
+        pytest.skip("repos.deb._fields is not built")
+    assert compiled(data, packages._WANTED_BYTES) is None
+    fast, slow = both(data)
+    assert fast == slow
+
+
+def test_errors_name_the_place_and_the_problem(both: Any) -> None:
+    fast, _ = both(b"Package: a\nVersion: 1\nversion: 2\n")
+    assert fast[0] == "error" and "appears twice" in fast[1] and fast[2] == "P"
+    fast, _ = both(b"Package: a\nVersion: 1\nArchitecture: amd64\nX: \xff\n")
+    assert fast[0] == "error" and "UTF-8" in fast[1]
+    fast, _ = both(b"Package: a\nVersion: 1\nArchitecture: amd64\nDepends: b (>= \n")
+    assert fast[0] == "error" and "malformed relation" in fast[1]
+
+
+def test_case_of_names_does_not_matter(both: Any) -> None:
+    data = f"PACKAGE: a\nversion: 1\nArchitecture: all\nDEPENDS: b\nfilename: f.deb\nsize: 3\nsha256: {SHA}\n"
+    fast, slow = both(data.encode())
+    assert fast == slow
+    assert [str(g[0]) for g in fast[0].depends] == ["b"]
+
+
+# Generated stanzas: the usual shape most of the time, with each oddity now and then.
+_value = st.text(alphabet="ab1 \t(>=)|,:é\u00a0", max_size=12)
+_name = st.sampled_from(
+    ["Package", "package", "Version", "Architecture", "Depends", "DEPENDS", "Provides", "Source", "Size",
+     "Filename", "SHA256", "Essential", "Priority", "Multi-Arch", "Description", "X-Thing", "Some Field",
+     "-X", "#X", ""]
+)  # fmt: skip
+_continuation = st.builds(lambda ws, v: ws + v, st.sampled_from([" ", "\t", "  "]), _value)
+_field = st.builds(
+    lambda name, v, more: f"{name}:{v}" + "".join("\n" + m for m in more),
+    _name,
+    _value,
+    st.lists(_continuation, max_size=2),
+)
+_line_end = st.sampled_from(["\n"] * 12 + ["\r\n", "\n\n", "\n \n"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fields=st.lists(st.tuples(_field, _line_end), min_size=1, max_size=8),
+    lead=st.sampled_from(["", "\n", " \n", "# c\n"]),
+    raw=st.sampled_from([b"", b"\xff", b"\x00"]),
+)
+def test_the_compiled_reader_agrees_with_the_strict_reader(fields: Any, lead: str, raw: bytes) -> None:
+    if compiled is None:
+        pytest.skip("repos.deb._fields is not built")
+    data = (lead + "".join(f + end for f, end in fields)).encode() + raw
+    values = compiled(data, packages._WANTED_BYTES)
+    python = _python_values(data)
+    if values is not None:  # when it answers, it answers what the strict reader answers
+        assert values == python
