@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import repos.deb.packages as packages
 from repos.deb822 import read_stanza
 from repos.errors import ParseError
+from solver.errors import InputError
 
 compiled = packages._compiled_values
 SHA = "ab" * 32
@@ -171,3 +172,92 @@ def test_the_compiled_reader_agrees_with_the_strict_reader(fields: Any, lead: st
     python = _python_values(data)
     if values is not None:  # when it answers, it answers what the strict reader answers
         assert values == python
+
+
+# ---- relation fields -------------------------------------------------------------------------------
+relations = packages._compiled_relations
+
+
+def _python_relations(text: str, alternatives: bool) -> Any:
+    from solver.relations import parse_dep_list, parse_relations
+
+    try:
+        return parse_relations(text, "amd64") if alternatives else parse_dep_list(text, "amd64")
+    except InputError as e:
+        return ("error", str(e))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "libc6 (>= 2.34), libfoo | libbar:any (<< 3~), perl:any, c (>2), d (<1), e(=1.0-1)",
+        " , x ,, ",
+        "a ( >= 1.0~b )",
+        "python3 (>= 3.11~), python3 (<< 3.12)",
+        "",
+    ],
+)
+def test_the_compiled_relation_parser_agrees(text: str) -> None:
+    if relations is None:
+        pytest.skip("repos.deb._fields is not built")
+    from solver.model import Dep
+
+    got = relations(text, True, Dep, {})
+    assert got is not None and got == _python_relations(text, True)
+    if "|" not in text:
+        assert relations(text, False, Dep, {}) == _python_relations(text, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a [amd64]",  # an architecture restriction depends on the target: Python applies it
+        "a (= 1) <!nocheck>",  # a build profile
+        "a | ",  # an empty alternative: Python names it
+        "a (>= )",  # no version (the pattern reads ">" "=" there; Python decides)
+        "A",  # not a package name
+        "a (>= 1",  # unclosed
+        "a:",  # empty qualifier
+        "é",  # not ASCII
+        "a (~ 1)",  # no such operator
+    ],
+)
+def test_what_the_compiled_relation_parser_leaves_to_python(text: str) -> None:
+    if relations is None:
+        pytest.skip("repos.deb._fields is not built")
+    from solver.model import Dep
+
+    assert relations(text, True, Dep, {}) is None
+
+
+def test_alternatives_in_a_conflicts_field_go_to_python() -> None:
+    if relations is None:
+        pytest.skip("repos.deb._fields is not built")
+    from solver.model import Dep
+
+    assert relations("a | b", False, Dep, {}) is None
+    assert _python_relations("a | b", False)[0] == "error"
+
+
+_atom = st.builds(
+    lambda name, qual, ver: name + qual + ver,
+    st.sampled_from(["a", "libc6", "z9+x", "a.b-c", "0ad", "a", "libc6", "A", ""]),
+    st.sampled_from(["", "", "", ":any", ":amd64", ":"]),
+    st.sampled_from(["", "", "", " (>= 1.0)", "(<< 2~b)", " ( = 1:2-3 )", " (> 1)", " (< 1)", " (>= )",
+                     " [amd64]", " <!nocheck>", " (=1"]),
+)  # fmt: skip
+_relation_text = st.lists(
+    st.tuples(st.lists(_atom, min_size=1, max_size=2), st.sampled_from([",", ", ", ",\n ", " ,"])), max_size=4
+).map(lambda parts: "".join(" | ".join(alts) + sep for alts, sep in parts))
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_relation_text, alternatives=st.booleans())
+def test_the_compiled_relation_parser_agrees_when_it_answers(text: str, alternatives: bool) -> None:
+    if relations is None:
+        pytest.skip("repos.deb._fields is not built")
+    from solver.model import Dep
+
+    got = relations(text, alternatives, Dep, {})
+    if got is not None:
+        assert got == _python_relations(text, alternatives)

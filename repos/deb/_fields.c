@@ -151,10 +151,193 @@ done:
     return result;
 }
 
+/* ---- relation fields (Debian Policy §7.1) ----------------------------------------------------------
+ *
+ * relations(text, alternatives, dep_type, cache) -> None | tuple
+ *   text:          a relation field's value (str)
+ *   alternatives:  True for Depends-like fields (a tuple of OR groups, each a tuple of atoms), False for
+ *                  Conflicts-like ones (a tuple of atoms; a "|" gives None)
+ *   dep_type:      called as dep_type(name, op, version, arch) to make an atom (solver.model.Dep)
+ *   cache:         dict, atom text -> atom, shared between calls (an archive has 110,000 distinct atoms
+ *                  in 400,000 relations)
+ * What `solver.relations.parse_relations` / `parse_dep_list` give, for fields of the usual shape:
+ * ASCII, every atom `name[:qualifier] [(op version)]`. Anything else (an architecture restriction
+ * "[...]" or a build profile "<...>", which depend on the target or are rare in binary indexes, an empty
+ * alternative, a malformed atom, a version not starting with an alphanumeric) gives None, and the Python
+ * parser decides, with its errors. Profile behind it: parsing the relation fields of bookworm main took
+ * 1.0-1.2 s of the 2.7 s that turning its 63,440 stanzas into candidates took. */
+
+static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int name_char(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+}
+static int qualifier_char(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+static int version_start(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* One atom s[0:n] (already stripped, non-empty): a new reference, or NULL with no error set when it
+ * is unusual (the caller then gives up), or NULL with an error set. */
+static PyObject *atom(const char *s, Py_ssize_t n, PyObject *dep_type, PyObject *cache) {
+    PyObject *key = PyUnicode_FromStringAndSize(s, n);
+    if (key == NULL) return NULL;
+    PyObject *found = PyDict_GetItemWithError(cache, key);
+    if (found != NULL) {
+        Py_DECREF(key);
+        return Py_NewRef(found);
+    }
+    if (PyErr_Occurred()) goto fail;
+    const char *p = s, *end = s + n;
+    const char *name = p;
+    if (p == end || !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) goto unusual;
+    while (p < end && name_char((unsigned char)*p)) p++;
+    Py_ssize_t name_len = p - name;
+    const char *qual = NULL;
+    Py_ssize_t qual_len = 0;
+    if (p < end && *p == ':') {
+        qual = ++p;
+        while (p < end && qualifier_char((unsigned char)*p)) p++;
+        qual_len = p - qual;
+        if (qual_len == 0) goto unusual;
+    }
+    while (p < end && is_ws((unsigned char)*p)) p++;
+    const char *op = NULL, *version = NULL;
+    Py_ssize_t op_len = 0, version_len = 0;
+    if (p < end && *p == '(') {
+        p++;
+        while (p < end && is_ws((unsigned char)*p)) p++;
+        if (p < end && (*p == '<' || *p == '>')) {
+            char c = *p;
+            op = p++;
+            if (p < end && (*p == c || *p == '=')) p++;
+            op_len = p - op;
+        } else if (p < end && *p == '=') {
+            op = p++;
+            op_len = 1;
+        } else {
+            goto unusual;
+        }
+        while (p < end && is_ws((unsigned char)*p)) p++;
+        if (p == end || !version_start((unsigned char)*p)) goto unusual;
+        version = p;
+        while (p < end && !is_ws((unsigned char)*p) && *p != ')') p++;
+        version_len = p - version;
+        while (p < end && is_ws((unsigned char)*p)) p++;
+        if (p == end || *p != ')') goto unusual;
+        p++;
+        while (p < end && is_ws((unsigned char)*p)) p++;
+    }
+    if (p != end) goto unusual; /* "[...]", "<...>" or anything malformed */
+    PyObject *args[4] = {NULL, Py_None, Py_None, Py_None};
+    args[0] = PyUnicode_FromStringAndSize(name, name_len);
+    if (op != NULL) {
+        /* The obsolete "<" and ">" mean "<=" and ">=" (Policy §7.1), as parse_dep normalises them. */
+        const char *text = op_len == 2 ? NULL : (*op == '<' ? "<=" : *op == '>' ? ">=" : "=");
+        args[1] = text ? PyUnicode_FromString(text) : PyUnicode_FromStringAndSize(op, op_len);
+        args[2] = PyUnicode_FromStringAndSize(version, version_len);
+    }
+    if (qual != NULL) args[3] = PyUnicode_FromStringAndSize(qual, qual_len);
+    PyObject *dep = NULL;
+    if (args[0] && args[1] && args[2] && args[3]) dep = PyObject_Vectorcall(dep_type, args, 4, NULL);
+    for (int i = 0; i < 4; i++)
+        if (args[i] != Py_None) Py_XDECREF(args[i]);
+    if (dep == NULL) goto fail;
+    if (PyDict_SetItem(cache, key, dep) < 0) {
+        Py_DECREF(dep);
+        goto fail;
+    }
+    Py_DECREF(key);
+    return dep;
+unusual:
+    Py_DECREF(key);
+    return NULL;
+fail:
+    Py_DECREF(key);
+    return NULL;
+}
+
+static void strip(const char **a, const char **b) {
+    while (*a < *b && is_ws((unsigned char)**a)) (*a)++;
+    while (*b > *a && is_ws((unsigned char)(*b)[-1])) (*b)--;
+}
+
+static PyObject *relations(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *text, *dep_type, *cache;
+    int alternatives;
+    if (!PyArg_ParseTuple(args, "UpOO!", &text, &alternatives, &dep_type, &PyDict_Type, &cache)) return NULL;
+    if (PyUnicode_READY(text) < 0) return NULL;
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (s == NULL) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    const char *stop = s + n;
+    for (const char *part = s;;) {
+        const char *comma = memchr(part, ',', (size_t)(stop - part));
+        const char *part_end = comma ? comma : stop;
+        const char *a = part, *b = part_end;
+        strip(&a, &b);
+        if (a < b) {
+            const char *bar = memchr(a, '|', (size_t)(b - a));
+            PyObject *item;
+            if (bar == NULL) {
+                PyObject *dep = atom(a, b - a, dep_type, cache);
+                if (dep == NULL) goto give_up;
+                item = alternatives ? PyTuple_Pack(1, dep) : Py_NewRef(dep);
+                Py_DECREF(dep);
+            } else {
+                if (!alternatives) goto unusual;
+                PyObject *alts = PyList_New(0);
+                if (alts == NULL) goto fail;
+                for (const char *alt = a;;) {
+                    const char *next = memchr(alt, '|', (size_t)(b - alt));
+                    const char *alt_end = next ? next : b;
+                    const char *x = alt, *y = alt_end;
+                    strip(&x, &y);
+                    PyObject *dep = x < y ? atom(x, y - x, dep_type, cache) : NULL;
+                    if (dep == NULL || PyList_Append(alts, dep) < 0) {
+                        Py_XDECREF(dep);
+                        Py_DECREF(alts);
+                        goto give_up;
+                    }
+                    Py_DECREF(dep);
+                    if (next == NULL) break;
+                    alt = next + 1;
+                }
+                item = PyList_AsTuple(alts);
+                Py_DECREF(alts);
+            }
+            if (item == NULL || PyList_Append(out, item) < 0) {
+                Py_XDECREF(item);
+                goto fail;
+            }
+            Py_DECREF(item);
+        }
+        if (comma == NULL) break;
+        part = comma + 1;
+    }
+    PyObject *result = PyList_AsTuple(out);
+    Py_DECREF(out);
+    return result;
+give_up:
+    if (PyErr_Occurred()) goto fail;
+unusual:
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"values", values, METH_VARARGS,
      "values(stanza, wanted) -> None | tuple: the wanted fields' values of one Packages stanza of the "
      "usual shape (see repos/deb/_fields.c)."},
+    {"relations", relations, METH_VARARGS,
+     "relations(text, alternatives, dep_type, cache) -> None | tuple: a relation field of the usual "
+     "shape, parsed (see repos/deb/_fields.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -12,16 +12,21 @@ from collections.abc import Mapping, Sequence
 
 from solver.debversion import check as check_version
 from solver.errors import InputError
-from solver.model import DebCandidate, Origin
+from solver.model import DebCandidate, Dep, OrGroup, Origin
 from solver.relations import parse_dep_list, parse_relations
 
 from ..deb822 import Stanza, read_stanza, read_stanzas
 from ..errors import ParseError
 
-try:  # the compiled field reader; without a C compiler at install time the strict reader does it all
+try:  # the compiled readers; without a C compiler at install time the Python parsers do it all
+    from ._fields import relations as _compiled_relations
     from ._fields import values as _compiled_values
 except ImportError:  # pragma: no cover - depends on the install
-    _compiled_values = None
+    _compiled_relations = _compiled_values = None
+
+# Relation atoms the compiled parser has made, by text: one Dep per distinct atom of all the indexes
+# read (bookworm main has 110,000 in 400,000 relations), as `solver.relations.parse_dep` memoises.
+_ATOMS: dict[str, Dep] = {}
 
 
 # The fields a candidate is made of, lower case (Policy §5.1: names are case-insensitive), in the
@@ -98,12 +103,12 @@ def _candidate(
     try:
         check_version(version)
         rel_arch = native_arch if arch == "all" else arch
-        depends = parse_relations(depends_text or "", rel_arch)
-        pre_depends = parse_relations(pre_depends_text or "", rel_arch)
-        recommends = parse_relations(recommends_text or "", rel_arch)
-        conflicts = parse_dep_list(conflicts_text or "", rel_arch)
-        breaks = parse_dep_list(breaks_text or "", rel_arch)
-        provides = parse_dep_list(provides_text or "", rel_arch)
+        depends = _groups(depends_text, rel_arch)
+        pre_depends = _groups(pre_depends_text, rel_arch)
+        recommends = _groups(recommends_text, rel_arch)
+        conflicts = _atoms(conflicts_text, rel_arch)
+        breaks = _atoms(breaks_text, rel_arch)
+        provides = _atoms(provides_text, rel_arch)
         source, source_version = name, version
         if src:
             source, _, rest = src.partition(" ")
@@ -137,6 +142,28 @@ def _candidate(
             repository=repository, filename=filename, size=int(size_text), sha256=sha256, rank=rank
         ),
     )
+
+
+def _groups(text: str | None, arch: str) -> tuple[OrGroup, ...]:
+    """A Depends-like field: the compiled parser's groups for the usual shape, else `parse_relations`'."""
+    if not text:
+        return ()
+    if _compiled_relations is not None:
+        found: tuple[OrGroup, ...] | None = _compiled_relations(text, True, Dep, _ATOMS)
+        if found is not None:
+            return found
+    return parse_relations(text, arch)
+
+
+def _atoms(text: str | None, arch: str) -> tuple[Dep, ...]:
+    """A Conflicts-like field: the compiled parser's atoms for the usual shape, else `parse_dep_list`'."""
+    if not text:
+        return ()
+    if _compiled_relations is not None:
+        found: tuple[Dep, ...] | None = _compiled_relations(text, False, Dep, _ATOMS)
+        if found is not None:
+            return found
+    return parse_dep_list(text, arch)
 
 
 def parse_packages(
