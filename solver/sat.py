@@ -78,13 +78,14 @@ class Solver:
     def add_distinct_clauses(self, clauses: Sequence[list[int]], tags: Sequence[Hashable]) -> None:
         """`add_distinct_clause` for each pair, in order (an encoder adds hundreds of thousands: one
         loop here instead of a method call each)."""
-        store, tag_store, antecedents = self.clauses, self.tags, self.antecedents
+        if len(clauses) != len(tags):
+            raise ValueError("one tag per clause")
         units, watches = self._units, self.watches
-        for clause, tag in zip(clauses, tags, strict=True):
-            idx = len(store)
-            store.append(clause)
-            tag_store.append(tag)
-            antecedents.append(())
+        first = len(self.clauses)
+        self.clauses.extend(clauses)
+        self.tags.extend(tags)
+        self.antecedents.extend([()] * len(clauses))
+        for idx, clause in enumerate(clauses, first):
             if len(clause) > 1:
                 a, b = clause[0], clause[1]
                 watches[2 * a if a > 0 else -2 * a + 1].append(idx)

@@ -202,10 +202,10 @@ def test_the_compiled_relation_parser_agrees(text: str) -> None:
         pytest.skip("repos.deb._fields is not built")
     from solver.model import Dep
 
-    got = relations(text, True, Dep, {})
+    got = relations(text, True, Dep, {}, {})
     assert got is not None and got == _python_relations(text, True)
     if "|" not in text:
-        assert relations(text, False, Dep, {}) == _python_relations(text, False)
+        assert relations(text, False, Dep, {}, {}) == _python_relations(text, False)
 
 
 @pytest.mark.parametrize(
@@ -227,7 +227,7 @@ def test_what_the_compiled_relation_parser_leaves_to_python(text: str) -> None:
         pytest.skip("repos.deb._fields is not built")
     from solver.model import Dep
 
-    assert relations(text, True, Dep, {}) is None
+    assert relations(text, True, Dep, {}, {}) is None
 
 
 def test_alternatives_in_a_conflicts_field_go_to_python() -> None:
@@ -235,7 +235,7 @@ def test_alternatives_in_a_conflicts_field_go_to_python() -> None:
         pytest.skip("repos.deb._fields is not built")
     from solver.model import Dep
 
-    assert relations("a | b", False, Dep, {}) is None
+    assert relations("a | b", False, Dep, {}, {}) is None
     assert _python_relations("a | b", False)[0] == "error"
 
 
@@ -258,6 +258,6 @@ def test_the_compiled_relation_parser_agrees_when_it_answers(text: str, alternat
         pytest.skip("repos.deb._fields is not built")
     from solver.model import Dep
 
-    got = relations(text, alternatives, Dep, {})
+    got = relations(text, alternatives, Dep, {}, {})
     if got is not None:
         assert got == _python_relations(text, alternatives)

@@ -153,13 +153,15 @@ done:
 
 /* ---- relation fields (Debian Policy §7.1) ----------------------------------------------------------
  *
- * relations(text, alternatives, dep_type, cache) -> None | tuple
+ * relations(text, alternatives, dep_type, cache, groups) -> None | tuple
  *   text:          a relation field's value (str)
  *   alternatives:  True for Depends-like fields (a tuple of OR groups, each a tuple of atoms), False for
  *                  Conflicts-like ones (a tuple of atoms; a "|" gives None)
  *   dep_type:      called as dep_type(name, op, version, arch) to make an atom (solver.model.Dep)
  *   cache:         dict, atom text -> atom, shared between calls (an archive has 110,000 distinct atoms
  *                  in 400,000 relations)
+ *   groups:        dict, OR group text -> group (tuple of atoms), shared likewise: one object per
+ *                  distinct group, which the encoder's memo keys by identity
  * What `solver.relations.parse_relations` / `parse_dep_list` give, for fields of the usual shape:
  * ASCII, every atom `name[:qualifier] [(op version)]`. Anything else (an architecture restriction
  * "[...]" or a build profile "<...>", which depend on the target or are rare in binary indexes, an empty
@@ -263,9 +265,11 @@ static void strip(const char **a, const char **b) {
 
 static PyObject *relations(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *text, *dep_type, *cache;
+    PyObject *text, *dep_type, *cache, *groups;
     int alternatives;
-    if (!PyArg_ParseTuple(args, "UpOO!", &text, &alternatives, &dep_type, &PyDict_Type, &cache)) return NULL;
+    if (!PyArg_ParseTuple(args, "UpOO!O!", &text, &alternatives, &dep_type, &PyDict_Type, &cache, &PyDict_Type,
+                          &groups))
+        return NULL;
     if (PyUnicode_READY(text) < 0) return NULL;
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     Py_ssize_t n;
@@ -281,16 +285,38 @@ static PyObject *relations(PyObject *module, PyObject *args) {
         strip(&a, &b);
         if (a < b) {
             const char *bar = memchr(a, '|', (size_t)(b - a));
-            PyObject *item;
+            PyObject *item, *group_key = NULL;
+            if (alternatives) {
+                group_key = PyUnicode_FromStringAndSize(a, b - a);
+                if (group_key == NULL) goto fail;
+                PyObject *known = PyDict_GetItemWithError(groups, group_key);
+                if (known != NULL) {
+                    Py_DECREF(group_key);
+                    if (PyList_Append(out, known) < 0) goto fail;
+                    if (comma == NULL) break;
+                    part = comma + 1;
+                    continue;
+                }
+                if (PyErr_Occurred()) {
+                    Py_DECREF(group_key);
+                    goto fail;
+                }
+            }
             if (bar == NULL) {
                 PyObject *dep = atom(a, b - a, dep_type, cache);
-                if (dep == NULL) goto give_up;
+                if (dep == NULL) {
+                    Py_XDECREF(group_key);
+                    goto give_up;
+                }
                 item = alternatives ? PyTuple_Pack(1, dep) : Py_NewRef(dep);
                 Py_DECREF(dep);
             } else {
                 if (!alternatives) goto unusual;
                 PyObject *alts = PyList_New(0);
-                if (alts == NULL) goto fail;
+                if (alts == NULL) {
+                    Py_DECREF(group_key);
+                    goto fail;
+                }
                 for (const char *alt = a;;) {
                     const char *next = memchr(alt, '|', (size_t)(b - alt));
                     const char *alt_end = next ? next : b;
@@ -300,6 +326,7 @@ static PyObject *relations(PyObject *module, PyObject *args) {
                     if (dep == NULL || PyList_Append(alts, dep) < 0) {
                         Py_XDECREF(dep);
                         Py_DECREF(alts);
+                        Py_DECREF(group_key);
                         goto give_up;
                     }
                     Py_DECREF(dep);
@@ -309,6 +336,8 @@ static PyObject *relations(PyObject *module, PyObject *args) {
                 item = PyList_AsTuple(alts);
                 Py_DECREF(alts);
             }
+            if (item != NULL && group_key != NULL && PyDict_SetItem(groups, group_key, item) < 0) Py_CLEAR(item);
+            Py_XDECREF(group_key);
             if (item == NULL || PyList_Append(out, item) < 0) {
                 Py_XDECREF(item);
                 goto fail;
@@ -336,7 +365,7 @@ static PyMethodDef methods[] = {
      "values(stanza, wanted) -> None | tuple: the wanted fields' values of one Packages stanza of the "
      "usual shape (see repos/deb/_fields.c)."},
     {"relations", relations, METH_VARARGS,
-     "relations(text, alternatives, dep_type, cache) -> None | tuple: a relation field of the usual "
+     "relations(text, alternatives, dep_type, cache, groups) -> None | tuple: a relation field of the usual "
      "shape, parsed (see repos/deb/_fields.c)."},
     {NULL, NULL, 0, NULL},
 };

@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - depends on the install
 # Relation atoms the compiled parser has made, by text: one Dep per distinct atom of all the indexes
 # read (bookworm main has 110,000 in 400,000 relations), as `solver.relations.parse_dep` memoises.
 _ATOMS: dict[str, Dep] = {}
+_GROUPS: dict[str, OrGroup] = {}  # and OR groups, by text: one object each (the encoder keys by identity)
 
 
 # The fields a candidate is made of, lower case (Policy §5.1: names are case-insensitive), in the
@@ -149,7 +150,7 @@ def _groups(text: str | None, arch: str) -> tuple[OrGroup, ...]:
     if not text:
         return ()
     if _compiled_relations is not None:
-        found: tuple[OrGroup, ...] | None = _compiled_relations(text, True, Dep, _ATOMS)
+        found: tuple[OrGroup, ...] | None = _compiled_relations(text, True, Dep, _ATOMS, _GROUPS)
         if found is not None:
             return found
     return parse_relations(text, arch)
@@ -160,7 +161,7 @@ def _atoms(text: str | None, arch: str) -> tuple[Dep, ...]:
     if not text:
         return ()
     if _compiled_relations is not None:
-        found: tuple[Dep, ...] | None = _compiled_relations(text, False, Dep, _ATOMS)
+        found: tuple[Dep, ...] | None = _compiled_relations(text, False, Dep, _ATOMS, _GROUPS)
         if found is not None:
             return found
     return parse_dep_list(text, arch)

@@ -36,8 +36,15 @@ class EncodingMemo:
         self.universe = universe
         self.problem = problem
         self.prio = Priorities(problem.releases, problem.pins)
-        self.matches: dict[tuple[Dep, str], tuple[DebCandidate, ...]] = {}
-        self.groups: dict[tuple[OrGroup, str], tuple[tuple[DebCandidate, ...], tuple[int, ...] | None]] = {}
+        # Keyed by the relation object's id() and the architecture, the object kept beside the answer
+        # and checked with `is` on a hit (so an id reused after a free can never match): hashing a
+        # Dep, a dataclass, is a Python call, and a group's tuple hashes every Dep in it again, 480,000
+        # times in an encoding of bookworm main. Equal relations parsed apart are two entries with
+        # the same answer.
+        self.matches: dict[tuple[int, str], tuple[Dep, tuple[DebCandidate, ...]]] = {}
+        self.groups: dict[
+            tuple[int, str], tuple[OrGroup, tuple[DebCandidate, ...], tuple[int, ...] | None]
+        ] = {}
         self.best: dict[tuple[str, str], object] = {}
 
     def fits(self, universe: DebUniverse, problem: DebProblem) -> bool:
@@ -70,18 +77,23 @@ class Encoding:
         self._group_cache = memo.groups
         self._memo = memo  # keeps the candidates behind `_var_by_id`'s keys alive
         self._var_by_id: dict[int, int] = {}
+        self._group_vars: dict[tuple[int, str], tuple[OrGroup, tuple[int, ...]]] = {}  # as the memo's groups
         self._pending: deque[int] = deque()
         # Requirements the policy satisfies: per guard var, the ordered candidate vars of each group.
         self.requirements: dict[int, list[tuple[int, ...]]] = defaultdict(list)
         self.weak: dict[int, list[tuple[int, ...]]] = defaultdict(list)
         self.root_reqs: list[tuple[int, ...]] = []
+        # The clauses of the requirements (`¬P ∨ alt1 ∨ …`) and their tags, made while expanding, in
+        # the order the requirements are met; `encode` adds them after the roots' clauses.
+        self.dep_clauses: list[list[int]] = []
+        self.dep_tags: list[Hashable] = []
 
     # candidates matching a relation atom, in policy order
     def matches(self, dep: Dep, from_arch: str) -> tuple[DebCandidate, ...]:
-        key = (dep, from_arch)
+        key = (id(dep), from_arch)
         hit = self._match_cache.get(key)
-        if hit is not None:
-            return hit
+        if hit is not None and hit[0] is dep:
+            return hit[1]
         real = [
             c
             for c in self.u.candidates(dep.name)
@@ -100,7 +112,7 @@ class Encoding:
         result = tuple(self._order(real, from_arch)) + tuple(
             c for c in self._order(virtual, from_arch, virtual=True) if c not in real
         )
-        self._match_cache[key] = result
+        self._match_cache[key] = (dep, result)
         return result
 
     def _arch_ok(self, c: DebCandidate, qualifier: str | None, from_arch: str) -> bool:
@@ -159,17 +171,28 @@ class Encoding:
     def expand(self) -> None:
         """Breadth-first over Depends/Pre-Depends (and Recommends when on) from what is pending."""
         recommends = self.problem.recommends
-        while self._pending:
-            v = self._pending.popleft()
-            if v in self.vetoed:
+        pending, vetoed, cands, native = self._pending, self.vetoed, self.cands, self.native
+        group_vars, clauses, tags = self.group_vars, self.dep_clauses, self.dep_tags
+        while pending:
+            v = pending.popleft()
+            if v in vetoed:
                 continue  # never installed: what it needs is irrelevant
-            c = self.cands[v]
-            arch = self.from_arch(c)
-            for groups, store in ((c.pre_depends, self.requirements), (c.depends, self.requirements)) + (
-                ((c.recommends, self.weak),) if recommends else ()
-            ):
+            c = cands[v]
+            arch = native if c.arch == "all" else c.arch
+            for kind, groups in (("Pre-Depends", c.pre_depends), ("Depends", c.depends)):
+                if not groups:
+                    continue
+                required = self.requirements[v]
                 for group in groups:
-                    store[v].append(self.group_vars(group, arch))
+                    alts = group_vars(group, arch)
+                    required.append(alts)
+                    if v not in alts:  # depends on itself: always true (add_clause would drop it too)
+                        clauses.append([-v, *alts])  # alts are distinct
+                        tags.append(("dep", v, kind, group))
+            if recommends and c.recommends:
+                weak = self.weak[v]
+                for group in c.recommends:
+                    weak.append(group_vars(group, arch))
 
     def group_vars(self, group: OrGroup, arch: str, *, root: bool = False) -> tuple[int, ...]:
         """The candidates of an OR group, apt's choices first: in the order written, each package's
@@ -179,13 +202,16 @@ class Encoding:
         if root:
             met, order = self._group_candidates(group, arch, root=True)
         else:
+            key = (id(group), arch)
+            known = self._group_vars.get(key)
+            if known is not None and known[0] is group:
+                return known[1]
             # The candidates of a group depend on the universe and the policy only, and the same
             # group ("libc6 (>= 2.34)") recurs in thousands of stanzas: worked out once (EncodingMemo).
-            key = (group, arch)
             hit = self._group_cache.get(key)
-            if hit is None:
-                hit = self._group_cache[key] = self._group_candidates(group, arch, root=False)
-            met, order = hit
+            if hit is None or hit[0] is not group:
+                hit = self._group_cache[key] = (group, *self._group_candidates(group, arch, root=False))
+            _, met, order = hit
         # Variables are given in the order the candidates are met, as before the cache existed: the
         # numbering decides the order of clauses and watches, hence of propagation. The candidate
         # objects of the memo live as long as this encoding, so their id() is a cheaper key than
@@ -197,7 +223,10 @@ class Encoding:
             if v is None:
                 v = by_id[id(m)] = self.var(m)
             vs.append(v)
-        return tuple(vs) if order is None else tuple(vs[i] for i in order)
+        result = tuple(vs) if order is None else tuple(vs[i] for i in order)
+        if not root:
+            self._group_vars[(id(group), arch)] = (group, result)
+        return result
 
     def _group_candidates(
         self, group: OrGroup, arch: str, *, root: bool
@@ -320,20 +349,9 @@ def encode(
         s.add_clause([-v], ("veto", v, veto))
     for v, (prio, pin) in enc.pinned_out.items():
         s.add_clause([-v], ("pin", v, prio, str(pin) if pin is not None else "a release pin"))
+    s.add_distinct_clauses(enc.dep_clauses, enc.dep_tags)
     clauses: list[list[int]] = []
     tags: list[Hashable] = []
-    for v, groups in enc.requirements.items():
-        c = enc.cands[v]
-        # Which field each group came from, for the explanation.
-        kinds = ["Pre-Depends"] * len(c.pre_depends) + ["Depends"] * len(c.depends)
-        sources = list(c.pre_depends) + list(c.depends)
-        for alts, kind, group in zip(groups, kinds, sources, strict=True):
-            if v in alts:
-                continue  # depends on itself: always true (add_clause would drop it too)
-            clauses.append([-v, *alts])  # alts are distinct
-            tags.append(("dep", v, kind, group))
-    s.add_distinct_clauses(clauses, tags)
-    clauses, tags = [], []
     # At most one version per name (per arch for Multi-Arch: same of one version).
     by_name: dict[str, list[int]] = defaultdict(list)
     for v in range(1, n + 1):
