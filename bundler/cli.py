@@ -106,6 +106,21 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"bundler {__version__}\n")
         return 0
+    from bundler import helpcache
+
+    page = helpcache.key(args) if helpcache.is_help_request(args) else None
+    if page is not None:
+        text = helpcache.cached(page)
+        if text is not None:  # the page this run would render, kept from the last one (bundler/helpcache.py)
+            sys.stdout.write(text)
+            return 0
+        with helpcache.recording(page) as outcome:
+            outcome.append(_run(argv))
+        return outcome[0]
+    return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     # A solve allocates hundreds of thousands of small, long-lived objects (candidates, clauses);
     # the default collector thresholds would walk them over and over for nothing.
     gc.set_threshold(200_000, 50, 100)

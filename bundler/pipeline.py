@@ -14,23 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bundler.cachedir import default_cache_dir as default_cache_dir  # re-exported for the commands
 from bundler.lock import IndexDigest, Lock, LockedPackage, LockedSource, SourceFileEntry, pinned_versions
 from bundler.spec import DebSource, DebSpec, Spec
 from solver.errors import InputError
 
 if TYPE_CHECKING:  # the Debian solver is imported by the Debian part: a Python-only solve needs none of it
     from solver.deb.problem import DebSolution
-
-
-def default_cache_dir(option: Path | None = None) -> Path:
-    """--cache-dir, else $BUNDLER_CACHE_DIR, else $XDG_CACHE_HOME/bundler, else ~/.cache/bundler."""
-    if option is not None:
-        return option
-    env = os.environ.get("BUNDLER_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "bundler"
 
 
 @dataclass
