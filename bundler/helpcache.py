@@ -80,7 +80,7 @@ def key(args: list[str]) -> str | None:
     except (OSError, ImportError, ValueError):
         return None
     parts.append([(name, os.environ.get(name)) for name in _TERMINAL_VARIABLES])
-    ttys = []
+    ttys: list[bool | None] = []
     for fd in (0, 1, 2):
         try:
             ttys.append(os.isatty(fd))

@@ -7,7 +7,6 @@ CLI prints as text or JSON.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
