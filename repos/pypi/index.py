@@ -59,6 +59,7 @@ from .simple import (
     ACCEPT,
     JSON_TYPE,
     group_releases,
+    json_page_releases,
     parse_html_page,
     parse_json_page,
     parse_version,
@@ -88,6 +89,10 @@ def local_path(url: str) -> Path:
     if url.startswith("file:"):
         return Path(unquote(urlsplit(url).path))
     return Path(url)
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == JSON_TYPE or content_type.endswith("+json") or content_type == "application/json"
 
 
 def _max_age(headers: httpx.Headers) -> int:  # only online: httpx is loaded
@@ -299,7 +304,7 @@ class PypiIndex:
         if rows is not None:
             return [DistFile(*row, index) for row in rows]  # type: ignore[arg-type, call-arg]
         data = self._page_body(page_url, body)
-        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+        if _is_json(ctype):
             files = parse_json_page(data, page_url, index)
         else:
             files = parse_html_page(data, page_url, index)
@@ -327,6 +332,16 @@ class PypiIndex:
             digest = _from_digest(self.cache.digest(page_url, sha, self._target_key), name, index)
             if digest is not None:
                 return ProjectPage(page_url, sha, digest[0]), digest[1]
+        if self._choice is not None and not _is_local(index) and _is_json(ctype):
+            rows = self.cache.parsed(page_url, sha)
+            if rows is None:
+                # the cold path: only the files this target may use are built (json_page_releases)
+                has_files, newest = json_page_releases(
+                    self._page_body(page_url, body), page_url, index, name, self._choice
+                )
+                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in newest]
+                self.cache.store_digest(page_url, sha, self._target_key, (has_files, grouped))
+                return ProjectPage(page_url, sha, has_files), NewestFirst(newest)
         files = self._page_files(index, page_url, body, ctype, sha)
         releases: Sequence[Release] = group_releases(name, files)
         if self._choice is not None:
