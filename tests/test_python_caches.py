@@ -17,6 +17,7 @@ import random
 from pathlib import Path
 
 import pytest
+from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 from resolvelib import BaseReporter, Resolver
 
@@ -94,6 +95,42 @@ def test_wheel_platform_prefilter_agrees_with_the_tags() -> None:
             (pt.tag_priority[t] for t in pypi_tags(filename) if t in pt.tag_priority), default=None
         )
         assert pt.wheel_priority(filename) == expected, filename
+
+
+def test_wheel_priority_is_that_of_the_parsed_filename() -> None:
+    """`wheel_priority` caches by a filename's tag text and by its name-version part: the same answers
+    as parsing each whole filename, invalid ones included (then no priority)."""
+    from packaging.utils import InvalidWheelFilename
+    from packaging.version import InvalidVersion
+
+    (pt,) = Target("3.11", (LINUX,)).per_platform
+    prefixes = [
+        "p-1.0",
+        "p-2.0",
+        "p-1.0-1",
+        "p-1.0-1abc",
+        "p-not.a.version",
+        "p-1.0-x",
+        "p__q-1.0",
+        "-1.0",
+        "p",
+    ]
+    tags = TAGS + [
+        "cp311-cp311-linux_x86_64",
+        "cp311-cp311-manylinux_2_17_x86_64-extra",
+        "py3-none-",
+        "-none-any",
+    ]
+    for _round in range(2):  # the second time from the caches
+        for prefix in prefixes:
+            for tag in tags:
+                filename = f"{prefix}-{tag}.whl"
+                try:
+                    parsed = parse_wheel_filename(filename)[3]
+                except (InvalidWheelFilename, InvalidVersion):
+                    parsed = frozenset()
+                expected = min((pt.tag_priority[t] for t in parsed if t in pt.tag_priority), default=None)
+                assert pt.wheel_priority(filename) == expected, filename
 
 
 def _random_page(rng: random.Random) -> bytes:
