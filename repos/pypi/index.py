@@ -76,6 +76,9 @@ if TYPE_CHECKING:
 Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
 
 
+_THREADS_PER_CLIENT = 8  # threads sharing one connection pool (see PypiIndex.__init__)
+
+
 def _is_local(url: str) -> bool:
     return url.startswith("file:") or "://" not in url
 
@@ -144,11 +147,15 @@ class PypiIndex:
         self._missing_roots: set[str] = set()
         self._flat: dict[str, dict[str, list[DistFile]]] | None = None
         self._flat_lock = threading.Lock()
-        # One client (connection pool) per thread: httpx's pool takes one lock for every request and
-        # every response close, and with dozens of threads that lock, not the network, was the limit.
-        # The TLS context (the CA bundle, costly to load) and the name lookups (http.py) are shared.
+        # One client (connection pool) per _THREADS_PER_CLIENT threads: httpx's pool takes one lock
+        # for every request and every response close, and with dozens of threads on one pool that
+        # lock, not the network, was the limit; with a pool per thread, every thread's first request
+        # to each host paid its own TCP and TLS handshake (37 on a cold solve of five roots), though
+        # other threads' connections stood idle. The TLS context (the CA bundle, costly to load) and
+        # the name lookups (http.py) are shared by all.
         self._local = threading.local()
         self._clients: list[httpx.Client] = []
+        self._threads_seen = 0
         self._ssl: ssl.SSLContext | None = None
         self._resolver: Resolver | None = None
         self._cert = cert if cert and Path(cert).is_file() else None
@@ -171,11 +178,18 @@ class PypiIndex:
                 if self._ssl is None:
                     self._ssl = default_ssl_context(self._cert)
                     self._resolver = Resolver()
-                ctx, resolver = self._ssl, self._resolver
-            assert resolver is not None
-            c = make_client(max_connections=4, ssl_context=ctx, resolver=resolver)
-            with self._lock:
-                self._clients.append(c)
+                assert self._resolver is not None
+                slot = self._threads_seen // _THREADS_PER_CLIENT
+                self._threads_seen += 1
+                if slot == len(self._clients):
+                    self._clients.append(
+                        make_client(
+                            max_connections=_THREADS_PER_CLIENT,
+                            ssl_context=self._ssl,
+                            resolver=self._resolver,
+                        )
+                    )
+                c = self._clients[slot]
             self._local.client = c
         return c
 
