@@ -12,7 +12,7 @@ import json
 import re
 from collections import defaultdict
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
 from packaging.utils import canonicalize_name
@@ -137,6 +137,14 @@ def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
     return out
 
 
+class _Facts(NamedTuple):
+    """What `FileChoice` reads of a file, before its DistFile is built (json_page_releases)."""
+
+    filename: str
+    requires_python: str | None
+    yanked: str | None
+
+
 def json_page_releases(
     data: bytes, page_url: str, index: str, name: str, choice: FileChoice
 ) -> tuple[bool, list[Release]]:
@@ -144,7 +152,7 @@ def json_page_releases(
 
     The same releases as `group_releases(name, parse_json_page(...))` with each release's files
     reduced by `choice.useful_files` and sorted newest first, but a `DistFile` is built (and its
-    values checked) only for a file some platform of the target may install, or whose facts an
+    values checked) only for a file the choice keeps: one some platform installs, or whose facts an
     explanation needs: on a cold solve, building and reducing one for each of the tens of thousands
     of files the big pages list (pydantic-core's 15,000, sqlalchemy's 6,800) cost more than the rest
     of the solve. Every entry's shape is still checked (tests/test_python_caches.py checks that the
@@ -174,9 +182,20 @@ def json_page_releases(
 
     releases = []
     for v, positions in by_version.items():
-        made = {i: make(i) for i in positions if choice.may_serve(files[i]["filename"])}
-        keep, explain = choice.chosen(list(made.values()))
-        kept = {i for i, d in made.items() if id(d) in keep}
+        # the choice reads three facts of a file: it runs on those, and a DistFile is built (and
+        # its values checked) only for the files kept
+        facts = {}
+        for i in positions:
+            f = files[i]
+            if choice.may_serve(f["filename"]):
+                yanked = f.get("yanked", False)
+                facts[i] = _Facts(
+                    f["filename"],
+                    f.get("requires-python") or None,
+                    None if yanked is False or yanked is None else "",
+                )
+        keep, explain = choice.chosen(list(facts.values()))
+        kept = {i for i, d in facts.items() if id(d) in keep}
         if explain:  # as `useful_files`: the first file of each (requires-python, not yanked) pair too
             seen: set[tuple[str | None, bool]] = set()
             for i in positions:
@@ -185,8 +204,7 @@ def json_page_releases(
                 if kind not in seen:
                     seen.add(kind)
                     kept.add(i)
-        chosen = tuple(made[i] if i in made else make(i) for i in sorted(kept))
-        releases.append(Release(name, v, chosen))
+        releases.append(Release(name, v, tuple(make(i) for i in sorted(kept))))
     releases.sort(key=lambda r: r.version, reverse=True)
     return listed, releases
 

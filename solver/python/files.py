@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -44,6 +45,21 @@ def is_sdist(filename: str) -> bool:
     return filename.endswith(_SDIST_EXT)
 
 
+class FileFacts(Protocol):
+    """What the choice reads of a file: a `DistFile`, or a lighter stand-in for one (an index that
+    has not built the DistFile yet)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def requires_python(self) -> str | None: ...
+    @property
+    def yanked(self) -> str | None: ...
+
+
+F = TypeVar("F", bound=FileFacts)
+
+
 class FileChoice:
     """The file choice for one target. Safe to share between threads (its caches only grow)."""
 
@@ -63,7 +79,7 @@ class FileChoice:
             )
         return ok
 
-    def rank(self, f: DistFile, pt: PlatformTarget) -> tuple[int, int, str] | None:
+    def rank(self, f: FileFacts, pt: PlatformTarget) -> tuple[int, int, str] | None:
         """Lower is better; None when `f` cannot serve the platform."""
         if not self.python_ok(f.requires_python):
             return None
@@ -77,7 +93,7 @@ class FileChoice:
             return None
         return (0 if f.yanked is None else 1, prio, f.filename)
 
-    def best(self, files: Iterable[DistFile], platform: str, allow_yanked: bool) -> DistFile | None:
+    def best(self, files: Iterable[F], platform: str, allow_yanked: bool) -> F | None:
         """The file `platform` installs, or None; the first of equally ranked files wins."""
         pt = self.platforms[platform]
         best: tuple[int, int, str] | None = None
@@ -107,7 +123,7 @@ class FileChoice:
             )
         return ok
 
-    def chosen(self, files: Iterable[DistFile]) -> tuple[set[int], bool]:
+    def chosen(self, files: Iterable[FileFacts]) -> tuple[set[int], bool]:
         """The ids of the files `best` returns for each platform (with yanked files allowed only for
         a platform no other file serves), and whether some platform has no non-yanked file (then the
         facts of every file matter to explanations: `useful_files`)."""
