@@ -12,6 +12,7 @@ Cases (names for `--only`):
   scaling          solve time against the number of random roots (10 … 2000), plotted
   py-airflow       apache-airflow==2.10.5 + data-science stack: bundler vs uv vs pip
   py-openstack     global-requirements constrained by upper-constraints: bundler vs uv vs pip
+  py-small         five roots (data/small.txt): the fixed cost of a cold resolve, bundler vs uv vs pip
   build            bundle build from a warm artifact cache vs cp + sha256sum of the same files
 """
 
@@ -50,7 +51,7 @@ POOL = 3000  # shuffled names offered to libsolv's weak install; the kept ones a
 SEED = 20250520
 CASES = [
     "startup", "index-load", "deb-openstack", "deb-unsolvable", "deb-random", "scaling", "py-airflow",
-    "deb-check", "py-openstack", "build", "index-load-many", "deb-openstack-many",
+    "deb-check", "py-openstack", "build", "index-load-many", "deb-openstack-many", "py-small",
 ]  # fmt: skip
 
 
@@ -716,6 +717,11 @@ def run_cases(ctx: Ctx, names: list[str]) -> None:
                     ctx.notes.append("py-openstack: not run on offline fixtures")
                     continue
                 py_case(ctx, name, openstack_target(ctx))
+            elif name == "py-small":
+                if fx:
+                    ctx.notes.append("py-small: not run on offline fixtures")
+                    continue
+                py_case(ctx, name, PyTarget(HERE / "data" / "small.txt", None, ctx.py_index))
             elif name == "build":
                 case_build(ctx)
         except Exception as e:  # one broken case must not lose the others' figures

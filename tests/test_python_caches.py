@@ -12,17 +12,20 @@
 from __future__ import annotations
 
 import importlib
+import json
 import random
 from pathlib import Path
 
 import pytest
+from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 from resolvelib import BaseReporter, Resolver
 
 import repos.pypi.index as pypi_index
 from repos.pypi import PypiIndex
 from repos.pypi.cache import Cache
-from solver.errors import Unsatisfiable
+from repos.pypi.simple import group_releases, json_page_releases, parse_json_page
+from solver.errors import InputError, Unsatisfiable
 from solver.python import DistFile, Release, Target, Wanted, resolve
 from solver.python.files import FileChoice
 from solver.python.model import CORE_METADATA_PARSER
@@ -92,6 +95,108 @@ def test_wheel_platform_prefilter_agrees_with_the_tags() -> None:
             (pt.tag_priority[t] for t in pypi_tags(filename) if t in pt.tag_priority), default=None
         )
         assert pt.wheel_priority(filename) == expected, filename
+
+
+def test_wheel_priority_is_that_of_the_parsed_filename() -> None:
+    """`wheel_priority` caches by a filename's tag text and by its name-version part: the same answers
+    as parsing each whole filename, invalid ones included (then no priority)."""
+    from packaging.utils import InvalidWheelFilename
+    from packaging.version import InvalidVersion
+
+    (pt,) = Target("3.11", (LINUX,)).per_platform
+    prefixes = [
+        "p-1.0",
+        "p-2.0",
+        "p-1.0-1",
+        "p-1.0-1abc",
+        "p-not.a.version",
+        "p-1.0-x",
+        "p__q-1.0",
+        "-1.0",
+        "p",
+    ]
+    tags = TAGS + [
+        "cp311-cp311-linux_x86_64",
+        "cp311-cp311-manylinux_2_17_x86_64-extra",
+        "py3-none-",
+        "-none-any",
+    ]
+    for _round in range(2):  # the second time from the caches
+        for prefix in prefixes:
+            for tag in tags:
+                filename = f"{prefix}-{tag}.whl"
+                try:
+                    parsed = parse_wheel_filename(filename)[3]
+                except (InvalidWheelFilename, InvalidVersion):
+                    parsed = frozenset()
+                expected = min((pt.tag_priority[t] for t in parsed if t in pt.tag_priority), default=None)
+                assert pt.wheel_priority(filename) == expected, filename
+
+
+def _random_page(rng: random.Random) -> bytes:
+    """A PEP 691 page of project p: random versions (some equal but spelled apart, some invalid), wheels
+    for many platforms, sdists, eggs, another project's files, yanked flags and Requires-Python."""
+    entries = []
+    for i in range(rng.randint(0, 40)):
+        version = rng.choice(["1.0", "1.0.0", "1.1", "2.0rc1", "2.0", "not-a-version", "3!1.0"])
+        name = rng.choice(["p", "p", "p", "P", "other"])
+        kind = rng.random()
+        if kind < 0.2:
+            filename = f"{name}-{version}{rng.choice(['.tar.gz', '.zip'])}"
+        elif kind < 0.25:
+            filename = f"{name}-{version}-py3.11.egg"
+        else:
+            filename = f"{name}-{version}-{rng.choice(TAGS)}.whl"
+        entry: dict[str, object] = {
+            "filename": filename,
+            "url": rng.choice([f"../../files/{i}/{filename}", f"https://files.example/{i}/{filename}"]),
+            "hashes": {"sha256": f"{i:064x}"},
+        }
+        yanked = rng.choice([None, "absent", False, True, "broken"])
+        if yanked != "absent":
+            entry["yanked"] = yanked
+        requires = rng.choice(REQUIRES_PYTHON + ["absent"])
+        if requires != "absent":
+            entry["requires-python"] = requires
+        if rng.random() < 0.3:
+            entry["core-metadata"] = rng.choice([True, {"sha256": f"{i:064x}"}])
+        if rng.random() < 0.3:
+            entry["size"] = rng.randint(1, 10**6)
+        entries.append(entry)
+    return json.dumps({"meta": {"api-version": "1.1"}, "name": "p", "files": entries}).encode()
+
+
+@pytest.mark.parametrize("target", [TWO, Target("3.11", (LINUX,)), Target("3.8", ("win_amd64",))],
+                         ids=["two-platforms", "linux", "win-3.8"])  # fmt: skip
+def test_json_page_releases_is_the_long_way(target: Target) -> None:
+    """The cold path's page reading (only the files a platform may use are built) gives the releases,
+    files and order of parsing every file, grouping and reducing them (`PypiIndex._index_page`)."""
+    rng = random.Random(20261207)
+    choice = FileChoice(target)
+    url = "https://index.example/simple/p/"
+    for _ in range(1500):
+        data = _random_page(rng)
+        files = parse_json_page(data, url, "i")
+        long_way = sorted(
+            (Release(r.name, r.version, choice.useful_files(r.files)) for r in group_releases("p", files)),
+            key=lambda r: r.version,
+            reverse=True,
+        )
+        listed, releases = json_page_releases(data, url, "i", "p", choice)
+        assert (listed, releases) == (bool(files), long_way)
+
+
+def test_json_page_releases_checks_what_it_reads() -> None:
+    choice = FileChoice(Target("3.11", (LINUX,)))
+    url = "https://index.example/simple/p/"
+    for bad in ([{"filename": "p-1.0.tar.gz"}], [["p-1.0.tar.gz"]], {"files": 1}):
+        doc = {"meta": {"api-version": "1.0"}, "files": bad} if isinstance(bad, list) else bad
+        with pytest.raises(InputError, match="malformed PEP 691"):
+            json_page_releases(json.dumps(doc).encode(), url, "i", "p", choice)
+    # the values of a file the target uses are checked as parse_json_page checks them
+    doc = {"files": [{"filename": "p-1.0.tar.gz", "url": "p-1.0.tar.gz", "hashes": {"sha256": "xyz"}}]}
+    with pytest.raises(InputError, match="malformed sha256"):
+        json_page_releases(json.dumps(doc).encode(), url, "i", "p", choice)
 
 
 def pypi_tags(filename: str):  # type: ignore[no-untyped-def]

@@ -165,6 +165,25 @@ def test_unadvertised_metadata_files_are_used(tmp_path: Path) -> None:
     check(sol, repo)
 
 
+def test_probing_unadvertised_metadata_ends_at_the_first_miss(tmp_path: Path) -> None:
+    """A mirror whose file host lacks some `.metadata` files: probed until it first lacks one, then
+    every wheel's METADATA is read by ranges (a miss is a round trip on the resolver's path)."""
+    from repos.pypi import PypiIndex
+
+    dists = [Dist("p", f"1.{i}") for i in range(6)]
+    repo = make_repo(tmp_path / "r", dists, advertise_metadata=False)
+    (repo.files / "p-1.1-py3-none-any.whl.metadata").unlink()  # the second one asked for
+    with serve_directory(repo.root) as server:
+        with PypiIndex([server.url + "/simple/"], cache_dir=tmp_path / "c", workers=1) as index:
+            releases = sorted(index.list_releases("p"), key=lambda r: r.version)
+            metas = [index.get_metadata(r, r.files[0]) for r in releases]  # one at a time, in order
+        probes = [r.path.rsplit("/", 1)[1] for r in server.requests if r.path.endswith(".metadata")]
+        ranged = sorted({r.path.rsplit("/", 1)[1] for r in server.requests if "Range" in r.headers})
+    assert [m.version for m in metas] == [f"1.{i}" for i in range(6)]
+    assert probes == ["p-1.0-py3-none-any.whl.metadata", "p-1.1-py3-none-any.whl.metadata"]
+    assert ranged == [f"p-1.{i}-py3-none-any.whl" for i in range(1, 6)]
+
+
 def test_whole_wheel_when_ranges_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", UNIVERSE, metadata_files=False)
     with serve_directory(repo.root, allow_ranges=False) as server:

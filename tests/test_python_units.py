@@ -386,6 +386,36 @@ def test_backtracking_prefetches_the_next_versions_in_batches() -> None:
     assert len(ahead) < 10
 
 
+def test_a_name_asked_again_under_its_pin_prefetches_no_batch() -> None:
+    """resolvelib asks for a pinned name's candidates again when another requirement on it comes in;
+    that walks nothing, so no batch of older releases' metadata is fetched (only backtracking does)."""
+    from solver.python.model import AHEAD
+
+    class Recording(MemIndex):
+        def __init__(self, universe) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(universe)
+            self.batches: list[tuple[int, list[str]]] = []
+
+        def prefetch_metadata(self, items, on_metadata=None, **kw) -> None:  # type: ignore[no-untyped-def]
+            items = list(items)
+            self.batches.append((kw.get("priority", 99), [f"{r.name} {r.version}" for r, _f in items]))
+            super().prefetch_metadata(items, on_metadata)
+
+    # c is pinned (before d: same preference, then by name), then d's requirement on c comes in
+    cs = [("c", W("c", f"{v}.0")) for v in range(20, 0, -1)]
+    idx = Recording(
+        uni(
+            ("root", W("root", "1.0", ["a"])),
+            ("a", W("a", "1.0", ["c>=1", "d"])),
+            ("d", W("d", "1.0", ["c>=1.5"])),
+            *cs,
+        )
+    )
+    assert pins(idx, ["root"]) == {"root": "1.0", "a": "1.0", "c": "20.0", "d": "1.0"}
+    batches = [vs for prio, vs in idx.batches if prio == AHEAD]
+    assert all(len(vs) == 1 for vs in batches), batches
+
+
 def test_local_path_unquotes_a_file_url_once(tmp_path: Path) -> None:
     path = tmp_path / "wheels a%41"  # "%41" is no escape here: the URL spells it "%2541"
     assert local_path(path.as_uri()) == path

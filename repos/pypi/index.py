@@ -59,6 +59,7 @@ from .simple import (
     ACCEPT,
     JSON_TYPE,
     group_releases,
+    json_page_releases,
     parse_html_page,
     parse_json_page,
     parse_version,
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", what)
 
 
-_PROBE_MISSES = 4  # 404s to unadvertised PEP 658 probes, with no hit, before an origin is not probed
+_THREADS_PER_CLIENT = 8  # threads sharing one connection pool (see PypiIndex.__init__)
 
 
 def _is_local(url: str) -> bool:
@@ -88,6 +89,10 @@ def local_path(url: str) -> Path:
     if url.startswith("file:"):
         return Path(unquote(urlsplit(url).path))
     return Path(url)
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == JSON_TYPE or content_type.endswith("+json") or content_type == "application/json"
 
 
 def _max_age(headers: httpx.Headers) -> int:  # only online: httpx is loaded
@@ -142,18 +147,22 @@ class PypiIndex:
         self._missing_roots: set[str] = set()
         self._flat: dict[str, dict[str, list[DistFile]]] | None = None
         self._flat_lock = threading.Lock()
-        # One client (connection pool) per thread: httpx's pool takes one lock for every request and
-        # every response close, and with dozens of threads that lock, not the network, was the limit.
-        # The TLS context (the CA bundle, costly to load) and the name lookups (http.py) are shared.
+        # One client (connection pool) per _THREADS_PER_CLIENT threads: httpx's pool takes one lock
+        # for every request and every response close, and with dozens of threads on one pool that
+        # lock, not the network, was the limit; with a pool per thread, every thread's first request
+        # to each host paid its own TCP and TLS handshake (37 on a cold solve of five roots), though
+        # other threads' connections stood idle. The TLS context (the CA bundle, costly to load) and
+        # the name lookups (http.py) are shared by all.
         self._local = threading.local()
         self._clients: list[httpx.Client] = []
+        self._threads_seen = 0
         self._ssl: ssl.SSLContext | None = None
         self._resolver: Resolver | None = None
         self._cert = cert if cert and Path(cert).is_file() else None
-        # origins that answered a probe for an unadvertised PEP 658 file with something unusable
+        # origins that answered a probe for an unadvertised PEP 658 file with a miss (_probe_metadata)
         self._no_probe: set[str] = set()
         self._probe_hits: dict[str, int] = defaultdict(int)
-        self._probe_misses: dict[str, int] = defaultdict(int)
+        self._probe_turn = threading.Condition(self._lock)  # `_probe_metadata`'s slots
         self._probe_pending: dict[str, int] = defaultdict(int)
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -169,11 +178,18 @@ class PypiIndex:
                 if self._ssl is None:
                     self._ssl = default_ssl_context(self._cert)
                     self._resolver = Resolver()
-                ctx, resolver = self._ssl, self._resolver
-            assert resolver is not None
-            c = make_client(max_connections=4, ssl_context=ctx, resolver=resolver)
-            with self._lock:
-                self._clients.append(c)
+                assert self._resolver is not None
+                slot = self._threads_seen // _THREADS_PER_CLIENT
+                self._threads_seen += 1
+                if slot == len(self._clients):
+                    self._clients.append(
+                        make_client(
+                            max_connections=_THREADS_PER_CLIENT,
+                            ssl_context=self._ssl,
+                            resolver=self._resolver,
+                        )
+                    )
+                c = self._clients[slot]
             self._local.client = c
         return c
 
@@ -299,7 +315,7 @@ class PypiIndex:
         if rows is not None:
             return [DistFile(*row, index) for row in rows]  # type: ignore[arg-type, call-arg]
         data = self._page_body(page_url, body)
-        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+        if _is_json(ctype):
             files = parse_json_page(data, page_url, index)
         else:
             files = parse_html_page(data, page_url, index)
@@ -327,6 +343,16 @@ class PypiIndex:
             digest = _from_digest(self.cache.digest(page_url, sha, self._target_key), name, index)
             if digest is not None:
                 return ProjectPage(page_url, sha, digest[0]), digest[1]
+        if self._choice is not None and not _is_local(index) and _is_json(ctype):
+            rows = self.cache.parsed(page_url, sha)
+            if rows is None:
+                # the cold path: only the files this target may use are built (json_page_releases)
+                has_files, newest = json_page_releases(
+                    self._page_body(page_url, body), page_url, index, name, self._choice
+                )
+                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in newest]
+                self.cache.store_digest(page_url, sha, self._target_key, (has_files, grouped))
+                return ProjectPage(page_url, sha, has_files), NewestFirst(newest)
         files = self._page_files(index, page_url, body, ctype, sha)
         releases: Sequence[Release] = group_releases(name, files)
         if self._choice is not None:
@@ -539,42 +565,44 @@ class PypiIndex:
         """The wheel's `.metadata` file although the index did not advertise it, or None.
 
         Some indexes (mirrors, proxies) drop PEP 658's `core-metadata` key while the file host still
-        serves the file: one request instead of two or three range reads. With no hash to check it
-        against, it is trusted only when it reads as core metadata of this very wheel (its Name and
-        Version), the same trust a range-read METADATA gets. An origin that answers anything but that
-        or 404 is not asked again, nor one that answered 404 to its first few probes (it does not
-        serve such files at all); one that served some may lack a few (files never backfilled).
+        serves the file: one small request instead of a range read of the wheel's tail (sometimes
+        two). With no hash to check it against, it is trusted only when it reads as core metadata of
+        this very wheel (its Name and Version), the same trust a range-read METADATA gets.
+
+        A miss costs a whole round trip on the resolver's path, and a hit saves little (the range
+        read is most often one request too): on a cold solve of five roots through such a mirror,
+        half the probes were answered 404, each after 100-300 ms against 15-50 ms for a range read,
+        on every level of the chain oslo.config -> stevedore -> pbr -> setuptools. So an origin is
+        probed only while it has served every probe: the first miss (a 404, or anything unusable)
+        ends probing there. And it earns concurrency: no more probes in flight than it has served
+        plus one (a worker waits for a free slot, or for the end of probing); when a dozen
+        workers probed at once after one hit, a dozen misses were paid before the first came back.
         """
         origin = "/".join(file.url.split("/", 3)[:3])
-        with self._lock:
-            # Until an origin has served one, at most _PROBE_MISSES probes are ever sent to it, counting
-            # those still in flight (many workers would otherwise all probe at once).
-            if origin in self._no_probe or (
-                not self._probe_hits[origin]
-                and self._probe_misses[origin] + self._probe_pending[origin] >= _PROBE_MISSES
-            ):
+        with self._probe_turn:
+            while origin not in self._no_probe and self._probe_pending[origin] > self._probe_hits[origin]:
+                self._probe_turn.wait()
+            if origin in self._no_probe:
                 return None
             self._probe_pending[origin] += 1
         import httpx  # loaded: probes happen only after other requests
 
+        r: httpx.Response | None = None
+        hit = False
         try:
             r = self.client.get(file.url + ".metadata")
+            hit = r.status_code == 200 and _is_metadata_of(r.content, file.filename)
         except httpx.HTTPError:
-            return None
+            pass  # no answer from the origin: neither a hit nor a miss
         finally:
-            with self._lock:
+            with self._probe_turn:
                 self._probe_pending[origin] -= 1
-        if r.status_code == 200 and _is_metadata_of(r.content, file.filename):
-            with self._lock:
-                self._probe_hits[origin] += 1
-            return r.content
-        with self._lock:
-            self._probe_misses[origin] += 1
-            if r.status_code != 404 or (
-                not self._probe_hits[origin] and self._probe_misses[origin] >= _PROBE_MISSES
-            ):
-                self._no_probe.add(origin)
-        return None
+                if hit:
+                    self._probe_hits[origin] += 1
+                elif r is not None:
+                    self._no_probe.add(origin)
+                self._probe_turn.notify_all()
+        return r.content if hit and r is not None else None
 
     def _range_reader(self, url: str) -> Callable[[int | None, int], tuple[bytes, int, int]]:
         def read(start: int | None, end: int) -> tuple[bytes, int, int]:

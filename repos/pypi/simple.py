@@ -12,13 +12,14 @@ import json
 import re
 from collections import defaultdict
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from solver.errors import InputError
+from solver.python.files import FileChoice
 from solver.python.model import DistFile, Release
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -81,7 +82,8 @@ def _sha256(value: str | None, url: str) -> str:
     return value.lower()
 
 
-def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
+def _json_files(data: bytes, page_url: str) -> list[Any]:
+    """The `files` list of a PEP 691 page (its envelope checked)."""
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
@@ -91,33 +93,120 @@ def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
     api = str((doc.get("meta") or {}).get("api-version", "1.0"))
     if not api.startswith("1."):
         raise InputError(f"unsupported simple API version {api}", where=page_url)
+    return doc["files"]
+
+
+def _json_entry(i: int, f: Any, page_url: str) -> tuple[str, str | None] | None:
+    """(sha256, core metadata flag) of a PEP 691 file entry, checked; None for a file that is never
+    a candidate (an egg, an installer). Raises `InputError` for an entry that does not read."""
+    if isinstance(f, dict) and isinstance(f.get("filename"), str) and not f["filename"].endswith(_KEEP):
+        return None
+    if not isinstance(f, dict) or not isinstance(f.get("filename"), str) or not isinstance(f.get("url"), str):
+        raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
+    hashes = f.get("hashes") or {}
+    meta = f.get("core-metadata", f.get("data-dist-info-metadata", f.get("dist-info-metadata")))
+    return (
+        _sha256(hashes.get("sha256") if isinstance(hashes, dict) else None, page_url),
+        _metadata_flag(meta, page_url),
+    )
+
+
+def _json_dist_file(
+    f: dict[str, Any], checked: tuple[str, str | None], page_url: str, index: str
+) -> DistFile:
+    yanked = f.get("yanked", False)
+    size = f.get("size")
+    return DistFile(
+        filename=f["filename"],
+        url=_join(page_url, f["url"]),
+        sha256=checked[0],
+        size=size if isinstance(size, int) else None,
+        requires_python=f.get("requires-python") or None,
+        yanked=None if yanked is False or yanked is None else ("" if yanked is True else str(yanked)),
+        core_metadata=checked[1],
+        index=index,
+    )
+
+
+def parse_json_page(data: bytes, page_url: str, index: str) -> list[DistFile]:
     out = []
-    for i, f in enumerate(doc["files"]):
-        if isinstance(f, dict) and isinstance(f.get("filename"), str) and not f["filename"].endswith(_KEEP):
-            continue  # eggs, installers: never candidates
-        if (
-            not isinstance(f, dict)
-            or not isinstance(f.get("filename"), str)
-            or not isinstance(f.get("url"), str)
-        ):
-            raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
-        hashes = f.get("hashes") or {}
-        yanked = f.get("yanked", False)
-        meta = f.get("core-metadata", f.get("data-dist-info-metadata", f.get("dist-info-metadata")))
-        size = f.get("size")
-        out.append(
-            DistFile(
-                filename=f["filename"],
-                url=_join(page_url, f["url"]),
-                sha256=_sha256(hashes.get("sha256") if isinstance(hashes, dict) else None, page_url),
-                size=size if isinstance(size, int) else None,
-                requires_python=f.get("requires-python") or None,
-                yanked=None if yanked is False or yanked is None else ("" if yanked is True else str(yanked)),
-                core_metadata=_metadata_flag(meta, page_url),
-                index=index,
-            )
-        )
+    for i, f in enumerate(_json_files(data, page_url)):
+        checked = _json_entry(i, f, page_url)
+        if checked is not None:
+            out.append(_json_dist_file(f, checked, page_url, index))
     return out
+
+
+class _Facts(NamedTuple):
+    """What `FileChoice` reads of a file, before its DistFile is built (json_page_releases)."""
+
+    filename: str
+    requires_python: str | None
+    yanked: str | None
+
+
+def json_page_releases(
+    data: bytes, page_url: str, index: str, name: str, choice: FileChoice
+) -> tuple[bool, list[Release]]:
+    """(the page lists a file, its releases for `choice`'s target, newest first), from a PEP 691 page.
+
+    The same releases as `group_releases(name, parse_json_page(...))` with each release's files
+    reduced by `choice.useful_files` and sorted newest first, but a `DistFile` is built (and its
+    values checked) only for a file the choice keeps: one some platform installs, or whose facts an
+    explanation needs: on a cold solve, building and reducing one for each of the tens of thousands
+    of files the big pages list (pydantic-core's 15,000, sqlalchemy's 6,800) cost more than the rest
+    of the solve. Every entry's shape is still checked (tests/test_python_caches.py checks that the
+    two ways agree).
+    """
+    files = _json_files(data, page_url)
+    by_version: dict[Version, list[int]] = defaultdict(list)
+    listed = False
+    for i, f in enumerate(files):
+        filename = f.get("filename") if isinstance(f, dict) else None
+        if isinstance(filename, str) and not filename.endswith(_KEEP):
+            continue  # eggs, installers: never candidates
+        if filename is None or not isinstance(filename, str) or not isinstance(f.get("url"), str):
+            raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
+        listed = True
+        parsed = split_filename(filename)
+        if parsed is None or parsed[0] != name:
+            continue
+        v = parse_version(parsed[1])
+        if v is not None:
+            by_version[v].append(i)
+
+    def make(i: int) -> DistFile:
+        checked = _json_entry(i, files[i], page_url)
+        assert checked is not None  # its filename has a kept extension
+        return _json_dist_file(files[i], checked, page_url, index)
+
+    releases = []
+    for v, positions in by_version.items():
+        # the choice reads three facts of a file: it runs on those, and a DistFile is built (and
+        # its values checked) only for the files kept
+        facts = {}
+        for i in positions:
+            f = files[i]
+            if choice.may_serve(f["filename"]):
+                yanked = f.get("yanked", False)
+                facts[i] = _Facts(
+                    f["filename"],
+                    f.get("requires-python") or None,
+                    None if yanked is False or yanked is None else "",
+                )
+        keep, explain = choice.chosen(list(facts.values()))
+        kept = {i for i, d in facts.items() if id(d) in keep}
+        if explain:  # as `useful_files`: the first file of each (requires-python, not yanked) pair too
+            seen: set[tuple[str | None, bool]] = set()
+            for i in positions:
+                yanked = files[i].get("yanked", False)
+                kind = (files[i].get("requires-python") or None, yanked is False or yanked is None)
+                if kind not in seen:
+                    seen.add(kind)
+                    kept.add(i)
+        releases.append(Release(name, v, tuple(make(i) for i in sorted(kept))))
+    releases.sort(key=lambda r: r.version, reverse=True)
+    return listed, releases
 
 
 class _Links(HTMLParser):

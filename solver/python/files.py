@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -44,6 +45,21 @@ def is_sdist(filename: str) -> bool:
     return filename.endswith(_SDIST_EXT)
 
 
+class FileFacts(Protocol):
+    """What the choice reads of a file: a `DistFile`, or a lighter stand-in for one (an index that
+    has not built the DistFile yet)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def requires_python(self) -> str | None: ...
+    @property
+    def yanked(self) -> str | None: ...
+
+
+F = TypeVar("F", bound=FileFacts)
+
+
 class FileChoice:
     """The file choice for one target. Safe to share between threads (its caches only grow)."""
 
@@ -52,6 +68,7 @@ class FileChoice:
         self.platforms: dict[str, PlatformTarget] = {p.platform: p for p in target.per_platform}
         # data-requires-python values repeat across a page's files: each is checked once
         self._python_ok: dict[str | None, bool] = {None: True}
+        self._field_ok: dict[str, bool] = {}  # a wheel's platform field -> `may_serve`
 
     def python_ok(self, requires_python: str | None) -> bool:
         ok = self._python_ok.get(requires_python)
@@ -62,7 +79,7 @@ class FileChoice:
             )
         return ok
 
-    def rank(self, f: DistFile, pt: PlatformTarget) -> tuple[int, int, str] | None:
+    def rank(self, f: FileFacts, pt: PlatformTarget) -> tuple[int, int, str] | None:
         """Lower is better; None when `f` cannot serve the platform."""
         if not self.python_ok(f.requires_python):
             return None
@@ -76,7 +93,7 @@ class FileChoice:
             return None
         return (0 if f.yanked is None else 1, prio, f.filename)
 
-    def best(self, files: Iterable[DistFile], platform: str, allow_yanked: bool) -> DistFile | None:
+    def best(self, files: Iterable[F], platform: str, allow_yanked: bool) -> F | None:
         """The file `platform` installs, or None; the first of equally ranked files wins."""
         pt = self.platforms[platform]
         best: tuple[int, int, str] | None = None
@@ -89,6 +106,39 @@ class FileChoice:
                 best, chosen = r, f
         return chosen
 
+    def may_serve(self, filename: str) -> bool:
+        """False when `rank` is None for this file on every platform, whatever its other fields: it is
+        neither a wheel nor an sdist, or a wheel whose platform field no platform accepts (the cheap
+        test `PlatformTarget.wheel_priority` starts with). An index can then skip building the rest
+        of the file's entry (a page like pydantic-core's lists 15,000 files, a few dozen of use)."""
+        if not filename.endswith(".whl"):
+            return is_sdist(filename)
+        field_ = filename[:-4].rpartition("-")[2]
+        ok = self._field_ok.get(field_)
+        if ok is None:
+            parts = field_.lower().split(".")
+            ok = self._field_ok[field_] = any(
+                not pt.platform_parts or any(part in pt.platform_parts for part in parts)
+                for pt in self.platforms.values()
+            )
+        return ok
+
+    def chosen(self, files: Iterable[FileFacts]) -> tuple[set[int], bool]:
+        """The ids of the files `best` returns for each platform (with yanked files allowed only for
+        a platform no other file serves), and whether some platform has no non-yanked file (then the
+        facts of every file matter to explanations: `useful_files`)."""
+        files = files if isinstance(files, (tuple, list)) else list(files)
+        keep: set[int] = set()
+        explain = False
+        for platform in self.platforms:
+            pick = self.best(files, platform, allow_yanked=False)
+            if pick is None:
+                explain = True
+                pick = self.best(files, platform, allow_yanked=True)
+            if pick is not None:
+                keep.add(id(pick))
+        return keep, explain
+
     def useful_files(self, files: tuple[DistFile, ...]) -> tuple[DistFile, ...]:
         """The files `best` can return for some platform subset and either `allow_yanked`, in order.
 
@@ -99,15 +149,7 @@ class FileChoice:
         yanked flags and data-requires-python values: the first file of each (requires-python,
         yanked or not) pair is kept too, so those facts stay the same.
         """
-        keep: set[int] = set()
-        explain = False
-        for platform in self.platforms:
-            chosen = self.best(files, platform, allow_yanked=False)
-            if chosen is None:
-                explain = True
-                chosen = self.best(files, platform, allow_yanked=True)
-            if chosen is not None:
-                keep.add(id(chosen))
+        keep, explain = self.chosen(files)
         if explain:
             seen: set[tuple[str | None, bool]] = set()
             for f in files:

@@ -607,7 +607,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         # metadata file per step: fetch a batch ahead, growing with the number walked (uv's batch
         # prefetch), so a walk down 40 releases does not wait for 40 round trips in a row.
         def candidates(pre: bool) -> Iterator[Cand]:
-            walked = len(bad_versions) + len(self.tried[name])
+            # the releases already walked past: those found incompatible and, of those whose
+            # dependencies were read, all but one (the one resolvelib may still hold: asked again
+            # only because another requirement on the name came in, it walks nothing)
+            walked = len(bad_versions) + max(len(self.tried[name]) - 1, 0)
             if not self.prefetching:
                 walked, fetched_to = 0, len(walk)
             else:

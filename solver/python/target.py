@@ -88,9 +88,21 @@ def _system(platform: str) -> tuple[str, str, str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _wheel_tags(filename: str) -> frozenset[tags.Tag]:
+def _valid_wheel_prefix(prefix: str) -> bool:
+    """Whether a wheel filename's name-version(-build) part parses (packaging's own checks)."""
     try:
-        return parse_wheel_filename(filename)[3]
+        parse_wheel_filename(f"{prefix}-py3-none-any.whl")
+    except (InvalidWheelFilename, InvalidVersion):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_set(tag_text: str) -> frozenset[tags.Tag]:
+    """The tags of a wheel filename's python-abi-platform part ("cp311-cp311-manylinux_2_17_x86_64"),
+    none when it does not parse; parsed once per distinct text (a project repeats a few dozen)."""
+    try:
+        return parse_wheel_filename(f"x-0-{tag_text}.whl")[3]
     except (InvalidWheelFilename, InvalidVersion):
         return frozenset()
 
@@ -104,6 +116,8 @@ class PlatformTarget:
     tag_priority: dict[tags.Tag, int] = field(hash=False, compare=False)
     # the platform parts of `tag_priority` ("manylinux_2_17_x86_64", "any", ...)
     platform_parts: frozenset[str] = field(hash=False, compare=False, default=frozenset())
+    # a wheel's tag text -> `wheel_priority` (it depends on the tags only, once the name parses)
+    by_tags: dict[str, int | None] = field(hash=False, compare=False, repr=False, default_factory=dict)
 
     def wheel_priority(self, filename: str) -> int | None:
         """Lower is better; None when the wheel cannot be installed on this platform."""
@@ -114,12 +128,22 @@ class PlatformTarget:
             field_ = filename[:-4].rpartition("-")[2].lower()
             if not any(part in self.platform_parts for part in field_.split(".")):
                 return None
-        wheel_tags = _wheel_tags(filename)
-        best = None
-        for tag in wheel_tags:
-            p = self.tag_priority.get(tag)
-            if p is not None and (best is None or p < best):
-                best = p
+        # `parse_wheel_filename(filename)[3]` in two cached halves (a filename is valid when both
+        # are): the tag set per distinct tag text, the rest per distinct name-version(-build)
+        fields = filename[:-4].split("-")
+        if not filename.endswith(".whl") or len(fields) not in (5, 6):
+            return None
+        if not _valid_wheel_prefix("-".join(fields[:-3])):
+            return None
+        tag_text = "-".join(fields[-3:])
+        best = self.by_tags.get(tag_text, -1)
+        if best == -1:
+            best = None
+            for tag in _tag_set(tag_text):
+                p = self.tag_priority.get(tag)
+                if p is not None and (best is None or p < best):
+                    best = p
+            self.by_tags[tag_text] = best
         return best
 
 
