@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 import packaging
 from packaging.utils import canonicalize_name
@@ -54,6 +53,8 @@ from solver.python.target import Target
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
 from .cache import Cache, CachedPage
+from .fresh import is_local as _is_local
+from .fresh import local_page, local_path
 from .pool import PriorityPool, Task
 from .simple import (
     ACCEPT,
@@ -76,18 +77,6 @@ Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", wh
 
 
 _PROBE_MISSES = 4  # 404s to unadvertised PEP 658 probes, with no hit, before an origin is not probed
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith("file:") or "://" not in url
-
-
-def local_path(url: str) -> Path:
-    # Unquoted once, as repos.deb.fetch.file_path does (url2pathname would unquote a second time,
-    # turning a file named "a%2541" into "a%41" and then "aA"; it also cost importing urllib.request).
-    if url.startswith("file:"):
-        return Path(unquote(urlsplit(url).path))
-    return Path(url)
 
 
 def _max_age(headers: httpx.Headers) -> int:  # only online: httpx is loaded
@@ -275,12 +264,7 @@ class PypiIndex:
             if first:
                 self._note(f"index {index} does not exist; skipped")
             return None
-        for fname, ctype in (("index.json", JSON_TYPE), ("index.html", "text/html")):
-            p = root / name / fname
-            if p.is_file():
-                data = p.read_bytes()
-                return data, ctype, hashlib.sha256(data).hexdigest(), (root / name).as_uri() + "/" + fname
-        return None
+        return local_page(root, name)
 
     def _page_body(self, url: str, body: bytes | None) -> bytes:
         if body is not None:
