@@ -7,8 +7,8 @@ each preferred version is still there and still consistent, and the resolver ret
 
 What a lock records, in `[bundle] inputs-sha256` (bundler/lock.py): sha256 of
 
-  * the inputs' fingerprint: the format; bundler's solver (the digest of the solver/, repos/ and
-    bundler/ sources, with the versions of resolvelib and packaging); the spec's bytes and the
+  * the inputs' fingerprint: the format; bundler's solver (the digest of the sources of solver/,
+    repos/ and bundler/, and of resolvelib and packaging); the spec's bytes and the
     command-line settings that change it (--closure, --source-packages); every file the spec pulls in
     (requirements and constraints files with their -r/-c includes and the environment variables they
     name, the audit databases); the Python sources (the spec's or pip's configuration's indexes,
@@ -74,30 +74,28 @@ class Outcome:
 
 
 def solver_digest() -> str:
-    """sha256 of bundler's solving code and the libraries it resolves with: a new bundler, even an
-    edited checkout, must not trust a lock an older one wrote."""
+    """sha256 of bundler's solving code and of the libraries it resolves with (their sources: asking
+    importlib.metadata for versions costs more than reading them): a new bundler, even an edited
+    checkout, must not trust a lock an older one wrote."""
     global _solver_digest
     if _solver_digest is None:
-        from importlib.metadata import PackageNotFoundError, version
+        import importlib.util
 
         import bundler
-        import repos
-        import solver
 
         h = hashlib.sha256(f"bundler {bundler.__version__}\n".encode())
-        for dist in ("resolvelib", "packaging"):
-            try:
-                h.update(f"{dist} {version(dist)}\n".encode())
-            except PackageNotFoundError:
-                h.update(f"{dist} -\n".encode())
-        for pkg in (solver, repos, bundler):
-            root = Path(pkg.__file__ or "").parent
+        for top in ("solver", "repos", "bundler", "resolvelib", "packaging"):
+            found = importlib.util.find_spec(top)  # a top-level package: found, not imported
+            if found is None or not found.submodule_search_locations:
+                h.update(f"{top} -\n".encode())
+                continue
+            root = Path(next(iter(found.submodule_search_locations)))
             for dirpath, dirs, files in os.walk(root):
                 dirs[:] = sorted(d for d in dirs if d != "__pycache__")
                 for name in sorted(files):
                     if name.endswith((".py", ".c", ".so", ".json")):
                         path = Path(dirpath, name)
-                        h.update(f"{path.relative_to(root.parent)}\0".encode())
+                        h.update(f"{top}/{path.relative_to(root)}\0".encode())
                         h.update(hashlib.sha256(path.read_bytes()).digest())
         _solver_digest = h.hexdigest()
     return _solver_digest

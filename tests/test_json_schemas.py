@@ -126,6 +126,8 @@ def test_solve_json_of_the_demo(demo: Path, demo_solved: tuple[dict[str, Any], P
         "kept": [],
         "audit": None,
         "warnings": [],
+        "up-to-date": False,
+        "fast-path-miss": "no lock yet",
     }  # fmt: skip
     assert doc["packages"]["deb"] == sum(1 for p in lock.packages if p.ecosystem == "deb")
 
