@@ -196,7 +196,7 @@ def check(spec: Spec, lock_path: Path, *, cache_dir: Path, offline: bool) -> Out
     found: list[Inputs] = []
     try:
         lock, reason = _check(spec, lock_path, cache_dir=cache_dir, offline=offline, found=found)
-    except BundlerError as e:  # an index that cannot be read, say: the solve reports it properly
+    except (BundlerError, OSError) as e:  # an index that cannot be read, say: the solve reports it properly
         lock, reason = None, str(e)
     return Outcome(lock, reason, time.perf_counter() - started, found[0] if found else None)
 

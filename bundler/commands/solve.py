@@ -136,7 +136,7 @@ def solve(
     source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (write nothing) where the ecosystems disagree, e.g. python-version vs Debian's python3.")] = False,
     since: Annotated[Path | None, typer.Option("--since", help="With --bundle: keep this lock's versions where they fit, and build a hotfix bundle of what changed since it.")] = None,
-    fast_path: Annotated[bool, typer.Option("--fast-path/--no-fast-path", help="Keep a lock whose inputs and indexes are unchanged without resolving (see README, \"The lock fast path\").")] = True,
+    no_fast_path: Annotated[bool, typer.Option("--no-fast-path", help="Resolve even when the lock is up to date (inputs and indexes unchanged).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is not what a solve would write.")] = False,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
@@ -174,7 +174,7 @@ def solve(
     # The lock fast path (bundler/fastpath.py): an unchanged re-solve keeps the lock without resolving.
     # --upgrade and --since ask for other preferences than the lock's own, so they always solve.
     outcome = None
-    if fast_path and not upgrade and since is None:
+    if not no_fast_path and not upgrade and since is None:
         outcome = fastpath.check(spec, lock_path, cache_dir=default_cache_dir(cache_dir), offline=offline)
     if outcome is not None and outcome.lock is not None:
         report = fastpath.up_to_date_report(spec, outcome.lock, strict=strict, seconds=outcome.seconds)
