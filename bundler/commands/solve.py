@@ -84,6 +84,13 @@ def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -
         console.print(f"  time: {timing}")
 
 
+def _console(as_json: bool) -> "Console":
+    # rich is loaded only to print: a --json or -q solve (the lock fast path's 30 ms) needs none of it
+    from rich.console import Console
+
+    return Console(stderr=as_json, highlight=False, soft_wrap=True)
+
+
 def _check_lock(console: "Console", report: "SolveReport", lock_path: Path, *, as_json: bool, quiet: bool) -> None:
     """--check: say whether the lock at `lock_path` is what this solve would write; exit 1 if not."""
     from bundler.lock import dumps
@@ -148,12 +155,9 @@ def solve(
     if check and bundle is not None:
         raise typer.BadParameter("--check writes nothing: it does not take --bundle")
     # Imported here, not at the top: `bundler --help` and the other commands need none of it.
-    from rich.console import Console
-
     from bundler.lock import read_lock, write_lock
     from bundler.pipeline import default_cache_dir, solve_spec
     from bundler.spec import load_spec
-    console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     if closure is not None:
         if closure not in ("install", "mirror"):
@@ -197,7 +201,7 @@ def solve(
         report.fast_path_miss = outcome.reason if outcome is not None else None
     report.timings["total"] = time.perf_counter() - started
     if check:
-        _check_lock(console, report, lock_path, as_json=as_json, quiet=quiet)
+        _check_lock(_console(as_json), report, lock_path, as_json=as_json, quiet=quiet)
         return
     if base is not None:
         from bundler.delta import plan_delta, spec_vetoes
@@ -224,6 +228,7 @@ def solve(
         out["lock"] = str(lock_path)
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     elif not quiet:
+        console = _console(as_json)
         _print_summary(console, report, lock_path)
         if bundle is not None:
             console.print(f"bundle written to {bundle}")
