@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from bundler.lock import read_lock
+from tests.support.demo import copy_demo
 from tests.support.http import Server, serve_directory
-from tests.support.pyindex import Dist, make_repo
+from tests.support.pyindex import Dist, build, make_repo
 from tests.support.schemas import assert_valid
 from tests.test_cli_debian import bundler
 from tests.test_cli_debian import make_repo as make_deb_repo
@@ -175,6 +176,21 @@ def test_the_fast_path_loads_no_resolver(py_spec: Path) -> None:
     loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "bundler.fastpath" in loaded
     assert not {"resolvelib", "networkx", "solver.python", "solver.deb.solve", "repos.pypi.index"} & loaded
+
+
+@pytest.mark.parametrize("args", [(), ("--closure", "mirror")])
+def test_the_demo_solves_again_when_its_find_links_directory_or_an_option_changes(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    spec = copy_demo(tmp_path / "demo")
+    assert solve(spec)["fast-path-miss"] == "no lock yet"  # the demo's repositories are local files
+    assert solve(spec, "--offline")["up-to-date"] is True
+    if not args:  # a newer release dropped into the find-links directory, which a solve would meet
+        build(Dist("demo-client", "9.0"), spec.parent / "wheels")
+    doc = solve(spec, "--offline", *args)
+    assert doc["up-to-date"] is False
+    assert doc["fast-path-miss"] == "a file the spec names, a setting, bundler itself or the lock changed"
+    assert solve(spec, "--offline", *args)["up-to-date"] is True
 
 
 # ---- Debian ---------------------------------------------------------------------------------------

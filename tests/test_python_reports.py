@@ -163,6 +163,10 @@ def test_sdists_are_reported_with_their_build_requirements(index: str, tmp_path:
             "missing": ["wheel"],
         }
     ]
+    r = solve(spec)  # unchanged: the lock fast path still names the sdist, from the lock alone
+    assert r.stdout.startswith("lock up to date: ")
+    assert ("  warning: builder-pkg 1.0 is an sdist (Builder.Pkg-1.0.tar.gz), built on install "
+            "(--no-fast-path reports what its build needs)") in r.stdout.splitlines()
 
 
 def test_a_bundle_of_wheels_says_nothing_of_sdists(index: str, tmp_path: Path) -> None:

@@ -30,6 +30,12 @@ def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -
     if report.up_to_date:  # the lock fast path: say so, and that nothing was looked up
         console.print(f"lock up to date: {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} "
                       f"roots; spec, its files and indexes unchanged, nothing resolved → {lock_path}")
+        # What a solve warns about and the lock alone tells: the sdists the target builds (what their
+        # build needs is in their metadata, which the fast path does not read).
+        for p in sorted({(p.name, p.version, p.filename) for p in lock.packages
+                         if p.ecosystem == "python" and not p.filename.endswith(".whl")}):
+            console.print(f"  warning: {p[0]} {p[1]} is an sdist ({p[2]}), built on install "
+                          "(--no-fast-path reports what its build needs)")
     else:
         console.print(f"solved {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} roots → {lock_path}")
     d = report.debian
