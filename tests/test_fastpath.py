@@ -66,7 +66,7 @@ def py_spec(served: tuple[Server, Path], tmp_path: Path) -> Path:
     (work / "requirements.txt").write_text("-r base.txt\n")
     (work / "base.txt").write_text("app\n")
     spec = work / "bundle.toml"
-    spec.write_text(SPEC.format(index=served[0].url + "/simple/"))
+    spec.write_text(SPEC.format(index=served[0].url + "/simple"))  # without the trailing slash (PEP 503 adds it)
     first = solve(spec)
     assert first["up-to-date"] is False and first["fast-path-miss"] == "no lock yet"
     return spec

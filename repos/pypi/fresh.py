@@ -39,6 +39,11 @@ def local_path(url: str) -> Path:
     return Path(url)
 
 
+def index_base(url: str) -> str:
+    """An index URL as project page URLs are made from it: with one trailing slash (PEP 503)."""
+    return url if url.endswith("/") else url + "/"
+
+
 def local_page(root: Path, name: str) -> tuple[bytes, str, str, str] | None:
     """(body, content type, sha256, URL) of project `name`'s page in the local index at `root`."""
     for fname, ctype in (("index.json", JSON_TYPE), ("index.html", "text/html")):
@@ -75,7 +80,7 @@ def page_digests(
     another content could be empty or changed, which only parsing it tells: None."""
     cache = Cache(cache_dir)
     now = time.time()
-    indexes = list(indexes)
+    indexes = [index_base(i) for i in indexes]
     out: set[tuple[str, str]] = set()
     for name in names:
         for index in indexes:

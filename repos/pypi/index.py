@@ -53,8 +53,8 @@ from solver.python.target import Target
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
 from .cache import Cache, CachedPage
+from .fresh import index_base, local_page, local_path
 from .fresh import is_local as _is_local
-from .fresh import local_page, local_path
 from .pool import PriorityPool, Task
 from .simple import (
     ACCEPT,
@@ -108,7 +108,7 @@ class PypiIndex:
         progress: Progress | None = None,
         target: Target | None = None,
     ) -> None:
-        self.indexes = [i if i.endswith("/") else i + "/" for i in indexes]
+        self.indexes = [index_base(i) for i in indexes]
         self.find_links = list(find_links)
         self.cache = Cache(cache_dir)
         self.offline = offline
