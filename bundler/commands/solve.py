@@ -5,7 +5,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -97,6 +97,26 @@ def _console(as_json: bool) -> "Console":
     return Console(stderr=as_json, highlight=False, soft_wrap=True)
 
 
+def _would_change(old: str, report: "SolveReport", lock_path: Path) -> str:
+    """What a solve would change in the lock whose text is `old`: the pins that move, at most ten."""
+    from bundler.lock import loads
+
+    def versions(packages: Any) -> dict[tuple[str, str], str]:
+        return {(p.id, p.platform): p.version for p in packages}
+
+    try:
+        before = versions(loads(old, str(lock_path)).packages)
+    except InputError as e:
+        return f"it does not parse ({e.message})"
+    after = versions(report.lock.packages)
+    moved = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if not moved:
+        return "the same pins, but the lock's other lines (digests, inputs-sha256) would change"
+    shown = ", ".join(f"{i}{f' ({pf})' if pf else ''} {before.get((i, pf)) or '(new)'} → "
+                      f"{after.get((i, pf)) or '(dropped)'}" for i, pf in moved[:10])
+    return f"{len(moved)} packages would change: {shown}{' ...' if len(moved) > 10 else ''}"
+
+
 def _check_lock(console: "Console", report: "SolveReport", lock_path: Path, *, as_json: bool, quiet: bool) -> None:
     """--check: say whether the lock at `lock_path` is what this solve would write; exit 1 if not."""
     from bundler.lock import dumps
@@ -118,16 +138,7 @@ def _check_lock(console: "Console", report: "SolveReport", lock_path: Path, *, a
         elif old is None:
             console.print(f"{lock_path} is missing or unreadable: a solve would write it")
         else:
-            from bundler.lock import loads
-
-            before = {(p.id, p.platform): p.version for p in loads(old, str(lock_path)).packages}
-            after = {(p.id, p.platform): p.version for p in report.lock.packages}
-            moved = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-            what = (f"{len(moved)} packages would change: " + ", ".join(
-                f"{i}{' (' + pf + ')' if pf else ''} {before.get((i, pf)) or '(new)'} → {after.get((i, pf)) or '(dropped)'}"
-                for i, pf in moved[:10]) + (" ..." if len(moved) > 10 else "")) if moved else (
-                "the same pins, but the lock's other lines (digests, inputs-sha256) would change")
-            console.print(f"{lock_path} is out of date: {what}")
+            console.print(f"{lock_path} is out of date: {_would_change(old, report, lock_path)}")
     if not current:
         raise typer.Exit(1)
 
@@ -189,7 +200,7 @@ def solve(
     if outcome is not None and outcome.lock is not None:
         report = fastpath.up_to_date_report(spec, outcome.lock, strict=strict, seconds=outcome.seconds)
     else:
-        inputs = outcome.inputs if outcome is not None and outcome.inputs is not None else None
+        inputs = outcome.inputs if outcome is not None else None
         if inputs is None:  # taken before the solve: an input changed meanwhile then fails the next check
             inputs = fastpath.inputs(spec, cache_dir=default_cache_dir(cache_dir), offline=offline)
         from solver.errors import Unsatisfiable
