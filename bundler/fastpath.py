@@ -157,11 +157,14 @@ def inputs(spec: Spec, *, cache_dir: Path, offline: bool) -> Inputs:
         lines.extend(f"debian source {s!r}" for s in srcs)
     if spec.python is not None:
         from bundler.pysources import python_sources
-        from repos.pypi.fresh import find_links_state
+        from repos.pypi.fresh import find_links_state, is_local, local_path
 
         p = spec.python
         indexes, find_links, cert, _notes = python_sources(p)
         py_indexes = tuple(indexes)
+        # a local find-links path is relative to the spec as named on the command line: made absolute,
+        # `solve bundle.toml` and `solve /abs/bundle.toml` agree (the lock has the files' absolute URLs)
+        find_links = [str(local_path(f).resolve()) if is_local(f) else f for f in find_links]
         lines.append(f"python indexes {indexes} find-links {find_links} cert {cert!r}")
         seen: set[Path] = set()
         for label, name in (("requirements-file", p.requirements_file), ("constraints-file", p.constraints_file)):

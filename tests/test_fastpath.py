@@ -191,6 +191,9 @@ def test_the_demo_solves_again_when_its_find_links_directory_or_an_option_change
     spec = copy_demo(tmp_path / "demo")
     assert solve(spec)["fast-path-miss"] == "no lock yet"  # the demo's repositories are local files
     assert solve(spec, "--offline")["up-to-date"] is True
+    # the spec named relative to the working directory: the same inputs (its find-links directory too)
+    proc = bundler("solve", "bundle.toml", "--cache-dir", "cache", "--offline", "--json", cwd=spec.parent)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["up-to-date"] is True, proc.stdout + proc.stderr
     if not args:  # a newer release dropped into the find-links directory, which a solve would meet
         build(Dist("demo-client", "9.0"), spec.parent / "wheels")
     doc = solve(spec, "--offline", *args)
