@@ -108,9 +108,12 @@ def read_lock(path: Path) -> list:
     return list(_read(path).packages)
 
 
-def solve(spec: Path, lock: Path, cache_dir: Path, timeout: float, offline: bool = False) -> Run:
-    """`bundler solve SPEC -o LOCK --cache-dir DIR`: exit 0 solved, 1 unsolvable, 2 bad input."""
-    lock.unlink(missing_ok=True)
+def solve(spec: Path, lock: Path, cache_dir: Path, timeout: float, offline: bool = False,
+          keep_lock: bool = False) -> Run:
+    """`bundler solve SPEC -o LOCK --cache-dir DIR`: exit 0 solved, 1 unsolvable, 2 bad input. The lock
+    is removed first (a full solve) unless `keep_lock` (then an unchanged one takes the lock fast path)."""
+    if not keep_lock:
+        lock.unlink(missing_ok=True)
     cmd = [*cli(), "solve", str(spec), "-o", str(lock), "--cache-dir", str(cache_dir), "--json"]
     if offline:
         cmd.append("--offline")
@@ -128,12 +131,17 @@ def solve(spec: Path, lock: Path, cache_dir: Path, timeout: float, offline: bool
     names = sorted(f"{p.name}={p.version}" if p.ecosystem == "deb" else f"{p.name.lower()}=={p.version}"
                    for p in packages)
     internal: dict[str, float] = {}
+    up_to_date = None
     try:
         summary = json.loads(proc.stdout)
         internal = {f"{k}_s": float(v) for k, v in summary.get("timings", {}).items()}
+        up_to_date = summary.get("up-to-date")
     except (ValueError, AttributeError, TypeError):
         pass
-    return Run(seconds, True, answer={"solved": True, "count": len(names), "packages": names}, internal=internal)
+    answer = {"solved": True, "count": len(names), "packages": names}
+    if keep_lock:
+        answer["up_to_date"] = up_to_date  # did the lock fast path apply (it should, on an unchanged lock)
+    return Run(seconds, True, answer=answer, internal=internal)
 
 
 def build(lock: Path, out: Path, cache: Path, timeout: float) -> Run:

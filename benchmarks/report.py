@@ -77,6 +77,8 @@ def _answer_cell(a: dict) -> str:
         return ""
     if "solved" in a:
         s = ("solved" if a["solved"] else "unsolvable") + (f", {a['count']} pkgs" if a.get("count") else "")
+        if "up_to_date" in a:  # the lock fast path's row: did it apply
+            s += ", lock up to date" if a["up_to_date"] else ", fast path missed: resolved"
         return s
     if "broken" in a:
         return f"{a.get('broken')} broken of {a.get('total')}"

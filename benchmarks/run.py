@@ -386,6 +386,7 @@ def case_scaling(ctx: Ctx) -> None:
 PY_BUNDLER_COLD = "bundler solve (cold cache)"
 PY_BUNDLER_WARM = "bundler solve (warm, --offline)"
 PY_BUNDLER_REVALIDATING = "bundler solve (warm, revalidating)"
+PY_BUNDLER_FASTPATH = "bundler solve (warm, --offline, lock up to date: the lock fast path, nothing resolved)"
 PY_UV_COLD = "uv pip compile (cold cache)"
 PY_UV_WARM = "uv pip compile (warm, --offline)"
 PY_UV_REVALIDATING = "uv pip compile (warm, revalidating)"
@@ -399,6 +400,8 @@ PY_RATIOS = [
     ("bundler warm revalidating / uv warm revalidating", PY_BUNDLER_REVALIDATING, PY_UV_REVALIDATING),
     ("bundler warm --offline / uv warm revalidating (not like for like: uv's default second run)",
      PY_BUNDLER_WARM, PY_UV_REVALIDATING),
+    ("bundler lock fast path / uv warm --offline (not like for like: bundler verifies its lock, uv resolves)",
+     PY_BUNDLER_FASTPATH, PY_UV_WARM),
 ]  # fmt: skip
 
 
@@ -446,6 +449,13 @@ def py_case(ctx: Ctx, case: str, target: PyTarget) -> None:
 
         return prime
 
+    fast_lock = ctx.work / f"{case}-fast-path.lock"
+
+    def prime_fast_path() -> None:
+        primer("bundler")()
+        if not fast_lock.exists():
+            bs.solve(spec, fast_lock, b_warm, ctx.budget.timeout(cap), offline=True)
+
     # The revalidating runs share the warm caches of the `--offline` ones: they may refresh them, and
     # the `--offline` runs still find every page there.
     contenders = [
@@ -455,6 +465,9 @@ def py_case(ctx: Ctx, case: str, target: PyTarget) -> None:
                   primer("bundler"), why_b, cap=cap),
         Contender(PY_BUNDLER_REVALIDATING, "bundler", lambda t: bs.solve(spec, lock, b_warm, t),
                   primer("bundler"), why_b, cap=cap),
+        # An unchanged re-solve over the warm cache: its own lock, written once by a full --offline solve.
+        Contender(PY_BUNDLER_FASTPATH, "bundler", lambda t: bs.solve(spec, fast_lock, b_warm, t, True, True),
+                  prime_fast_path, why_b, cap=cap),
         Contender(PY_UV_COLD, "uv", lambda t: peers.uv_compile(target, uv_cold, t, offline),
                   lambda: shutil.rmtree(uv_cold, True), why_uv, repeats=ctx.reps(3, 1), cap=cap),
         Contender(PY_UV_WARM, "uv", lambda t: peers.uv_compile(target, uv_warm, t, True),

@@ -35,6 +35,8 @@ class SolveReport:
     warnings: list[str] = field(default_factory=list)  # cross-ecosystem (bundler.crosscheck)
     # str(veto) -> (name:arch, version without the veto, with it): what each Debian veto moved
     debian_veto_changes: dict[str, list[tuple[str, str | None, str | None]]] = field(default_factory=dict)
+    up_to_date: bool = False  # the lock fast path (bundler/fastpath.py): the lock verified, nothing resolved
+    fast_path_miss: str | None = None  # why the fast path did not apply (None: it did, or was not tried)
 
     def to_json(self) -> dict[str, Any]:
         """The `solve --json` document (bundler/schemas/solve.json): both ecosystems report their fixes,
@@ -80,6 +82,8 @@ class SolveReport:
             out["audit"] = {"advisories": self.audit.db.count, "veto": self.audit.mode,
                             "vetoes": self.audit.vetoes_json()}
         out["warnings"] = list(self.warnings)
+        out["up-to-date"] = self.up_to_date
+        out["fast-path-miss"] = self.fast_path_miss
         return out
 
 
@@ -292,6 +296,17 @@ def lock_debian_sources(
     ]  # fmt: skip
 
 
+def cross_warnings(lock: Lock, strict: bool) -> list[str]:
+    """Where the lock's ecosystems disagree (bundler/crosscheck.py); with `strict`, an error instead."""
+    from bundler.crosscheck import warnings
+
+    found = warnings(lock)
+    if strict and found:
+        hint = "set [python] python-version to the Debian python3's (without --strict, a warning)"
+        raise InputError(found[0], where="python.python-version", hint=hint)
+    return found
+
+
 def solve_spec(spec: Spec, **options: Any) -> SolveReport:
     """Solve every ecosystem of the spec; bad input found on the way is blamed on the spec's file
     unless the error already names a more precise place (an index URL, a requirements file)."""
@@ -386,11 +401,6 @@ def _solve_spec(
         extra=extra,
         sources=tuple(sources),
     )
-    from bundler.crosscheck import warnings
-
-    found = warnings(lock)
-    if strict and found:
-        hint = "set [python] python-version to the Debian python3's (without --strict, a warning)"
-        raise InputError(found[0], where="python.python-version", hint=hint)
+    found = cross_warnings(lock, strict)
     return SolveReport(lock=lock, debian=deb_solution, python=py_solution, timings=timings, kept=kept,
                        audit=audit, warnings=found, debian_veto_changes=veto_changes)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bundler.lock import IndexDigest, LockedPackage
+from bundler.pysources import python_sources
 from bundler.sdists import SdistBuild, with_missing
 from bundler.spec import PythonSpec
-from repos.pypi import PypiIndex, read_pip_config
+from repos.pypi import PypiIndex
 from solver.errors import InputError, Unsatisfiable
 from solver.python import PythonResolution, Target, Veto, Wanted, resolve
 from solver.python.overrides import MetadataOverride, OverridingIndex
@@ -199,23 +200,6 @@ def _requirement_set(spec: PythonSpec) -> RequirementSet:
     return rs
 
 
-# ---- sources -----------------------------------------------------------------------------------
-def _sources(spec: PythonSpec) -> tuple[list[str], list[str], str | None, list[str]]:
-    notes: list[str] = []
-    cert = None
-    find_links = [str(spec.base_dir / f) if "://" not in f else f for f in spec.find_links]
-    if spec.indexes is not None:
-        indexes = list(spec.indexes)
-    else:
-        cfg = read_pip_config()
-        indexes = list(cfg.indexes())
-        find_links += [f for f in cfg.find_links if f not in find_links]
-        cert = cfg.cert or os.environ.get("SSL_CERT_FILE")
-        if not indexes and not find_links:
-            notes.append("pip configuration has no-index and no find-links")
-    return indexes, find_links, cert, notes
-
-
 def _progress(progress: Any) -> tuple[Callable[[str, str], None] | None, Callable[[], None]]:
     """A tick callback for the resolution's page and metadata reads, and its stop: `progress` is
     the command's bundler.progress.Display (a line of its own), a callable, or None/False."""
@@ -287,7 +271,7 @@ def _solve_python(
 ) -> PythonSolution:
     rs = _requirement_set(spec)
     target = Target(spec.python_version, tuple(spec.platforms))
-    indexes, find_links, cert, notes = _sources(spec)
+    indexes, find_links, cert, notes = python_sources(spec)
     fixes = [Wanted(t, "python.fix") for t in spec.fix]
     vetoes = list(spec.veto)  # the spec's vetoes are solver.veto.Veto, what the resolver takes
     tick, stop = _progress(progress)

@@ -227,7 +227,9 @@ def _debian(path: Path, data: Any) -> DebSpec:
 
 
 def _dependency_metadata(path: Path, items: list[Any]) -> tuple[DependencyMetadata, ...]:
-    # packaging is imported here: a Debian-only spec should not pay for it.
+    if not items:
+        return ()
+    # packaging is imported here: a spec without dependency metadata should not pay for it.
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import InvalidVersion, Version
 

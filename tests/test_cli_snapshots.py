@@ -91,9 +91,13 @@ def test_summary_of_the_demo(demo: Path) -> None:
     first = run("solve", demo / "bundle.toml", "--cache-dir", demo / "cache", "--bundle", demo / "out")
     assert first.returncode == 0, first.stderr
     # a re-solve keeps the lock's versions where they fit, and says which have newer releases
-    again = run("solve", demo / "bundle.toml", "--cache-dir", demo / "cache", "--offline")
+    again = run("solve", demo / "bundle.toml", "--cache-dir", demo / "cache", "--offline", "--no-fast-path")
     assert again.returncode == 0, again.stderr
-    assert_snapshot("solve-demo.txt", outcome(first, demo) + "=== re-solve\n" + outcome(again, demo))
+    # with nothing changed, the lock fast path keeps the lock without resolving, and says so
+    kept = run("solve", demo / "bundle.toml", "--cache-dir", demo / "cache", "--offline")
+    assert kept.returncode == 0, kept.stderr
+    assert_snapshot("solve-demo.txt", outcome(first, demo) + "=== re-solve\n" + outcome(again, demo)
+                    + "=== unchanged\n" + outcome(kept, demo))
 
 
 # ---- error messages -----------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_a_veto_that_bites_says_what_it_moved(index: str, tmp_path: Path) -> Non
     versions = {p.name: p.version for p in read_lock(tmp_path / "bundle.lock").packages}
     assert versions == {"app": "1.0", "lib": "1.5", "pyyaml": "6.0.1"}
 
-    r = solve(spec, "--json")
+    r = solve(spec, "--json", "--no-fast-path")  # the same again: a solve's report, not the lock fast path
     assert r.returncode == 0, r.stderr
     vetoes = assert_valid("solve", json.loads(r.stdout))["python"]["vetoes"]
     assert vetoes == [
@@ -152,7 +152,7 @@ def test_sdists_are_reported_with_their_build_requirements(index: str, tmp_path:
     assert f"  warning: {SDIST_LINE}" in r.stdout.splitlines()
     readme = (tmp_path / "out" / "README").read_text()
     assert f"  - {SDIST_LINE}\n" in readme
-    r = solve(spec, "--json")
+    r = solve(spec, "--json", "--no-fast-path")  # the same again: a solve's report, not the lock fast path
     assert assert_valid("solve", json.loads(r.stdout))["python"]["sdists"] == [
         {
             "package": "builder-pkg",
@@ -163,6 +163,10 @@ def test_sdists_are_reported_with_their_build_requirements(index: str, tmp_path:
             "missing": ["wheel"],
         }
     ]
+    r = solve(spec)  # unchanged: the lock fast path still names the sdist, from the lock alone
+    assert r.stdout.startswith("lock up to date: ")
+    assert ("  warning: builder-pkg 1.0 is an sdist (Builder.Pkg-1.0.tar.gz), built on install "
+            "(--no-fast-path reports what its build needs)") in r.stdout.splitlines()
 
 
 def test_a_bundle_of_wheels_says_nothing_of_sdists(index: str, tmp_path: Path) -> None:

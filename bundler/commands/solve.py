@@ -5,7 +5,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,7 +27,17 @@ def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -
         parts.append(f"{deb} Debian packages")
     if py:
         parts.append(f"{py} Python files")
-    console.print(f"solved {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} roots → {lock_path}")
+    if report.up_to_date:  # the lock fast path: say so, and that nothing was looked up
+        console.print(f"lock up to date: {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} "
+                      f"roots; spec, its files and indexes unchanged, nothing resolved → {lock_path}")
+        # What a solve warns about and the lock alone tells: the sdists the target builds (what their
+        # build needs is in their metadata, which the fast path does not read).
+        for p in sorted({(p.name, p.version, p.filename) for p in lock.packages
+                         if p.ecosystem == "python" and not p.filename.endswith(".whl")}):
+            console.print(f"  warning: {p[0]} {p[1]} is an sdist ({p[2]}), built on install "
+                          "(--no-fast-path reports what its build needs)")
+    else:
+        console.print(f"solved {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} roots → {lock_path}")
     d = report.debian
     if d is not None:
         for f in d.fixes:
@@ -80,6 +90,59 @@ def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -
         console.print(f"  time: {timing}")
 
 
+def _console(as_json: bool) -> "Console":
+    # rich is loaded only to print: a --json or -q solve (the lock fast path's 30 ms) needs none of it
+    from rich.console import Console
+
+    return Console(stderr=as_json, highlight=False, soft_wrap=True)
+
+
+def _would_change(old: str, report: "SolveReport", lock_path: Path) -> str:
+    """What a solve would change in the lock whose text is `old`: the pins that move, at most ten."""
+    from bundler.lock import loads
+
+    def versions(packages: Any) -> dict[tuple[str, str], str]:
+        return {(p.id, p.platform): p.version for p in packages}
+
+    try:
+        before = versions(loads(old, str(lock_path)).packages)
+    except InputError as e:
+        return f"it does not parse ({e.message})"
+    after = versions(report.lock.packages)
+    moved = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if not moved:
+        return "the same pins, but the lock's other lines (digests, inputs-sha256) would change"
+    shown = ", ".join(f"{i}{f' ({pf})' if pf else ''} {before.get((i, pf)) or '(new)'} → "
+                      f"{after.get((i, pf)) or '(dropped)'}" for i, pf in moved[:10])
+    return f"{len(moved)} packages would change: {shown}{' ...' if len(moved) > 10 else ''}"
+
+
+def _check_lock(console: "Console", report: "SolveReport", lock_path: Path, *, as_json: bool, quiet: bool) -> None:
+    """--check: say whether the lock at `lock_path` is what this solve would write; exit 1 if not."""
+    from bundler.lock import dumps
+
+    try:
+        old = lock_path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        old = None
+    new = dumps(report.lock)
+    current = report.up_to_date or old == new
+    if as_json:
+        out = report.to_json()
+        out["solved"] = True
+        out["lock"] = str(lock_path)
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    elif not quiet:
+        if current:
+            console.print(f"{lock_path} is up to date" + ("" if report.up_to_date else " (resolved to check)"))
+        elif old is None:
+            console.print(f"{lock_path} is missing or unreadable: a solve would write it")
+        else:
+            console.print(f"{lock_path} is out of date: {_would_change(old, report, lock_path)}")
+    if not current:
+        raise typer.Exit(1)
+
+
 @app.command()
 def solve(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="The bundle spec (TOML).")],
@@ -97,6 +160,8 @@ def solve(
     source_packages: Annotated[bool, typer.Option("--source-packages", help="Also lock (and ship) the Debian source package of every binary.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (write nothing) where the ecosystems disagree, e.g. python-version vs Debian's python3.")] = False,
     since: Annotated[Path | None, typer.Option("--since", help="With --bundle: keep this lock's versions where they fit, and build a hotfix bundle of what changed since it.")] = None,
+    no_fast_path: Annotated[bool, typer.Option("--no-fast-path", help="Resolve even when the lock is up to date (inputs and indexes unchanged).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is not what a solve would write.")] = False,
 ) -> None:
     """Pick one consistent set of versions for SPEC and write the lock file."""
     if bundle is None and (archive or iso or sign_key):
@@ -104,13 +169,12 @@ def solve(
         raise typer.BadParameter("--archive, --iso and --sign-key need --bundle")
     if since is not None and bundle is None:
         raise typer.BadParameter("--since needs --bundle")
+    if check and bundle is not None:
+        raise typer.BadParameter("--check writes nothing: it does not take --bundle")
     # Imported here, not at the top: `bundler --help` and the other commands need none of it.
-    from rich.console import Console
-
     from bundler.lock import read_lock, write_lock
     from bundler.pipeline import default_cache_dir, solve_spec
     from bundler.spec import load_spec
-    console = Console(stderr=as_json, highlight=False, soft_wrap=True)
     spec = load_spec(spec_path)
     if closure is not None:
         if closure not in ("install", "mirror"):
@@ -123,29 +187,47 @@ def solve(
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
     lock_path = output or spec_path.parent / "bundle.lock"
     base = read_lock(since) if since is not None else None  # unreadable: fail before solving
+    from bundler import fastpath
     from bundler.progress import Display
 
     display = Display.for_command(quiet=quiet, as_json=as_json)
     started = time.perf_counter()
-    from solver.errors import Unsatisfiable
+    # The lock fast path (bundler/fastpath.py): an unchanged re-solve keeps the lock without resolving.
+    # --upgrade and --since ask for other preferences than the lock's own, so they always solve.
+    outcome = None
+    if not no_fast_path and not upgrade and since is None:
+        outcome = fastpath.check(spec, lock_path, cache_dir=default_cache_dir(cache_dir), offline=offline)
+    if outcome is not None and outcome.lock is not None:
+        report = fastpath.up_to_date_report(spec, outcome.lock, strict=strict, seconds=outcome.seconds)
+    else:
+        inputs = outcome.inputs if outcome is not None else None
+        if inputs is None:  # taken before the solve: an input changed meanwhile then fails the next check
+            inputs = fastpath.inputs(spec, cache_dir=default_cache_dir(cache_dir), offline=offline)
+        from solver.errors import Unsatisfiable
 
-    try:
-        with display:
-            report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                                offline=offline, upgrade=upgrade, progress=display, strict=strict,
-                                previous=since)
-    except Unsatisfiable as e:
-        if as_json and e.causes is not None:  # the failure as data too; the text still goes to stderr
-            sys.stdout.write(json.dumps({"solved": False, "failure": e.causes.to_json()}, indent=2) + "\n")
-        raise
+        try:
+            with display:
+                report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
+                                    offline=offline, upgrade=upgrade, progress=display, strict=strict,
+                                    previous=since)
+        except Unsatisfiable as e:
+            if as_json and e.causes is not None:  # the failure as data too; the text still goes to stderr
+                sys.stdout.write(json.dumps({"solved": False, "failure": e.causes.to_json()}, indent=2) + "\n")
+            raise
+        report.lock = fastpath.stamp(report.lock, inputs.digest)
+        report.fast_path_miss = outcome.reason if outcome is not None else None
     report.timings["total"] = time.perf_counter() - started
+    if check:
+        _check_lock(_console(as_json), report, lock_path, as_json=as_json, quiet=quiet)
+        return
     if base is not None:
         from bundler.delta import plan_delta, spec_vetoes
 
         # Refuse a bad pair (another bundle, a downgrade) before anything is written.
         vetoes = spec_vetoes(spec, report.audit)
         plan_delta(base, report.lock, vetoes=vetoes, old_where=str(since), new_where=str(lock_path))
-    write_lock(lock_path, report.lock)
+    if not report.up_to_date:  # else the lock is already these bytes
+        write_lock(lock_path, report.lock)
     if base is not None and bundle is not None:
         from bundler.delta import build_delta
 
@@ -163,6 +245,7 @@ def solve(
         out["lock"] = str(lock_path)
         sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
     elif not quiet:
+        console = _console(as_json)
         _print_summary(console, report, lock_path)
         if bundle is not None:
             console.print(f"bundle written to {bundle}")

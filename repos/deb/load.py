@@ -119,6 +119,24 @@ def load_debian(
     )
 
 
+def release_digests(
+    sources: Sequence[AptSource], *, cache_dir: Path, offline: bool = False, fetcher: Fetcher | None = None
+) -> list[tuple[str, str]]:
+    """("<uri> <suite>", sha256) of each suite's InRelease/Release, fetched (or, offline, cached),
+    verified and checked for expiry exactly as `load_debian` does, in its order: the `indexes` a load
+    would report, without reading a Packages index (what the lock fast path of `bundler solve` needs)."""
+    cache = Cache(Path(cache_dir))
+    own = fetcher is None
+    f = fetcher or Fetcher()
+    try:
+        suites = [_Suite(src, rank, suite) for rank, src in enumerate(sources) for suite in src.suites]
+        releases = f.map(lambda s: _release(f, cache, s, offline), suites, description="Release files")
+    finally:
+        if own:
+            f.close()
+    return [(s.url, r.sha256) for s, r in zip(suites, releases, strict=True)]
+
+
 def _apt_release(i: _Index) -> AptRelease:
     fields = i.release.fields
     return AptRelease(

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 import packaging
 from packaging.utils import canonicalize_name
@@ -54,6 +53,8 @@ from solver.python.target import Target
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
 from .cache import Cache, CachedPage
+from .fresh import index_base, local_page, local_path
+from .fresh import is_local as _is_local
 from .pool import PriorityPool, Task
 from .simple import (
     ACCEPT,
@@ -77,18 +78,6 @@ Progress = Callable[[str, str], None]  # (kind: "page" | "metadata" | "file", wh
 
 
 _THREADS_PER_CLIENT = 8  # threads sharing one connection pool (see PypiIndex.__init__)
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith("file:") or "://" not in url
-
-
-def local_path(url: str) -> Path:
-    # Unquoted once, as repos.deb.fetch.file_path does (url2pathname would unquote a second time,
-    # turning a file named "a%2541" into "a%41" and then "aA"; it also cost importing urllib.request).
-    if url.startswith("file:"):
-        return Path(unquote(urlsplit(url).path))
-    return Path(url)
 
 
 def _is_json(content_type: str) -> bool:
@@ -124,7 +113,7 @@ class PypiIndex:
         progress: Progress | None = None,
         target: Target | None = None,
     ) -> None:
-        self.indexes = [i if i.endswith("/") else i + "/" for i in indexes]
+        self.indexes = [index_base(i) for i in indexes]
         self.find_links = list(find_links)
         self.cache = Cache(cache_dir)
         self.offline = offline
@@ -291,12 +280,7 @@ class PypiIndex:
             if first:
                 self._note(f"index {index} does not exist; skipped")
             return None
-        for fname, ctype in (("index.json", JSON_TYPE), ("index.html", "text/html")):
-            p = root / name / fname
-            if p.is_file():
-                data = p.read_bytes()
-                return data, ctype, hashlib.sha256(data).hexdigest(), (root / name).as_uri() + "/" + fname
-        return None
+        return local_page(root, name)
 
     def _page_body(self, url: str, body: bytes | None) -> bytes:
         if body is not None:
