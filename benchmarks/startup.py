@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,14 +86,33 @@ def contenders(work: Path) -> list[Contender]:
         run.internal = {}  # the report shows the wall time; --json's phases are below a millisecond
         return run
 
+    kept = work / "startup-kept.lock"
+
+    def solve_kept(t: float) -> Run:  # the same solve again with its lock in place: the lock fast path
+        if not kept.exists():
+            bs.solve(spec, kept, b_cache, t, offline=True)
+        run = bs.solve(spec, kept, b_cache, t, offline=True, keep_lock=True)
+        run.internal = {}
+        return run
+
+    help_cache = work / "startup-help-cache"
+
+    def help_rendered(t: float) -> Run:  # bundler/helpcache.py keeps the page: a fresh cache renders it
+        shutil.rmtree(help_cache, ignore_errors=True)
+        return _process([*bs.cli(), "--help"], t, env={**os.environ, "BUNDLER_CACHE_DIR": str(help_cache)})
+
     return [
         Contender("python -S -c pass (interpreter alone)", "floor", lambda t: _process([py, "-S", "-c", "pass"], t)),
         Contender("python -c pass (+ site and .pth files)", "floor", lambda t: _process([py, "-c", "pass"], t)),
         Contender('python -c "import typer"', "floor", lambda t: _process([py, "-c", "import typer"], t)),
         Contender("bundler --version", "bundler", lambda t: _process([*bs.cli(), "--version"], t)),
-        Contender("bundler --help", "bundler", lambda t: _process([*bs.cli(), "--help"], t)),
+        Contender("bundler --help (the page kept by the last run)", "bundler",
+                  lambda t: _process([*bs.cli(), "--help"], t)),
+        Contender("bundler --help (rendered: no page kept)", "bundler", help_rendered),
         Contender(f"bundler solve --offline ({REQUIREMENT}, one find-links dir, warm)", "bundler", solve,
                   prime_bundler, why_b),
+        Contender(f"bundler solve --offline ({REQUIREMENT}), lock up to date: the lock fast path", "bundler",
+                  solve_kept, prime_bundler, why_b),
         Contender("uv --version", "uv", lambda t: _process([peers.which("uv") or "uv", "--version"], t), None, why_uv),
         Contender(f"uv pip compile --offline ({REQUIREMENT}, same dir, warm)", "uv",
                   lambda t: peers.uv_compile(target, uv_cache, t, offline=True), prime_uv, why_uv),

@@ -151,10 +151,13 @@ def test_benchmark_startup_case_reports_rows_and_import_profiles(tmp_path: Path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads((results / "latest.json").read_text())
     rows = {r["contender"]: r for r in data["results"] if r["case"] == "startup"}
-    for name in ("bundler --version", "bundler --help", "python -S -c pass (interpreter alone)"):
+    for name in ("bundler --version", "bundler --help (the page kept by the last run)",
+                 "bundler --help (rendered: no page kept)", "python -S -c pass (interpreter alone)"):
         assert rows[name]["status"] == "ok" and len(rows[name]["runs_s"]) == 1, rows[name]
     solve = next(r for n, r in rows.items() if n.startswith("bundler solve"))
     assert solve["status"] == "ok" and solve["answer"] == {"solved": True, "count": 2}, solve  # demo-http, demo-certs
+    kept = next(r for n, r in rows.items() if n.endswith("the lock fast path"))
+    assert kept["status"] == "ok" and kept["answer"]["up_to_date"] is True, kept
     profiles = {p["command"].split(" /")[0]: p for p in data["startup"]}
     assert profiles["bundler --help"]["heavy_imported"] == []
     assert profiles["bundler --version"]["heavy_imported"] == []
