@@ -202,6 +202,9 @@ class Priorities:
             return hit
         repo = c.origin.repository if c.origin is not None else ""
         result: tuple[int, AptPin | None] = (self.file_priority(repo), None)
+        if not self.specific and not self.generic:  # no pins (the usual case): the file's priority
+            self._cache[c.key] = result
+            return result
         rel = self.release_of(c)
         for pin in self.specific:
             if not pin.matches_name(c.name):
