@@ -354,17 +354,20 @@ def _solve_spec(
     py_solution = None
     veto_changes: dict[str, list[tuple[str, str | None, str | None]]] = {}
     if spec.debian is not None:
-        deb_solution, pkgs, idx, rts, sources = solve_debian_part(
-            spec.debian,
-            cache_dir=cache_dir,
-            offline=offline,
-            preferred=prev_deb,
-            progress=progress,
-            timings=timings,
-            audit=audit,
-            kept=kept,
-            veto_changes=veto_changes,
-        )
+        from bundler.gcpause import gc_paused
+
+        with gc_paused():
+            deb_solution, pkgs, idx, rts, sources = solve_debian_part(
+                spec.debian,
+                cache_dir=cache_dir,
+                offline=offline,
+                preferred=prev_deb,
+                progress=progress,
+                timings=timings,
+                audit=audit,
+                kept=kept,
+                veto_changes=veto_changes,
+            )
         packages += pkgs
         indexes += idx
         roots += rts

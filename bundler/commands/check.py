@@ -30,10 +30,11 @@ def check(
     spec = load_spec(spec_path)
     if spec.debian is None:
         raise InputError("the spec has no [debian] section", where=str(spec_path))
+    from bundler.gcpause import gc_paused
     from bundler.progress import Display
 
     started = time.perf_counter()
-    with Display.for_command(quiet=quiet, as_json=as_json) as display:
+    with gc_paused(), Display.for_command(quiet=quiet, as_json=as_json) as display:
         loaded, _archs = load_debian_sources(
             spec.debian, cache_dir=default_cache_dir(cache_dir), offline=offline, progress=display
         )
