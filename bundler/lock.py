@@ -281,6 +281,25 @@ def dumps(lock: Lock) -> str:
 _last_tables: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], str] | None = None
 
 
+def _package_table(p: LockedPackage) -> str:
+    """One `[[package]]` table: `to_toml`'s keys and values, as `_toml_key`/`_toml_value` write them.
+    A Debian package whose strings need no escape (all of them, in real indexes) is written by one
+    format; anything else key by key."""
+    if p.ecosystem == "deb" and type(p.size) is int and type(p.fixed) is bool:
+        strings = (p.name, p.version, p.architecture, p.source, p.source_version, p.repository, p.filename,
+                   p.sha256, *p.depends)  # fmt: skip
+        if all(type(x) is str for x in strings) and not _NEEDS_ESCAPE.search("".join(strings)):
+            depends = '[\n    "' + '",\n    "'.join(p.depends) + '",\n]' if p.depends else "[]"
+            return (
+                f'\n[[package]]\necosystem = "deb"\nname = "{p.name}"\nversion = "{p.version}"\n'
+                f'architecture = "{p.architecture}"\nsource = "{p.source}"\n'
+                f'source-version = "{p.source_version}"\nrepository = "{p.repository}"\n'
+                f'filename = "{p.filename}"\nsize = {p.size}\nsha256 = "{p.sha256}"\ndepends = {depends}\n'
+                + ("fixed = true\n" if p.fixed else "")
+            )
+    return "\n[[package]]\n" + "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in p.to_toml().items())
+
+
 def _tables(lock: Lock) -> str:
     global _last_tables
     last = _last_tables
@@ -292,8 +311,7 @@ def _tables(lock: Lock) -> str:
         out.append(f"ecosystem = {_toml_value(i.ecosystem)}\nurl = {_toml_value(i.url)}\n")
         out.append(f"sha256 = {_toml_value(i.sha256)}\n")
     for p in sorted(lock.packages, key=_sort_key):
-        out.append("\n[[package]]\n")
-        out.extend(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in p.to_toml().items())
+        out.append(_package_table(p))
     for s in sorted(set(lock.sources), key=lambda s: (s.name, s.version, s.repository)):
         out.append("\n[[source]]\n")
         out.extend(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in s.to_toml().items())
