@@ -106,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"bundler {__version__}\n")
         return 0
-    from bundler import helpcache
+    page = None
+    if "--help" in args:  # hashlib and the key's stat calls only for a help page
+        from bundler import helpcache
 
-    page = helpcache.key(args) if helpcache.is_help_request(args) else None
+        page = helpcache.key(args) if helpcache.is_help_request(args) else None
     if page is not None:
         text = helpcache.cached(page)
         if text is not None:  # the page this run would render, kept from the last one (bundler/helpcache.py)
