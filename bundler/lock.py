@@ -281,23 +281,26 @@ def dumps(lock: Lock) -> str:
 _last_tables: tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], str] | None = None
 
 
+_NOT_STRINGS = ("size", "depends", "fixed")  # of a package's table: an int, a list of ids, a bool
+
+
 def _package_table(p: LockedPackage) -> str:
-    """One `[[package]]` table: `to_toml`'s keys and values, as `_toml_key`/`_toml_value` write them.
-    A Debian package whose strings need no escape (all of them, in real indexes) is written by one
-    format; anything else key by key."""
-    if p.ecosystem == "deb" and type(p.size) is int and type(p.fixed) is bool:
-        strings = (p.name, p.version, p.architecture, p.source, p.source_version, p.repository, p.filename,
-                   p.sha256, *p.depends)  # fmt: skip
-        if all(type(x) is str for x in strings) and not _NEEDS_ESCAPE.search("".join(strings)):
-            depends = '[\n    "' + '",\n    "'.join(p.depends) + '",\n]' if p.depends else "[]"
-            return (
-                f'\n[[package]]\necosystem = "deb"\nname = "{p.name}"\nversion = "{p.version}"\n'
-                f'architecture = "{p.architecture}"\nsource = "{p.source}"\n'
-                f'source-version = "{p.source_version}"\nrepository = "{p.repository}"\n'
-                f'filename = "{p.filename}"\nsize = {p.size}\nsha256 = "{p.sha256}"\ndepends = {depends}\n'
-                + ("fixed = true\n" if p.fixed else "")
-            )
-    return "\n[[package]]\n" + "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in p.to_toml().items())
+    """One `[[package]]` table, from `to_toml` (the one place its layout is written). Its keys are
+    bare, and its strings need no escape in real indexes: one search over all of them, then each line
+    is one format; a package with anything to escape goes through `_toml_value` value by value."""
+    d = p.to_toml()
+    strings = [v for k, v in d.items() if k not in _NOT_STRINGS] + list(d["depends"])
+    if all(type(v) is str for v in strings) and not _NEEDS_ESCAPE.search("".join(strings)):
+        lines = ["\n[[package]]\n"]
+        for k, v in d.items():
+            if type(v) is str:
+                lines.append(f'{k} = "{v}"\n')
+            elif k == "depends" and v:
+                lines.append('depends = [\n    "' + '",\n    "'.join(v) + '",\n]\n')
+            else:
+                lines.append(f"{k} = {_toml_value(v)}\n")
+        return "".join(lines)
+    return "\n[[package]]\n" + "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in d.items())
 
 
 def _tables(lock: Lock) -> str:
