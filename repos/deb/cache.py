@@ -8,9 +8,13 @@ Release fetched for each "<uri> <suite>" is kept under `<cache>/deb/releases/`.
 The compact index of one Packages file keeps its stanzas grouped by package name, plus the Provides
 map (provided name -> package names) and the base-system names (Essential: yes / Priority: required).
 Stanzas are kept whole: trimming them to the solver's fields cost more at build time (per-line work
-in Python) than the extra bytes cost later (a chunk decompresses at ~1 GB/s). On disk it is a small zstandard frame with the
-name table, followed by the stanzas in zstandard frames of ~64 KiB each, so opening it costs a few
-milliseconds and a lookup decompresses only the chunk that holds the name.
+in Python) than the extra bytes cost later. On disk it is a small zstandard frame with the name table,
+followed by the Packages text as it was fetched, uncompressed, and the file is mapped into memory (as
+apt maps its pkgcache.bin): opening it costs a few milliseconds and a lookup copies only the stanzas
+asked for. The text used to be kept in zstandard frames of 64 KiB; a solve of 2,000 random roots of
+bookworm main reaches stanzas in nearly every frame, so it decompressed the whole 50 MB text (0.16 s
+of a 1.5 s solve) to read 11,000 stanzas. The cost is disk: 50 MB for bookworm main amd64, where
+the frames took 14 MB (apt's lists/ keep the same text uncompressed).
 
 `build_compact` is a hand-written fast path kept for speed (with `_scan.c`): it finds stanzas and their
 names without reading every field, which a per-line reader cannot do in the time. Each stanza it hands
@@ -23,6 +27,7 @@ import bisect
 import gc
 import hashlib
 import itertools
+import mmap
 import re
 import struct
 import sys
@@ -36,7 +41,6 @@ import zstandard
 
 from solver.errors import InputError
 
-from ..background import Background
 from ..deb822 import read_stanza
 from ..errors import ParseError
 from ..files import write_atomic
@@ -46,18 +50,18 @@ try:  # the compiled scanner; without a C compiler at install time, `_scan_pytho
 except ImportError:
     _scan_compiled = None
 
-FORMAT = b"bundler-deb-index/3\n"
-_CHUNK = 64 * 1024
-_LEVEL = 1
+FORMAT = b"bundler-deb-index/4\n"
+_LEVEL = 1  # of the table frame
+_TABLE_PARTS = 7
 
 
 class CompactIndex:
     """Stanzas of one Packages file, by package name. Thread-safe for readers.
 
     Built from a Packages file (`build_compact`: the stanzas stay where they are in its text) or read
-    from the cache (`from_bytes`: the same text in zstandard frames). Everything but the name table is
-    decoded on first use: the Provides map on the first `providers` question, a frame when a stanza in
-    it is first asked for.
+    from the cache (`from_bytes`: the same text after the table, in a file mapped into memory).
+    Everything but the name table is decoded on first use: the Provides map on the first `providers`
+    question, a stanza when it is asked for.
     """
 
     def __init__(
@@ -67,10 +71,8 @@ class CompactIndex:
         spans: tuple[array[int], array[int]],
         provides: dict[bytes, list[bytes]] | dict[bytes, bytes] | tuple[bytes, bytes],
         base: tuple[str, ...],
-        chunk_starts: array[int],
-        *,
-        text: bytes | None = None,
-        frames: Sequence[memoryview] | Background[list[bytes]] = (),
+        text: bytes | mmap.mmap,
+        text_offset: int = 0,
     ) -> None:
         self.names = names  # sorted, unique
         # Where the stanzas start and end in the text, sorted by name (a name's in file order); those of
@@ -81,12 +83,10 @@ class CompactIndex:
         # (the names, and the providers of each) that become a dict on the first question.
         self._provides: dict[bytes, list[bytes]] | dict[bytes, bytes] | tuple[bytes, bytes] = provides
         self.base = base
-        # The text is cut into chunks of ~64 KiB at stanza boundaries: where each starts, and either the
-        # whole text (and its frames being compressed) or one zstandard frame per chunk.
-        self._chunk_starts = chunk_starts
+        # The Packages text (a stanza at `text_offset` + its span): the file's bytes when built here,
+        # the cache file mapped into memory when read from it (slicing either gives bytes).
         self._text = text
-        self._frames = frames
-        self._plain: dict[int, bytes] = {}
+        self._text_offset = text_offset
         self._lock = threading.Lock()
         self._index = dict(zip(names, range(len(names)), strict=True))
 
@@ -130,35 +130,14 @@ class CompactIndex:
         i = self._index.get(name)
         if i is None:
             return []
-        out = []
-        for j in range(self._first_span[i], self._first_span[i + 1]):
-            start, end = self._span_starts[j], self._span_ends[j]
-            if self._text is not None:
-                raw = self._text[start:end]
-            else:
-                k = bisect.bisect_right(self._chunk_starts, start) - 1
-                base = self._chunk_starts[k]
-                raw = self._chunk(k)[start - base : end - base]
-            out.append(raw)
-        return out
-
-    def _chunk(self, n: int) -> bytes:
-        plain = self._plain.get(n)
-        if plain is None:
-            assert not isinstance(self._frames, Background)
-            plain = zstandard.ZstdDecompressor().decompress(self._frames[n])
-            with self._lock:
-                self._plain[n] = plain
-        return plain
+        text, at = self._text, self._text_offset
+        starts, ends = self._span_starts, self._span_ends
+        return [text[at + starts[j] : at + ends[j]] for j in range(self._first_span[i], self._first_span[i + 1])]
 
     # -- serialisation -------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        """The cache file: FORMAT, the table frame's length, the table frame, the chunk frames."""
-        if isinstance(self._frames, Background):
-            frames = self._frames.result()
-        else:
-            frames = [bytes(f) for f in self._frames]
+        """The cache file: FORMAT, the table frame's length, the table frame, the Packages text."""
         if isinstance(self._provides, tuple):
             provided_names, providers = self._provides
         else:
@@ -167,7 +146,6 @@ class CompactIndex:
             providers = b"\n".join(
                 b" ".join(v) if isinstance(v := self._provides[k], list) else v for k in keys
             )
-        sizes = array("Q", [len(f) for f in frames])
         parts = [
             "\n".join(self.names).encode(),
             "\n".join(self.base).encode(),
@@ -176,17 +154,17 @@ class CompactIndex:
             self._first_span.tobytes(),
             self._span_starts.tobytes(),
             self._span_ends.tobytes(),
-            self._chunk_starts.tobytes(),
-            sizes.tobytes(),
         ]
         head = array("Q", [len(p) for p in parts])
         table = zstandard.ZstdCompressor(level=_LEVEL).compress(head.tobytes() + b"".join(parts))
-        return FORMAT + struct.pack("<Q", len(table)) + table + b"".join(frames)
+        text = self._text[self._text_offset :]
+        return FORMAT + struct.pack("<Q", len(table)) + table + text
 
     @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> CompactIndex:
+    def from_bytes(cls, data: bytes | mmap.mmap, where: str) -> CompactIndex:
+        """The index in a cache file's bytes (or the file mapped into memory, which it then keeps)."""
         try:
-            if not data.startswith(FORMAT):
+            if not data[: len(FORMAT)] == FORMAT:
                 raise ValueError("not a compact index of this version")
             off = len(FORMAT)
             (table_len,) = struct.unpack_from("<Q", data, off)
@@ -194,61 +172,28 @@ class CompactIndex:
             table = zstandard.ZstdDecompressor().decompress(data[off : off + table_len])
             off += table_len
             head = array("Q")
-            head.frombytes(table[: 9 * 8])
-            parts, pos = [], 9 * 8
+            head.frombytes(table[: _TABLE_PARTS * 8])
+            parts, pos = [], _TABLE_PARTS * 8
             for n in head:
                 parts.append(table[pos : pos + n])
                 pos += n
             names_b, base_b, provided_b, providers_b, *arrays = parts
             names = names_b.decode("utf-8").split("\n") if names_b else []
             first_span, span_starts, span_ends = array("I"), array("I"), array("I")
-            chunk_starts, sizes = array("Q"), array("Q")
-            for arr, raw in zip(
-                (first_span, span_starts, span_ends, chunk_starts, sizes), arrays, strict=True
-            ):
+            for arr, raw in zip((first_span, span_starts, span_ends), arrays, strict=True):
                 arr.frombytes(raw)
-            view = memoryview(data)
-            frames: list[memoryview] = []
-            for n in sizes:
-                frames.append(view[off : off + n])
-                off += n
             if (
-                len(first_span) != len(names) + 1
+                pos != len(table)
+                or len(first_span) != len(names) + 1
                 or len(span_starts) != len(span_ends)
                 or len(span_ends) != first_span[-1]
-                or len(sizes) != len(chunk_starts)
-                or off != len(data)
+                or off + max(span_ends, default=0) > len(data)
             ):
                 raise ValueError("inconsistent sizes")
         except (ValueError, struct.error, zstandard.ZstdError) as e:
             raise ParseError(f"corrupt cache file ({e}); delete it to refetch", where=where) from None
         base = tuple(base_b.decode("utf-8").split("\n")) if base_b else ()
-        return cls(
-            names,
-            first_span,
-            (span_starts, span_ends),
-            (provided_b, providers_b),
-            base,
-            chunk_starts,
-            frames=frames,
-        )
-
-
-def _compressed(text: bytes, chunk_starts: array[int]) -> list[bytes]:
-    """The zstandard frames of the text's chunks, straight from the text (no copies).
-
-    Level 1: within 3% of level 3's size here, at twice the speed. On every CPU (threads=-1): the
-    frames are independent, and the cold load is waiting for them only once the index is built.
-    """
-    bounds = [*chunk_starts, len(text)]
-    segments = array("Q")
-    for k in range(len(bounds) - 1):
-        segments.extend((bounds[k], bounds[k + 1] - bounds[k]))
-    if not segments:
-        return []
-    buffer = zstandard.BufferWithSegments(text, segments.tobytes())
-    done = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(buffer, threads=-1)
-    return [done[i].tobytes() for i in range(len(done))]
+        return cls(names, first_span, (span_starts, span_ends), (provided_b, providers_b), base, data, off)
 
 
 # A copy of a Packages text with only the bytes that tell its lines apart: newline, colon, space, tab,
@@ -301,7 +246,7 @@ def _scan_python(data: bytes, where: str) -> CompactIndex:
         _check_lines_slow(data, where)  # line by line, with the line numbers of the file as given
         data = _normalised(data)
     if not data or data.isspace():  # (isspace stops at the first other byte; strip would copy)
-        return CompactIndex([], array("I", [0]), (array("I"), array("I")), {}, (), array("Q"), text=data)
+        return CompactIndex([], array("I", [0]), (array("I"), array("I")), {}, (), data)
     stanzas = data.split(b"\n\n")
     if not stanzas[-1].strip(b"\n"):
         stanzas.pop()
@@ -384,12 +329,6 @@ def _assemble(
 ) -> CompactIndex:
     """The index of the stanzas data[starts[k]:ends[k]] named names[k]."""
     # Each step is a C-level map, sort or search over all stanzas; Python loops only over what is rare.
-    # The chunks are cut where stanzas start.
-    chunk_starts = array("Q", [0])
-    while (k := bisect.bisect_left(starts, chunk_starts[-1] + _CHUNK)) < len(starts):
-        chunk_starts.append(starts[k])
-    # zstd releases the GIL: the frames are compressed on a thread while the rest is built.
-    frames = Background(_compressed, data, chunk_starts)
     base = set(map(names.__getitem__, base_at))
     # Sorted by name, stably: a name's stanzas stay in file order.
     order = sorted(range(len(names)), key=names.__getitem__)
@@ -403,9 +342,7 @@ def _assemble(
     except UnicodeDecodeError:
         raise ParseError("a package name is not UTF-8", where=where) from None
     base_names = tuple(sorted(n.decode() for n in base))
-    return CompactIndex(
-        out_names, first_span, spans, provides, base_names, chunk_starts, text=data, frames=frames
-    )
+    return CompactIndex(out_names, first_span, spans, provides, base_names, data)
 
 
 def _package_name(stanza: bytes, where: str) -> bytes:
@@ -496,10 +433,16 @@ class Cache:
             storing = _storing.pop(path, None)
         if storing is not None:
             storing.join()
+        data: bytes | mmap.mmap
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                # Mapped, not read: a solve touches the pages of the stanzas it asks for. (The map
+                # outlives the file object; a file replaced later is a new inode, this one stays.)
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             return None
+        except ValueError:  # an empty file cannot be mapped
+            data = b""
         try:
             return CompactIndex.from_bytes(data, str(path))
         except InputError:
@@ -512,8 +455,8 @@ class Cache:
         write_atomic(self.index_path(release_sha256, index_path), index.to_bytes())
 
     def write_index_behind(self, release_sha256: str, index_path: str, index: CompactIndex) -> None:
-        """Store `index` on a thread of its own, so that compressing it (zstd, which releases the GIL)
-        and writing it overlap the solve instead of delaying it.
+        """Store `index` on a thread of its own, so that writing it (50 MB for bookworm main) overlaps
+        the solve instead of delaying it.
 
         The thread is no daemon: the interpreter waits for it at exit. A reader of the same file in
         this process waits for it too, and `write_atomic` makes the file appear whole or not at all.
