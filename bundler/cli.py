@@ -126,6 +126,9 @@ def _run(argv: list[str] | None) -> int:
     # A solve allocates hundreds of thousands of small, long-lived objects (candidates, clauses);
     # the default collector thresholds would walk them over and over for nothing.
     gc.set_threshold(200_000, 50, 100)
+    from bundler.gcpause import freeze_after_pauses
+
+    freeze_after_pauses()  # a command's process ends after its solve (bundler/gcpause.py)
     import typer
 
     from bundler.app import app
