@@ -10,7 +10,6 @@ is `trusted`, and refuse a Release whose `Valid-Until` has passed unless `check_
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import subprocess
 import tempfile
@@ -95,6 +94,8 @@ def _flag(value: str) -> bool:
 
 def parse_date(value: str, what: str) -> datetime:
     """An RFC 2822 date as Release files write it ("Sat, 10 Jun 2023 08:54:10 UTC"), made aware (UTC)."""
+    import email.utils  # 7 ms of imports (socket, calendar, email.charset) that a solve may not need
+
     try:
         when = email.utils.parsedate_to_datetime(value.replace("UTC", "+0000").replace("GMT", "+0000"))
     except (TypeError, ValueError):
