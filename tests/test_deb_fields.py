@@ -35,25 +35,26 @@ def _python_values(data: bytes) -> Any:
         return ("error", str(e))
 
 
+def _with_and_without_compiled(data: bytes) -> tuple[Any, Any]:
+    """candidate_from_stanza with the compiled readers and with none: (candidate or error) twice."""
+    saved = packages._compiled_values, packages._compiled_candidate
+    out = []
+    for use in (True, False):
+        packages._compiled_values, packages._compiled_candidate = saved if use else (None, None)
+        try:
+            c = packages.candidate_from_stanza(data, where="P", repository="r", rank=3, native_arch="amd64")
+            # every field, the origin and the key too (they are not part of a candidate's ==)
+            out.append((c, c.origin, c.key, {f: getattr(c, f) for f in packages._CANDIDATE_FIELDS}))
+        except ParseError as e:
+            out.append(("error", str(e), e.where))
+        finally:
+            packages._compiled_values, packages._compiled_candidate = saved
+    return out[0], out[1]
+
+
 @pytest.fixture
 def both() -> Iterator[Any]:
-    """candidate_from_stanza with and without the compiled reader: (candidate or error) twice."""
-    saved = packages._compiled_values
-
-    def run(data: bytes) -> tuple[Any, Any]:
-        out = []
-        for use in (True, False):
-            packages._compiled_values = saved if use else None
-            try:
-                c = packages.candidate_from_stanza(data, where="P", repository="r", rank=0, native_arch="amd64")
-                out.append((c, c.origin))
-            except ParseError as e:
-                out.append(("error", str(e), e.where))
-            finally:
-                packages._compiled_values = saved
-        return out[0], out[1]
-
-    yield run
+    yield _with_and_without_compiled
 
 
 USUAL = f"""\
@@ -139,6 +140,62 @@ def test_case_of_names_does_not_matter(both: Any) -> None:
     fast, slow = both(data.encode())
     assert fast == slow
     assert [str(g[0]) for g in fast[0].depends] == ["b"]
+
+
+def test_the_compiled_candidate_fills_every_field() -> None:
+    from dataclasses import fields
+
+    from solver.model import DebCandidate, Origin
+
+    assert sorted(packages._CANDIDATE_FIELDS) == sorted(f.name for f in fields(DebCandidate))
+    assert sorted(packages._ORIGIN_FIELDS) == sorted(f.name for f in fields(Origin))
+    if packages._compiled_candidate is None:
+        pytest.skip("repos.deb._fields is not built")
+    assert packages._compiled_candidate(USUAL, packages._CONTEXT, "r", 3) is None  # "[amd64]": Python's
+    c = packages._compiled_candidate(USUAL.replace(b" [amd64]", b""), packages._CONTEXT, "r", 3)
+    assert isinstance(c, DebCandidate) and c.key == ("libfoo1", "1.2-3+b1", "amd64")
+    assert c.origin == Origin("r", "pool/main/f/foo/libfoo1_1.2-3+b1_amd64.deb", 1234, SHA, 3)
+
+
+# Values of the fields a candidate is made of, usual and not (the usual ones first and more often):
+# what the compiled candidate builds must be what the Python path builds, and what it leaves alone the
+# Python path must decide.
+def _mostly(usual: list[str], odd: list[str]) -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(usual), st.sampled_from(usual), st.sampled_from(usual), st.sampled_from(odd))
+
+
+_needed = {
+    "Version": _mostly(["1.0-1", "2:1.2~rc1+dfsg-3", "1:a"], ["a1", "1.0é", "", "1_0"]),
+    "Architecture": _mostly(["amd64", "all"], [""]),
+    "Size": _mostly(["1234", "007"], ["12a", "", "\u0661"]),
+    "SHA256": _mostly([SHA, SHA.upper()], [SHA[:-1], "é" * 64]),
+    "Filename": _mostly(["pool/f.deb"], [""]),
+}
+_optional = {
+    "Source": _mostly(["foo", "foo (1.0-1)", "foo ( 2:1.0 )"],
+                      ["foo (1.0", "foo\t(1)", "Foo", "foo ()", "foo (é)", "foo  (1)", "f (1) x", ""]),
+    "Multi-Arch": _mostly(["same", "Foreign", "ALLOWED"], ["", "né"]),
+    "Essential": _mostly(["yes", "YES", "no"], ["", "é"]),
+    "Priority": _mostly(["required", "optional", "Extra"], [""]),
+    "Depends": _mostly(["a (>= 1) | b, c:any", "a | b"], ["a [amd64]", "", "a (>= )"]),
+    "Pre-Depends": _mostly(["a (>= 1)"], ["a <!nocheck>"]),
+    "Recommends": _mostly(["r | s"], [""]),
+    "Breaks": _mostly(["a (<< 2)"], [""]),
+    "Conflicts": _mostly(["a, b (<< 2)"], ["a | b", ""]),
+    "Provides": _mostly(["v (= 1)", "v, w"], [""]),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(chosen=st.fixed_dictionaries(_needed, optional=_optional))
+def test_the_compiled_candidate_agrees_with_the_python_path(chosen: dict[str, str]) -> None:
+    if packages._compiled_candidate is None:
+        pytest.skip("repos.deb._fields is not built")
+    text = "Package: p\n" + "".join(f"{k}: {v}\n" for k, v in chosen.items())
+    fast, slow = _with_and_without_compiled(text.encode())
+    assert fast == slow
+    built = packages._compiled_candidate(text.encode(), packages._CONTEXT, "r", 3)
+    assert built is None or (built, built.origin, built.key) == fast[:3]
 
 
 # Generated stanzas: the usual shape most of the time, with each oddity now and then.

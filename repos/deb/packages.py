@@ -19,10 +19,11 @@ from ..deb822 import Stanza, read_stanza, read_stanzas
 from ..errors import ParseError
 
 try:  # the compiled readers; without a C compiler at install time the Python parsers do it all
+    from ._fields import candidate as _compiled_candidate
     from ._fields import relations as _compiled_relations
     from ._fields import values as _compiled_values
 except ImportError:  # pragma: no cover - depends on the install
-    _compiled_relations = _compiled_values = None
+    _compiled_candidate = _compiled_relations = _compiled_values = None
 
 # Relation atoms the compiled parser has made, by text: one Dep per distinct atom of all the indexes
 # read (bookworm main has 110,000 in 400,000 relations), as `solver.relations.parse_dep` memoises.
@@ -38,6 +39,14 @@ _WANTED = (
 )  # fmt: skip
 _WANTED_BYTES = tuple(n.encode() for n in _WANTED)
 _POSITION = {n: i for i, n in enumerate(_WANTED)}
+# The fields of a candidate and of its origin in the order `_fields.candidate` fills them; they must be
+# all of each dataclass's fields (tests/test_deb_fields.py), or it would leave one unset.
+_CANDIDATE_FIELDS = (
+    "name", "version", "arch", "depends", "pre_depends", "recommends", "conflicts", "breaks", "provides",
+    "multi_arch", "essential", "priority", "source", "source_version", "origin", "key",
+)  # fmt: skip
+_ORIGIN_FIELDS = ("repository", "filename", "size", "sha256", "rank")
+_CONTEXT = (_WANTED_BYTES, DebCandidate, _CANDIDATE_FIELDS, Origin, _ORIGIN_FIELDS, Dep, _ATOMS, _GROUPS)
 
 
 def candidate_from_stanza(
@@ -49,8 +58,13 @@ def candidate_from_stanza(
     native_arch: str,
 ) -> DebCandidate:
     """A `DebCandidate` from one stanza's bytes (as the compact index keeps them). The compiled
-    `_fields.values` reads a stanza of the usual shape; any other goes through the strict reader,
-    which names what is wrong."""
+    `_fields.candidate` makes the candidate of a stanza of the usual shape, and `_fields.values` reads
+    the fields of one whose values are unusual; any other goes through the strict reader, which names
+    what is wrong."""
+    if _compiled_candidate is not None:
+        found: DebCandidate | None = _compiled_candidate(stanza, _CONTEXT, repository, rank)
+        if found is not None:
+            return found
     values = _compiled_values(stanza, _WANTED_BYTES) if _compiled_values is not None else None
     if values is None:
         values = _values(read_stanza(stanza, where, first_line=None))
