@@ -104,6 +104,7 @@ def solve(universe: DebUniverse, problem: DebProblem, *, memo: EncodingMemo | No
             "solve_seconds": t2 - t1,
             "report_seconds": t3 - t2,
         },
+        evidence=(enc, s, policy),
     )
 
 
