@@ -145,10 +145,11 @@ def test_case_of_names_does_not_matter(both: Any) -> None:
 def test_the_compiled_candidate_fills_every_field() -> None:
     from dataclasses import fields
 
-    from solver.model import DebCandidate, Origin
+    from solver.model import DebCandidate, Dep, Origin
 
     assert sorted(packages._CANDIDATE_FIELDS) == sorted(f.name for f in fields(DebCandidate))
     assert sorted(packages._ORIGIN_FIELDS) == sorted(f.name for f in fields(Origin))
+    assert packages._DEP_FIELDS == tuple(f.name for f in fields(Dep))  # and in this order
     if packages._compiled_candidate is None:
         pytest.skip("repos.deb._fields is not built")
     assert packages._compiled_candidate(USUAL, packages._CONTEXT, "r", 3) is None  # "[amd64]": Python's
@@ -318,3 +319,5 @@ def test_the_compiled_relation_parser_agrees_when_it_answers(text: str, alternat
     got = relations(text, alternatives, Dep, {}, {})
     if got is not None:
         assert got == _python_relations(text, alternatives)
+    # Atoms made without the dataclass's __init__ (the fields named) are the same atoms.
+    assert relations(text, alternatives, Dep, {}, {}, packages._DEP_FIELDS) == got

@@ -153,11 +153,13 @@ done:
 
 /* ---- relation fields (Debian Policy §7.1) ----------------------------------------------------------
  *
- * relations(text, alternatives, dep_type, cache, groups) -> None | tuple
+ * relations(text, alternatives, dep_type, cache, groups[, dep_fields]) -> None | tuple
  *   text:          a relation field's value (str)
  *   alternatives:  True for Depends-like fields (a tuple of OR groups, each a tuple of atoms), False for
  *                  Conflicts-like ones (a tuple of atoms; a "|" gives None)
- *   dep_type:      called as dep_type(name, op, version, arch) to make an atom (solver.model.Dep)
+ *   dep_type:      called as dep_type(name, op, version, arch) to make an atom (solver.model.Dep); or,
+ *                  given dep_fields (a 6th argument: the names of its four fields, in that order), made
+ *                  as object.__new__ and object.__setattr__ make it (the dataclass's __init__ is Python)
  *   cache:         dict, atom text -> atom, shared between calls (an archive has 110,000 distinct atoms
  *                  in 400,000 relations)
  *   groups:        dict, OR group text -> group (tuple of atoms), shared likewise: one object per
@@ -180,7 +182,9 @@ static int version_start(unsigned char c) {
 
 /* One atom s[0:n] (already stripped, non-empty): a new reference, or NULL with no error set when it
  * is unusual (the caller then gives up), or NULL with an error set. */
-static PyObject *atom(const char *s, Py_ssize_t n, PyObject *dep_type, PyObject *cache) {
+static PyObject *new_frozen(PyObject *type, PyObject *fields, PyObject **values, Py_ssize_t n);
+
+static PyObject *atom(const char *s, Py_ssize_t n, PyObject *dep_type, PyObject *dep_fields, PyObject *cache) {
     PyObject *key = PyUnicode_FromStringAndSize(s, n);
     if (key == NULL) return NULL;
     PyObject *found = PyDict_GetItemWithError(cache, key);
@@ -240,7 +244,8 @@ static PyObject *atom(const char *s, Py_ssize_t n, PyObject *dep_type, PyObject 
     }
     if (qual != NULL) args[3] = PyUnicode_FromStringAndSize(qual, qual_len);
     PyObject *dep = NULL;
-    if (args[0] && args[1] && args[2] && args[3]) dep = PyObject_Vectorcall(dep_type, args, 4, NULL);
+    if (args[0] && args[1] && args[2] && args[3])
+        dep = dep_fields ? new_frozen(dep_type, dep_fields, args, 4) : PyObject_Vectorcall(dep_type, args, 4, NULL);
     for (int i = 0; i < 4; i++)
         if (args[i] != Py_None) Py_XDECREF(args[i]);
     if (dep == NULL) goto fail;
@@ -265,10 +270,10 @@ static void strip(const char **a, const char **b) {
 
 static PyObject *relations(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *text, *dep_type, *cache, *groups;
+    PyObject *text, *dep_type, *cache, *groups, *dep_fields = NULL;
     int alternatives;
-    if (!PyArg_ParseTuple(args, "UpOO!O!", &text, &alternatives, &dep_type, &PyDict_Type, &cache, &PyDict_Type,
-                          &groups))
+    if (!PyArg_ParseTuple(args, "UpOO!O!|O!", &text, &alternatives, &dep_type, &PyDict_Type, &cache, &PyDict_Type,
+                          &groups, &PyTuple_Type, &dep_fields))
         return NULL;
     if (PyUnicode_READY(text) < 0) return NULL;
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
@@ -303,7 +308,7 @@ static PyObject *relations(PyObject *module, PyObject *args) {
                 }
             }
             if (bar == NULL) {
-                PyObject *dep = atom(a, b - a, dep_type, cache);
+                PyObject *dep = atom(a, b - a, dep_type, dep_fields, cache);
                 if (dep == NULL) {
                     Py_XDECREF(group_key);
                     goto give_up;
@@ -322,7 +327,7 @@ static PyObject *relations(PyObject *module, PyObject *args) {
                     const char *alt_end = next ? next : b;
                     const char *x = alt, *y = alt_end;
                     strip(&x, &y);
-                    PyObject *dep = x < y ? atom(x, y - x, dep_type, cache) : NULL;
+                    PyObject *dep = x < y ? atom(x, y - x, dep_type, dep_fields, cache) : NULL;
                     if (dep == NULL || PyList_Append(alts, dep) < 0) {
                         Py_XDECREF(dep);
                         Py_DECREF(alts);
@@ -363,7 +368,8 @@ fail:
 /* ---- a whole candidate ---------------------------------------------------------------------------
  *
  * candidate(stanza, context, repository, rank) -> None | DebCandidate
- *   context:  (wanted, candidate_type, candidate_fields, origin_type, origin_fields, dep_type, atoms, groups),
+ *   context:  (wanted, candidate_type, candidate_fields, origin_type, origin_fields, dep_type, dep_fields,
+ *             atoms, groups),
  *             made once by repos/deb/packages.py: `wanted` as for values(); the two types are frozen
  *             dataclasses with slots (solver.model.DebCandidate and Origin) and their field names in
  *             the order filled here (packages.py checks they are all the fields); the rest as for
@@ -414,10 +420,10 @@ static PyObject *new_frozen(PyObject *type, PyObject *fields, PyObject **values,
 }
 
 /* relations() of one value (NULL: the field is absent, the empty tuple); Py_None when unusual. */
-static PyObject *field_relations(PyObject *text, int alternatives, PyObject *dep_type, PyObject *atoms,
-                                 PyObject *groups) {
+static PyObject *field_relations(PyObject *text, int alternatives, PyObject *dep_type, PyObject *dep_fields,
+                                 PyObject *atoms, PyObject *groups) {
     if (text == Py_None || PyUnicode_GET_LENGTH(text) == 0) return PyTuple_New(0);
-    PyObject *args = Py_BuildValue("(OiOOO)", text, alternatives, dep_type, atoms, groups);
+    PyObject *args = Py_BuildValue("(OiOOOO)", text, alternatives, dep_type, atoms, groups, dep_fields);
     if (args == NULL) return NULL;
     PyObject *out = relations(NULL, args);
     Py_DECREF(args);
@@ -441,10 +447,10 @@ static PyObject *candidate(PyObject *module, PyObject *args) {
     PyObject *data, *context, *repository, *rank;
     if (!PyArg_ParseTuple(args, "OO!UO!", &data, &PyTuple_Type, &context, &repository, &PyLong_Type, &rank))
         return NULL;
-    PyObject *wanted, *cand_type, *cand_fields, *origin_type, *origin_fields, *dep_type, *atoms, *groups;
-    if (!PyArg_ParseTuple(context, "O!OO!OO!OO!O!", &PyTuple_Type, &wanted, &cand_type, &PyTuple_Type,
-                          &cand_fields, &origin_type, &PyTuple_Type, &origin_fields, &dep_type, &PyDict_Type,
-                          &atoms, &PyDict_Type, &groups))
+    PyObject *wanted, *cand_type, *cand_fields, *origin_type, *origin_fields, *dep_type, *dep_fields, *atoms, *groups;
+    if (!PyArg_ParseTuple(context, "O!OO!OO!OO!O!O!", &PyTuple_Type, &wanted, &cand_type, &PyTuple_Type,
+                          &cand_fields, &origin_type, &PyTuple_Type, &origin_fields, &dep_type, &PyTuple_Type,
+                          &dep_fields, &PyDict_Type, &atoms, &PyDict_Type, &groups))
         return NULL;
     if (PyTuple_GET_SIZE(wanted) != N_FIELDS) {
         PyErr_SetString(PyExc_TypeError, "candidate: bad context");
@@ -468,7 +474,7 @@ static PyObject *candidate(PyObject *module, PyObject *args) {
     c[C_ARCH] = Py_NewRef(arch);
     static const int rel_field[6] = {F_DEPENDS, F_PRE_DEPENDS, F_RECOMMENDS, F_CONFLICTS, F_BREAKS, F_PROVIDES};
     for (int k = 0; k < 6; k++) {
-        PyObject *r = field_relations(VAL(rel_field[k]), k < 3, dep_type, atoms, groups);
+        PyObject *r = field_relations(VAL(rel_field[k]), k < 3, dep_type, dep_fields, atoms, groups);
         if (r == NULL) goto done;
         c[C_DEPENDS + k] = r;
         if (r == Py_None) goto unusual;
@@ -555,7 +561,7 @@ static PyMethodDef methods[] = {
      "values(stanza, wanted) -> None | tuple: the wanted fields' values of one Packages stanza of the "
      "usual shape (see repos/deb/_fields.c)."},
     {"relations", relations, METH_VARARGS,
-     "relations(text, alternatives, dep_type, cache, groups) -> None | tuple: a relation field of the usual "
+     "relations(text, alternatives, dep_type, cache, groups[, dep_fields]) -> None | tuple: a relation field of the usual "
      "shape, parsed (see repos/deb/_fields.c)."},
     {"candidate", candidate, METH_VARARGS,
      "candidate(stanza, context, repository, rank) -> None | DebCandidate: the candidate of one Packages "

@@ -46,7 +46,8 @@ _CANDIDATE_FIELDS = (
     "multi_arch", "essential", "priority", "source", "source_version", "origin", "key",
 )  # fmt: skip
 _ORIGIN_FIELDS = ("repository", "filename", "size", "sha256", "rank")
-_CONTEXT = (_WANTED_BYTES, DebCandidate, _CANDIDATE_FIELDS, Origin, _ORIGIN_FIELDS, Dep, _ATOMS, _GROUPS)
+_DEP_FIELDS = ("name", "op", "version", "arch")
+_CONTEXT = (_WANTED_BYTES, DebCandidate, _CANDIDATE_FIELDS, Origin, _ORIGIN_FIELDS, Dep, _DEP_FIELDS, _ATOMS, _GROUPS)
 
 
 def candidate_from_stanza(
@@ -164,7 +165,7 @@ def _groups(text: str | None, arch: str) -> tuple[OrGroup, ...]:
     if not text:
         return ()
     if _compiled_relations is not None:
-        found: tuple[OrGroup, ...] | None = _compiled_relations(text, True, Dep, _ATOMS, _GROUPS)
+        found: tuple[OrGroup, ...] | None = _compiled_relations(text, True, Dep, _ATOMS, _GROUPS, _DEP_FIELDS)
         if found is not None:
             return found
     return parse_relations(text, arch)
@@ -175,7 +176,7 @@ def _atoms(text: str | None, arch: str) -> tuple[Dep, ...]:
     if not text:
         return ()
     if _compiled_relations is not None:
-        found: tuple[Dep, ...] | None = _compiled_relations(text, False, Dep, _ATOMS, _GROUPS)
+        found: tuple[Dep, ...] | None = _compiled_relations(text, False, Dep, _ATOMS, _GROUPS, _DEP_FIELDS)
         if found is not None:
             return found
     return parse_dep_list(text, arch)
