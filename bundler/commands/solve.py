@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bundler.app import app
+from bundler.quicksolve import default_lock_path, solve_json
 from solver.errors import InputError
 
 if TYPE_CHECKING:
@@ -128,10 +129,7 @@ def _check_lock(console: "Console", report: "SolveReport", lock_path: Path, *, a
     new = dumps(report.lock)
     current = report.up_to_date or old == new
     if as_json:
-        out = report.to_json()
-        out["solved"] = True
-        out["lock"] = str(lock_path)
-        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(solve_json(report, lock_path))
     elif not quiet:
         if current:
             console.print(f"{lock_path} is up to date" + ("" if report.up_to_date else " (resolved to check)"))
@@ -185,7 +183,7 @@ def solve(
         if spec.debian is None:
             raise InputError("--source-packages needs a [debian] section", where=str(spec_path))
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
-    lock_path = output or spec_path.parent / "bundle.lock"
+    lock_path = output or default_lock_path(spec_path)
     base = read_lock(since) if since is not None else None  # unreadable: fail before solving
     from bundler import fastpath
     from bundler.progress import Display
@@ -240,10 +238,7 @@ def solve(
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
                      cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch, progress=display)
     if as_json:
-        out = report.to_json()
-        out["solved"] = True
-        out["lock"] = str(lock_path)
-        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(solve_json(report, lock_path))
     elif not quiet:
         console = _console(as_json)
         _print_summary(console, report, lock_path)
