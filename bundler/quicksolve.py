@@ -8,17 +8,20 @@ most once, in any order after `solve`:
     SPEC  -o/--output LOCK  --output=LOCK  --cache-dir DIR  --cache-dir=DIR
     --offline  --json  -q/--quiet  --check  --strict
 
-and answers when the lock fast path applies and the answer needs no rich console (`--json`, or `-q`).
-On anything else it returns None having printed and written nothing, and the command runs the
-ordinary way (typer's parser, `bundler.commands.solve`), which then gives the answer, the usage error
-or the full solve: any other option or argument (`--upgrade`, `--bundle`, `-oX`, `--`, a value that
-starts with "-"), no lock file at the lock path (a full solve), a spec that does not load, a miss of the
-fast path, a `--strict` error, text output (printed through rich), or a Debian spec without
-`--offline` (its check fetches the Release files, which the ordinary path would then fetch again).
+and answers when the lock fast path applies. On anything else it returns None having printed and
+written nothing, and the command runs the ordinary way (typer's parser, `bundler.commands.solve`),
+which then gives the answer, the usage error or the full solve: any other option or argument
+(`--upgrade`, `--bundle`, `-oX`, `--`, a value that starts with "-"), no lock file at the lock path (a
+full solve), a spec that does not load, a miss of the fast path, a `--strict` error, a Debian spec
+without `--offline` (its check fetches the Release files, which the ordinary path would then fetch
+again), `--check`'s text, and a text summary that rich would not print as it is (markup, an emoji code,
+a control character, a stdout that is not UTF-8: `_as_rich_prints_it`).
 
 What it answers is what `bundler.commands.solve.solve` answers in the same case, byte for byte: the
 same defaults (`default_lock_path`, `bundler.cachedir.default_cache_dir`), the same check
-(`fastpath.check`), the same report (`fastpath.up_to_date_report`) and the same `--json` document;
+(`fastpath.check`), the same report (`fastpath.up_to_date_report`), the same `--json` document
+(`solve_json`) and the same summary lines (`up_to_date_lines`, `closing_lines`), which that command
+prints through rich and this module writes as they are;
 tests/test_quicksolve.py runs both paths and compares their output, exit code and lock bytes.
 Setting BUNDLER_NO_QUICK_SOLVE (to anything) skips it, for those tests.
 """
@@ -99,7 +102,7 @@ def run(args: list[str]) -> int | None:
     if os.environ.get(DISABLE) is not None:
         return None
     parsed = parse(args)
-    if parsed is None or not (parsed.as_json or parsed.quiet):
+    if parsed is None:
         return None
     lock_path = parsed.output or default_lock_path(parsed.spec)
     if not os.path.isfile(lock_path):  # no lock: a full solve, which needs all of the rest anyway
@@ -136,7 +139,70 @@ def _answer(a: SolveArgs, lock_path: Path) -> int | None:
     report.timings["total"] = time.perf_counter() - started
     if a.as_json:
         sys.stdout.write(solve_json(report, lock_path))
+    elif not a.quiet:
+        if a.check or report.debian is not None or report.python is not None or report.audit is not None or report.kept:
+            return None  # printed by bundler.commands.solve alone
+        text = "".join(f"{line}\n" for line in [*up_to_date_lines(report, lock_path), *closing_lines(report)])
+        if not _as_rich_prints_it(text):
+            return None
+        sys.stdout.write(text)
     return 0
+
+
+def _as_rich_prints_it(text: str) -> bool:
+    """Whether rich's console (bundler.commands.solve `_console`: markup and emoji codes on, soft wrap,
+    no highlighting) prints `text` as it is: no markup (nothing without a "["), no emoji code (two
+    colons with no space between them), no control character (rich removes some, expands tabs), and
+    a UTF-8 stdout (what rich writes to; another encoding may fail on "→" or a path)."""
+    import re
+
+    if "[" in text or re.search(r":\S*?:", text) or re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text):
+        return False
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8"):
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: a file name that is not UTF-8
+        return False
+    return True
+
+
+def counts(lock: Any) -> str:
+    """What a lock (a bundler.lock.Lock) holds, as the summary says it: "2 Debian packages and 1
+    Python files", or "nothing"."""
+    deb = sum(1 for p in lock.packages if p.ecosystem == "deb")
+    py = sum(1 for p in lock.packages if p.ecosystem == "python")
+    parts = []
+    if deb:
+        parts.append(f"{deb} Debian packages")
+    if py:
+        parts.append(f"{py} Python files")
+    return " and ".join(parts) or "nothing"
+
+
+def up_to_date_lines(report: Any, lock_path: Path) -> list[str]:
+    """The first lines of the text summary of a solve the lock fast path answered (a
+    bundler.pipeline.SolveReport with `up_to_date`): that, and the lock's sdists."""
+    lock = report.lock
+    lines = [f"lock up to date: {lock.name}: {counts(lock)} from {len(lock.roots)} roots; spec, its files and "
+             f"indexes unchanged, nothing resolved → {lock_path}"]  # fmt: skip
+    # What a solve warns about and the lock alone tells: the sdists the target builds (what their
+    # build needs is in their metadata, which the fast path does not read).
+    for p in sorted({(p.name, p.version, p.filename) for p in lock.packages
+                     if p.ecosystem == "python" and not p.filename.endswith(".whl")}):  # fmt: skip
+        lines.append(f"  warning: {p[0]} {p[1]} is an sdist ({p[2]}), built on install "
+                     "(--no-fast-path reports what its build needs)")  # fmt: skip
+    return lines
+
+
+def closing_lines(report: Any) -> list[str]:
+    """The last lines of every solve's text summary: the cross-ecosystem warnings and the timings."""
+    lines = [f"  warning: {warning}" for warning in report.warnings]
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    if timing:
+        lines.append(f"  time: {timing}")
+    return lines
 
 
 def solve_json(report: Any, lock_path: Path) -> str:

@@ -96,6 +96,8 @@ def restore(demo: Path) -> Path:
 
 @pytest.mark.parametrize("args", [
     ["solve", "bundle.toml", "--offline", "--json"],
+    ["solve", "bundle.toml", "--offline"],
+    ["solve", "bundle.toml", "--offline", "--strict", "-o", "other.lock"],
     ["solve", "--json", "--offline", "bundle.toml"],
     ["solve", "bundle.toml", "--offline", "-q"],
     ["solve", "bundle.toml", "--offline", "--quiet", "--json"],
@@ -116,12 +118,16 @@ def test_an_up_to_date_solve_answers_without_typer_as_typer_does(demo: Path, arg
     assert not imported & set(FRAMEWORK), imported & set(FRAMEWORK)
     if "--json" in args:
         assert outcome["doc"]["up-to-date"] is True
-    else:
+    elif "-q" in args or "--quiet" in args:
         assert outcome["stdout"] == ""
+    else:
+        assert outcome["stdout"].startswith("lock up to date: demo: 10 Debian packages and 5 Python files")
 
 
 @pytest.mark.parametrize("args", [
-    ["solve", "bundle.toml", "--offline"],  # text: printed by rich
+    ["solve", "bundle.toml", "--offline", "--check"],  # --check's text
+    ["solve", "bundle.toml", "--offline", "-o", "x[b].lock"],  # rich's markup: [b] is bold
+    ["solve", "bundle.toml", "--offline", "-o", "x:smile:.lock"],  # and an emoji code
     ["solve", "bundle.toml", "--json"],  # a Debian spec online: its check fetches the Release files
     ["solve", "bundle.toml", "--offline", "--json", "--no-fast-path"],
     ["solve", "bundle.toml", "--offline", "--json", "--upgrade"],
@@ -136,6 +142,8 @@ def test_an_up_to_date_solve_answers_without_typer_as_typer_does(demo: Path, arg
 def test_anything_else_takes_the_typer_path_and_answers_the_same(demo: Path, args: list[str]) -> None:
     for quick in (True, False):  # each path on the same files, in the same state
         work = restore(demo)
+        for name in ("x[b].lock", "x:smile:.lock"):
+            shutil.copy(work / "bundle.lock", work / name)
         proc, imported = run(*args, "--cache-dir", "cache", cwd=work, quick=quick)
         assert "typer" in imported
         if quick:
@@ -180,6 +188,26 @@ def test_strict_with_a_disagreement_is_reported_by_the_typer_path(tmp_path: Path
     assert outcome["code"] == 2 and "typer" in imported
     ok, imported = run("solve", "bundle.toml", "--cache-dir", "cache", "--offline", "--json", cwd=work)
     assert ok.returncode == 0 and json.loads(ok.stdout)["warnings"] and "typer" not in imported
+
+
+@pytest.mark.parametrize("text", [
+    "lock up to date: demo: 2 Python files from 1 roots; spec, its files and indexes unchanged → out/bundle.lock",
+    "  time: fast-path 0.01s, total 0.01s", "a: b: c", "wide 漢字 and é and combining e\u0301 and emoji 🎉 → x",
+    "x" * 400, "back\\slash", "trailing spaces   ", "a:b c:d",
+    "[b]bold[/b]", "x[b].lock", ":smile:", "a:b:c", "tab\there", "cr\rhere", "esc\x1b[0m", "bell\x07",
+])  # fmt: skip
+@pytest.mark.parametrize("terminal", [False, True])
+def test_what_is_written_as_it_is_is_what_rich_prints(text: str, terminal: bool) -> None:
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, force_terminal=terminal, width=40, highlight=False, soft_wrap=True).print(text)
+    if quicksolve._as_rich_prints_it(text + "\n"):
+        assert out.getvalue() == text + "\n"
+    else:  # each one that is left to rich is one that rich changes (or that the check cannot tell)
+        assert text.startswith(("[", "x[", ":", "a:b:", "tab", "cr", "esc", "bell"))
 
 
 # ---- the parser -----------------------------------------------------------------------------------
