@@ -172,7 +172,7 @@ def _digest_directory(cache_dir: Path) -> Path:
 
 def _kept_digest(cache_dir: Path, key: str) -> str | None:
     try:
-        text = (_digest_directory(cache_dir) / key).read_text("ascii")
+        text = (_digest_directory(cache_dir) / key).read_text("utf-8")  # "ascii" would import its codec
     except (OSError, UnicodeDecodeError):
         return None
     return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
@@ -184,7 +184,7 @@ def _keep_digest(cache_dir: Path, key: str, digest: str) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(digest, "ascii")
+        tmp.write_text(digest, "utf-8")
         os.replace(tmp, directory / key)
         kept = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime_ns)
         for old in [p for p in kept if not p.name.startswith(".")][:-_DIGESTS_KEPT]:
