@@ -95,6 +95,11 @@ def contenders(work: Path) -> list[Contender]:
         run.internal = {}
         return run
 
+    def solve_kept_text(t: float) -> Run:  # the same, printing the text summary (bundler/quicksolve.py)
+        if not kept.exists():
+            bs.solve(spec, kept, b_cache, t, offline=True)
+        return _process([*bs.cli(), "solve", str(spec), "-o", str(kept), "--cache-dir", str(b_cache), "--offline"], t)
+
     help_cache = work / "startup-help-cache"
 
     def help_rendered(t: float) -> Run:  # bundler/helpcache.py keeps the page: a fresh cache renders it
@@ -113,6 +118,8 @@ def contenders(work: Path) -> list[Contender]:
                   prime_bundler, why_b),
         Contender(f"bundler solve --offline ({REQUIREMENT}), lock up to date: the lock fast path", "bundler",
                   solve_kept, prime_bundler, why_b),
+        Contender(f"bundler solve --offline ({REQUIREMENT}), lock up to date, text summary", "bundler",
+                  solve_kept_text, prime_bundler, why_b),
         Contender("uv --version", "uv", lambda t: _process([peers.which("uv") or "uv", "--version"], t), None, why_uv),
         Contender(f"uv pip compile --offline ({REQUIREMENT}, same dir, warm)", "uv",
                   lambda t: peers.uv_compile(target, uv_cache, t, offline=True), prime_uv, why_uv),

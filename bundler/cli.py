@@ -1,9 +1,10 @@
 """Entry point of the `bundler` command: runs the typer app and turns errors into one line + exit code.
 
 Start-up counts (issue 11): this module imports only the standard library's basics at load time.
-`bundler --version` answers before typer, click or rich are imported; other commands import the
-typer app, and each command module imports what its command needs inside the command
-(tests/test_cli_startup.py checks which modules `--version` and `--help` load).
+`bundler --version`, a `--help` page kept by the last run (bundler/helpcache.py) and an up-to-date
+`bundler solve` of a plain shape (bundler/quicksolve.py) answer before typer, click or rich are
+imported; other commands import the typer app, and each command module imports what its command
+needs inside the command (tests/test_cli_startup.py checks which modules `--version` and `--help` load).
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         with helpcache.recording(page) as outcome:
             outcome.append(_run(argv))
         return outcome[0]
+    if args[:1] == ["solve"]:  # an up-to-date lock of a plain `solve` needs no typer (bundler/quicksolve.py)
+        from bundler import quicksolve
+
+        code = quicksolve.run(args)
+        if code is not None:
+            return code
     return _run(argv)
 
 

@@ -73,32 +73,124 @@ class Outcome:
     inputs: Inputs | None = None  # when fingerprinted: a full solve then stamps its lock with them
 
 
-def solver_digest() -> str:
+def solver_digest(cache_dir: Path | None = None) -> str:
     """sha256 of bundler's solving code and of the libraries it resolves with (their sources: asking
     importlib.metadata for versions costs more than reading them): a new bundler, even an edited
-    checkout, must not trust a lock an older one wrote."""
+    checkout, must not trust a lock an older one wrote.
+
+    Hashing ~150 files costs ~10 ms, most of an up-to-date solve's own work; with `cache_dir` the
+    digest is kept under `<cache_dir>/solver-digests/`, named by a key of every file's path, size,
+    mtime, ctime and inode (`_source_files`), so a run that finds all of them as they were reads it
+    back (~1 ms). A write to a file changes its ctime, which no tool can set back; a digest worked out
+    while a file was modified within the last `_RACY` seconds is not kept, lest a second write in the
+    same clock tick go unseen (git's "racily clean" index entries)."""
     global _solver_digest
     if _solver_digest is None:
-        import importlib.util
-
         import bundler
 
-        h = hashlib.sha256(f"bundler {bundler.__version__}\n".encode())
-        for top in ("solver", "repos", "bundler", "resolvelib", "packaging"):
-            found = importlib.util.find_spec(top)  # a top-level package: found, not imported
-            if found is None or not found.submodule_search_locations:
+        head = f"bundler {bundler.__version__}\n"
+        roots = _roots()
+        files = _source_files(roots)
+        key = None
+        if cache_dir is not None:
+            stats = [(top, rel, st and (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+                     for top, rel, _, st in files]  # fmt: skip
+            key = hashlib.sha256(repr((_DIGEST_FORMAT, head, roots, stats)).encode()).hexdigest()[:40]
+            kept = _kept_digest(cache_dir, key)
+            if kept is not None:
+                _solver_digest = kept
+                return kept
+        h = hashlib.sha256(head.encode())
+        last = 0
+        for top, rel, path, st in files:
+            if path is None:
                 h.update(f"{top} -\n".encode())
                 continue
-            root = Path(next(iter(found.submodule_search_locations)))
-            for dirpath, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                for name in sorted(files):
-                    if name.endswith((".py", ".c", ".so", ".json")):
-                        path = Path(dirpath, name)
-                        h.update(f"{top}/{path.relative_to(root)}\0".encode())
-                        h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(f"{top}/{rel}\0".encode())
+            with open(path, "rb") as f:
+                h.update(hashlib.sha256(f.read()).digest())
+            last = max(last, st.st_mtime_ns, st.st_ctime_ns)
         _solver_digest = h.hexdigest()
+        if cache_dir is not None and key is not None and time.time_ns() - last > _RACY * 1_000_000_000:
+            _keep_digest(cache_dir, key, _solver_digest)
     return _solver_digest
+
+
+_DIGEST_FORMAT = "bundler solver digest 1"
+_DIGESTS_KEPT = 16  # one per checkout or installed version that shares the cache
+_RACY = 2  # seconds: a file modified this recently may be modified again within the same mtime tick
+_TOPS = ("solver", "repos", "bundler", "resolvelib", "packaging")
+_SUFFIXES = (".py", ".c", ".so", ".json")
+
+
+def _roots() -> list[str | None]:
+    """The directory of each of `_TOPS` (None: not installed), found, not imported."""
+    import importlib.util
+
+    out: list[str | None] = []
+    for top in _TOPS:
+        found = importlib.util.find_spec(top)
+        if found is None or not found.submodule_search_locations:
+            out.append(None)
+        else:
+            out.append(next(iter(found.submodule_search_locations)))
+    return out
+
+
+def _source_files(roots: list[str | None]) -> list[tuple[str, str, str | None, Any]]:
+    """(top, path relative to its package, path, os.stat_result) of each source `solver_digest` hashes,
+    in the order it hashes them: packages in `_TOPS` order, then directories walked in sorted order
+    (a directory's files, then its subdirectories, as os.walk yields them); a package not installed is
+    one entry with path None."""
+    out: list[tuple[str, str, str | None, Any]] = []
+    for top, root in zip(_TOPS, roots, strict=True):
+        if root is None:
+            out.append((top, "", None, None))
+            continue
+
+        _walk(top, root, "", out)
+    return out
+
+
+def _walk(top: str, directory: str, rel: str, out: list[tuple[str, str, str | None, Any]]) -> None:
+    with os.scandir(directory) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    subdirs = []
+    for e in entries:
+        if e.is_dir():
+            if e.name != "__pycache__":
+                subdirs.append(e)
+        elif e.name.endswith(_SUFFIXES):
+            out.append((top, rel + e.name, e.path, e.stat()))
+    for d in subdirs:
+        _walk(top, d.path, f"{rel}{d.name}/", out)
+
+
+def _digest_directory(cache_dir: Path) -> Path:
+    return cache_dir / "solver-digests"
+
+
+def _kept_digest(cache_dir: Path, key: str) -> str | None:
+    try:
+        text = (_digest_directory(cache_dir) / key).read_text("utf-8")  # "ascii" would import its codec
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+
+
+def _keep_digest(cache_dir: Path, key: str, digest: str) -> None:
+    """Write atomically (a temporary name, then a rename); a cache that cannot be written is no error."""
+    directory = _digest_directory(cache_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(digest, "utf-8")
+        os.replace(tmp, directory / key)
+        kept = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        for old in [p for p in kept if not p.name.startswith(".")][:-_DIGESTS_KEPT]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _file_line(label: str, path: Path) -> str:
@@ -143,7 +235,7 @@ def _audit_lines(paths: tuple[Path, ...], lines: list[str]) -> None:
 
 def inputs(spec: Spec, *, cache_dir: Path, offline: bool) -> Inputs:
     """Fingerprint what a solve of `spec` reads besides the indexes (the module docstring lists it)."""
-    lines = [FORMAT, f"solver {solver_digest()}", f"spec {spec.sha256}"]
+    lines = [FORMAT, f"solver {solver_digest(cache_dir)}", f"spec {spec.sha256}"]
     deb_sources: tuple[Any, ...] = ()
     py_indexes: tuple[str, ...] = ()
     if spec.debian is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bundler.app import app
+from bundler.quicksolve import closing_lines, counts, default_lock_path, solve_json, up_to_date_lines
 from solver.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,24 +21,11 @@ if TYPE_CHECKING:
 
 def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -> None:
     lock = report.lock
-    deb = sum(1 for p in lock.packages if p.ecosystem == "deb")
-    py = sum(1 for p in lock.packages if p.ecosystem == "python")
-    parts = []
-    if deb:
-        parts.append(f"{deb} Debian packages")
-    if py:
-        parts.append(f"{py} Python files")
-    if report.up_to_date:  # the lock fast path: say so, and that nothing was looked up
-        console.print(f"lock up to date: {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} "
-                      f"roots; spec, its files and indexes unchanged, nothing resolved → {lock_path}")
-        # What a solve warns about and the lock alone tells: the sdists the target builds (what their
-        # build needs is in their metadata, which the fast path does not read).
-        for p in sorted({(p.name, p.version, p.filename) for p in lock.packages
-                         if p.ecosystem == "python" and not p.filename.endswith(".whl")}):
-            console.print(f"  warning: {p[0]} {p[1]} is an sdist ({p[2]}), built on install "
-                          "(--no-fast-path reports what its build needs)")
+    if report.up_to_date:  # the lock fast path (its lines are bundler.quicksolve's, which prints them too)
+        for line in up_to_date_lines(report, lock_path):
+            console.print(line)
     else:
-        console.print(f"solved {lock.name}: {' and '.join(parts) or 'nothing'} from {len(lock.roots)} roots → {lock_path}")
+        console.print(f"solved {lock.name}: {counts(lock)} from {len(lock.roots)} roots → {lock_path}")
     d = report.debian
     if d is not None:
         for f in d.fixes:
@@ -83,11 +71,8 @@ def _print_summary(console: "Console", report: "SolveReport", lock_path: Path) -
             console.print(f"  audit veto {eco} {name} ({version}): {reason}")
     for kept in report.kept:  # a re-solve kept these from the previous lock: say so (--upgrade moves them)
         console.print(f"  kept {kept.ecosystem} {kept}")
-    for warning in report.warnings:
-        console.print(f"  warning: {warning}")
-    timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
-    if timing:
-        console.print(f"  time: {timing}")
+    for line in closing_lines(report):
+        console.print(line)
 
 
 def _console(as_json: bool) -> "Console":
@@ -128,10 +113,7 @@ def _check_lock(console: "Console", report: "SolveReport", lock_path: Path, *, a
     new = dumps(report.lock)
     current = report.up_to_date or old == new
     if as_json:
-        out = report.to_json()
-        out["solved"] = True
-        out["lock"] = str(lock_path)
-        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(solve_json(report, lock_path))
     elif not quiet:
         if current:
             console.print(f"{lock_path} is up to date" + ("" if report.up_to_date else " (resolved to check)"))
@@ -185,7 +167,7 @@ def solve(
         if spec.debian is None:
             raise InputError("--source-packages needs a [debian] section", where=str(spec_path))
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
-    lock_path = output or spec_path.parent / "bundle.lock"
+    lock_path = output or default_lock_path(spec_path)
     base = read_lock(since) if since is not None else None  # unreadable: fail before solving
     from bundler import fastpath
     from bundler.progress import Display
@@ -240,10 +222,7 @@ def solve(
         build_bundle(report.lock, bundle, archive=archive, iso=iso, sign_key=sign_key,
                      cache_dir=default_cache_dir(cache_dir) / "artifacts", epoch=spec.epoch, progress=display)
     if as_json:
-        out = report.to_json()
-        out["solved"] = True
-        out["lock"] = str(lock_path)
-        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(solve_json(report, lock_path))
     elif not quiet:
         console = _console(as_json)
         _print_summary(console, report, lock_path)

@@ -1,0 +1,215 @@
+"""An up-to-date `bundler solve` answered before typer, click and rich are imported (issue 11).
+
+Loading the command line machinery costs about 50 ms (typer, click, their help renderer), where an
+up-to-date solve does a few milliseconds of work (bundler/fastpath.py). `bundler.cli.main` therefore
+hands the arguments of `solve` to `run` first, which recognises only these plain shapes, each given at
+most once, in any order after `solve`:
+
+    SPEC  -o/--output LOCK  --output=LOCK  --cache-dir DIR  --cache-dir=DIR
+    --offline  --json  -q/--quiet  --check  --strict
+
+and answers when the lock fast path applies. On anything else it returns None having printed and
+written nothing, and the command runs the ordinary way (typer's parser, `bundler.commands.solve`),
+which then gives the answer, the usage error or the full solve: any other option or argument
+(`--upgrade`, `--bundle`, `-oX`, `--`, a value that starts with "-"), no lock file at the lock path (a
+full solve), a spec that does not load, a miss of the fast path, a `--strict` error, a Debian spec
+without `--offline` (its check fetches the Release files, which the ordinary path would then fetch
+again), `--check`'s text, and a text summary that rich would not print as it is (markup, an emoji code,
+a control character, a stdout that is not UTF-8: `_as_rich_prints_it`).
+
+What it answers is what `bundler.commands.solve.solve` answers in the same case, byte for byte: the
+same defaults (`default_lock_path`, `bundler.cachedir.default_cache_dir`), the same check
+(`fastpath.check`), the same report (`fastpath.up_to_date_report`), the same `--json` document
+(`solve_json`) and the same summary lines (`up_to_date_lines`, `closing_lines`), which that command
+prints through rich and this module writes as they are;
+tests/test_quicksolve.py runs both paths and compares their output, exit code and lock bytes.
+Setting BUNDLER_NO_QUICK_SOLVE (to anything) skips it, for those tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DISABLE = "BUNDLER_NO_QUICK_SOLVE"
+_FLAGS = {"--offline": "offline", "--json": "as_json", "-q": "quiet", "--quiet": "quiet", "--check": "check",
+          "--strict": "strict"}  # fmt: skip
+_VALUES = {"-o": "output", "--output": "output", "--cache-dir": "cache_dir"}
+
+
+def default_lock_path(spec_path: Path) -> Path:
+    """The lock a solve of `spec_path` writes without -o: bundle.lock beside the spec."""
+    return spec_path.parent / "bundle.lock"
+
+
+class SolveArgs:
+    """The recognised arguments of `bundler solve` (a plain class: a dataclass costs ~1 ms to define,
+    a tenth of what this module saves)."""
+
+    __slots__ = ("as_json", "cache_dir", "check", "offline", "output", "quiet", "spec", "strict")
+
+    def __init__(self, spec: Path, options: dict[str, str], flags: set[str]) -> None:
+        self.spec = spec
+        self.output = Path(options["output"]) if "output" in options else None
+        self.cache_dir = Path(options["cache_dir"]) if "cache_dir" in options else None
+        self.offline = "offline" in flags
+        self.as_json = "as_json" in flags
+        self.quiet = "quiet" in flags
+        self.check = "check" in flags
+        self.strict = "strict" in flags
+
+
+def parse(args: list[str]) -> SolveArgs | None:
+    """The arguments of `bundler solve ...` if they have one of the plain shapes above, else None."""
+    if args[:1] != ["solve"]:
+        return None
+    options: dict[str, str] = {}
+    flags: set[str] = set()
+    positional: list[str] = []
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg in _FLAGS:
+            if _FLAGS[arg] in flags:
+                return None
+            flags.add(_FLAGS[arg])
+            continue
+        name, eq, value = arg.partition("=")
+        if arg in _VALUES or (eq and name.startswith("--") and name in _VALUES):
+            if not eq:
+                value = next(rest, "")
+            if not value or value.startswith("-") or _VALUES[name] in options:
+                return None
+            options[_VALUES[name]] = value
+        elif arg.startswith("-") or not arg:
+            return None
+        else:
+            positional.append(arg)
+    if len(positional) != 1:
+        return None
+    try:
+        for a in args:  # arguments that are not text (undecodable bytes): click's business
+            a.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return SolveArgs(Path(positional[0]), options, flags)
+
+
+def run(args: list[str]) -> int | None:
+    """Answer `bundler ARGS` if it is an up-to-date solve of a recognised shape; else None, silently."""
+    if os.environ.get(DISABLE) is not None:
+        return None
+    parsed = parse(args)
+    if parsed is None:
+        return None
+    lock_path = parsed.output or default_lock_path(parsed.spec)
+    if not os.path.isfile(lock_path):  # no lock: a full solve, which needs all of the rest anyway
+        return None
+    try:
+        return _answer(parsed, lock_path)
+    except KeyboardInterrupt:
+        from bundler.cli import _err
+
+        _err().out("interrupted")  # as bundler.cli._run says it
+        return 130
+
+
+def _answer(a: SolveArgs, lock_path: Path) -> int | None:
+    from bundler import fastpath
+    from bundler.cachedir import default_cache_dir
+    from bundler.spec import load_spec
+    from solver.errors import BundlerError
+
+    try:
+        spec = load_spec(a.spec)
+    except BundlerError:  # reported by the ordinary path
+        return None
+    if spec.debian is not None and not a.offline:
+        return None
+    started = time.perf_counter()
+    outcome = fastpath.check(spec, lock_path, cache_dir=default_cache_dir(a.cache_dir), offline=a.offline)
+    if outcome.lock is None:
+        return None
+    try:
+        report = fastpath.up_to_date_report(spec, outcome.lock, strict=a.strict, seconds=outcome.seconds)
+    except BundlerError:  # --strict and the ecosystems disagree: reported by the ordinary path
+        return None
+    report.timings["total"] = time.perf_counter() - started
+    if a.as_json:
+        sys.stdout.write(solve_json(report, lock_path))
+    elif not a.quiet:
+        if a.check or report.debian is not None or report.python is not None or report.audit is not None or report.kept:
+            return None  # printed by bundler.commands.solve alone
+        text = "".join(f"{line}\n" for line in [*up_to_date_lines(report, lock_path), *closing_lines(report)])
+        if not _as_rich_prints_it(text):
+            return None
+        sys.stdout.write(text)
+    return 0
+
+
+def _as_rich_prints_it(text: str) -> bool:
+    """Whether rich's console (bundler.commands.solve `_console`: markup and emoji codes on, soft wrap,
+    no highlighting) prints `text` as it is: no markup (nothing without a "["), no emoji code (two
+    colons with no space between them), no control character (rich removes some, expands tabs), and
+    a UTF-8 stdout (what rich writes to; another encoding may fail on "→" or a path)."""
+    import re
+
+    if "[" in text or re.search(r":\S*?:", text) or re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text):
+        return False
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8"):
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: a file name that is not UTF-8
+        return False
+    return True
+
+
+def counts(lock: Any) -> str:
+    """What a lock (a bundler.lock.Lock) holds, as the summary says it: "2 Debian packages and 1
+    Python files", or "nothing"."""
+    deb = sum(1 for p in lock.packages if p.ecosystem == "deb")
+    py = sum(1 for p in lock.packages if p.ecosystem == "python")
+    parts = []
+    if deb:
+        parts.append(f"{deb} Debian packages")
+    if py:
+        parts.append(f"{py} Python files")
+    return " and ".join(parts) or "nothing"
+
+
+def up_to_date_lines(report: Any, lock_path: Path) -> list[str]:
+    """The first lines of the text summary of a solve the lock fast path answered (a
+    bundler.pipeline.SolveReport with `up_to_date`): that, and the lock's sdists."""
+    lock = report.lock
+    lines = [f"lock up to date: {lock.name}: {counts(lock)} from {len(lock.roots)} roots; spec, its files and "
+             f"indexes unchanged, nothing resolved → {lock_path}"]  # fmt: skip
+    # What a solve warns about and the lock alone tells: the sdists the target builds (what their
+    # build needs is in their metadata, which the fast path does not read).
+    for p in sorted({(p.name, p.version, p.filename) for p in lock.packages
+                     if p.ecosystem == "python" and not p.filename.endswith(".whl")}):  # fmt: skip
+        lines.append(f"  warning: {p[0]} {p[1]} is an sdist ({p[2]}), built on install "
+                     "(--no-fast-path reports what its build needs)")  # fmt: skip
+    return lines
+
+
+def closing_lines(report: Any) -> list[str]:
+    """The last lines of every solve's text summary: the cross-ecosystem warnings and the timings."""
+    lines = [f"  warning: {warning}" for warning in report.warnings]
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    if timing:
+        lines.append(f"  time: {timing}")
+    return lines
+
+
+def solve_json(report: Any, lock_path: Path) -> str:
+    """The `solve --json` document of `report` (a bundler.pipeline.SolveReport) for `lock_path`."""
+    import json
+
+    out = report.to_json()
+    out["solved"] = True
+    out["lock"] = str(lock_path)
+    return json.dumps(out, indent=2, sort_keys=True) + "\n"

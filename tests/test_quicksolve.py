@@ -1,0 +1,325 @@
+"""An up-to-date `bundler solve` answered before typer is imported (bundler/quicksolve.py), and the
+cached digest of bundler's sources (bundler/fastpath.py `solver_digest`).
+
+Each case runs the real command twice on the same files: as it runs (the quick path when it applies)
+and with BUNDLER_NO_QUICK_SOLVE set (the typer path, `bundler.commands.solve`), and compares stdout
+(the `--json` document with its timings' values blanked, the only part that differs between two runs),
+stderr, the exit code and the lock's bytes. Which path ran is told by what was imported (`-X
+importtime`), never by a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bundler import fastpath, quicksolve
+from tests.support.demo import copy_demo
+
+FRAMEWORK = ("typer", "click", "rich")
+
+
+def run(*args: str | Path, cwd: Path, quick: bool = True) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """`bundler ARGS` in `cwd` and the top-level packages it imported."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUNDLER_")}
+    if not quick:
+        env[quicksolve.DISABLE] = "1"
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "bundler", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env)  # fmt: skip
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}  # fmt: skip
+    proc.stderr = "".join(line + "\n" for line in proc.stderr.splitlines() if not line.startswith("import time:"))
+    return proc, imported
+
+
+def _blank_timings(stdout: str) -> str:
+    """A `--json` document with every float (a timing: `timings`, the Debian solver's `stats`) as 0;
+    a text summary with the figures of its `time:` line as 0."""
+    if not stdout.startswith("{"):
+        return re.sub(r"(?m)^(  time: .*?)$", lambda m: re.sub(r"\d+\.\d+s", "0s", m[1]), stdout)
+
+    def blank(x: Any) -> Any:
+        if isinstance(x, float):
+            return 0
+        if isinstance(x, dict):
+            return {k: blank(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [blank(v) for v in x]
+        return x
+
+    return json.dumps(blank(json.loads(stdout)), indent=2, sort_keys=True)
+
+
+def compare(args: list[str], work: Path, lock: Path) -> tuple[dict[str, Any], set[str]]:
+    """Run `bundler ARGS` both ways and check they answer the same; the quick run's outcome and imports."""
+    before = lock.read_bytes() if lock.exists() else None
+    quick, imported = run(*args, cwd=work)
+    after_quick = lock.read_bytes() if lock.exists() else None
+    typer_run, typer_imported = run(*args, cwd=work, quick=False)
+    assert "typer" in typer_imported  # the switch works: this run did take the typer path
+    assert quick.returncode == typer_run.returncode, quick.stderr + typer_run.stderr
+    assert _blank_timings(quick.stdout) == _blank_timings(typer_run.stdout)
+    assert quick.stderr == typer_run.stderr
+    assert after_quick == before  # an up-to-date lock is not rewritten; the typer path agrees below
+    assert (lock.read_bytes() if lock.exists() else None) == before
+    doc = json.loads(quick.stdout) if quick.stdout.startswith("{") else {}
+    return {"code": quick.returncode, "stdout": quick.stdout, "stderr": quick.stderr, "doc": doc}, imported
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo (Debian and Python, local repositories) solved once: its bundle.lock is up to date."""
+    spec = copy_demo(tmp_path_factory.mktemp("quick") / "demo")
+    proc, _ = run("solve", "bundle.toml", "--cache-dir", "cache", "-q", cwd=spec.parent)
+    assert proc.returncode == 0, proc.stderr
+    shutil.copy(spec.parent / "bundle.lock", spec.parent / "other.lock")
+    shutil.copytree(spec.parent, spec.parent.parent / "pristine")
+    return spec.parent
+
+
+def restore(demo: Path) -> Path:
+    """The solved demo as the fixture left it, in the same place (its paths are in the lock and the
+    cache's keys)."""
+    shutil.rmtree(demo)
+    shutil.copytree(demo.parent / "pristine", demo)
+    return demo
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "bundle.toml", "--offline", "--json"],
+    ["solve", "bundle.toml", "--offline"],
+    ["solve", "bundle.toml", "--offline", "--strict", "-o", "other.lock"],
+    ["solve", "--json", "--offline", "bundle.toml"],
+    ["solve", "bundle.toml", "--offline", "-q"],
+    ["solve", "bundle.toml", "--offline", "--quiet", "--json"],
+    ["solve", "bundle.toml", "--offline", "--json", "--check"],
+    ["solve", "bundle.toml", "--offline", "-q", "--check"],
+    ["solve", "bundle.toml", "--offline", "--json", "--strict"],
+    ["solve", "bundle.toml", "-o", "other.lock", "--offline", "--json"],
+    ["solve", "bundle.toml", "--output=other.lock", "--cache-dir=cache", "--offline", "--json"],
+    ["solve", "{abs}/bundle.toml", "--output", "{abs}/other.lock", "--cache-dir", "{abs}/cache", "--offline", "--json"],
+])  # fmt: skip
+def test_an_up_to_date_solve_answers_without_typer_as_typer_does(demo: Path, args: list[str]) -> None:
+    args = [a.format(abs=demo) for a in args]
+    if "--cache-dir" not in " ".join(args):
+        args += ["--cache-dir", "cache"]
+    lock = demo / ("other.lock" if "other.lock" in " ".join(args) else "bundle.lock")
+    outcome, imported = compare(args, demo, lock)
+    assert outcome["code"] == 0
+    assert not imported & set(FRAMEWORK), imported & set(FRAMEWORK)
+    if "--json" in args:
+        assert outcome["doc"]["up-to-date"] is True
+    elif "-q" in args or "--quiet" in args:
+        assert outcome["stdout"] == ""
+    else:
+        assert outcome["stdout"].startswith("lock up to date: demo: 10 Debian packages and 5 Python files")
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "bundle.toml", "--offline", "--check"],  # --check's text
+    ["solve", "bundle.toml", "--offline", "-o", "x[b].lock"],  # rich's markup: [b] is bold
+    ["solve", "bundle.toml", "--offline", "-o", "x:smile:.lock"],  # and an emoji code
+    ["solve", "bundle.toml", "--json"],  # a Debian spec online: its check fetches the Release files
+    ["solve", "bundle.toml", "--offline", "--json", "--no-fast-path"],
+    ["solve", "bundle.toml", "--offline", "--json", "--upgrade"],
+    ["solve", "bundle.toml", "--offline", "--json", "--closure", "mirror"],
+    ["solve", "bundle.toml", "--offline", "--json", "--json"],
+    ["solve", "bundle.toml", "--offline", "--json", "-oother.lock"],
+    ["solve", "bundle.toml", "--offline", "--json", "--", "x"],
+    ["solve", "bundle.toml", "nope.toml", "--offline", "--json"],
+    ["solve", "--offline", "--json"],
+    ["solve", "missing.toml", "-o", "bundle.lock", "--offline", "--json"],
+])  # fmt: skip
+def test_anything_else_takes_the_typer_path_and_answers_the_same(demo: Path, args: list[str]) -> None:
+    for quick in (True, False):  # each path on the same files, in the same state
+        work = restore(demo)
+        for name in ("x[b].lock", "x:smile:.lock"):
+            shutil.copy(work / "bundle.lock", work / name)
+        proc, imported = run(*args, "--cache-dir", "cache", cwd=work, quick=quick)
+        assert "typer" in imported
+        if quick:
+            first = (proc.returncode, proc.stderr, _blank_timings(proc.stdout), (work / "bundle.lock").read_bytes())
+    assert first == (proc.returncode, proc.stderr, _blank_timings(proc.stdout), (work / "bundle.lock").read_bytes())
+
+
+@pytest.mark.parametrize("change", ["spec", "lock", "no lock"])
+def test_a_miss_falls_through_with_nothing_printed_and_the_same_answer(demo: Path, change: str) -> None:
+    runs = []
+    for quick in (True, False):
+        work = restore(demo)
+        if change == "spec":
+            (work / "bundle.toml").write_text((work / "bundle.toml").read_text() + "# changed\n")
+        elif change == "lock":
+            text = (work / "bundle.lock").read_text()
+            (work / "bundle.lock").write_text(text.replace('name = "demo"', 'name = "demo2"', 1))
+        else:
+            (work / "bundle.lock").unlink()
+        proc, imported = run("solve", "bundle.toml", "--cache-dir", "cache", "--offline", "--json", cwd=work, quick=quick)
+        assert proc.returncode == 0, proc.stderr
+        assert "typer" in imported
+        doc = json.loads(_blank_timings(proc.stdout))
+        assert doc["up-to-date"] is False
+        runs.append((doc, proc.stderr, (work / "bundle.lock").read_bytes()))
+    assert runs[0] == runs[1]
+
+
+def test_strict_with_a_disagreement_is_reported_by_the_typer_path(tmp_path: Path) -> None:
+    """--strict: a lock whose Debian python3 is not the spec's python-version. The fast path applies,
+    then `up_to_date_report` raises: the quick path hands over, and typer's path prints the error."""
+    spec = copy_demo(tmp_path / "demo", ('python-version = "3.11"', 'python-version = "3.12"'))
+    work = spec.parent
+    first, _ = run("solve", "bundle.toml", "--cache-dir", "cache", "-q", cwd=work)
+    assert first.returncode == 0, first.stderr
+    lock = work / "bundle.lock"
+    lock_text = lock.read_text()
+    if "python3" not in {line.split('"')[1] for line in lock_text.splitlines() if line.startswith("name = ")}:
+        pytest.skip("the demo locks no Debian python3: nothing to disagree with")
+    outcome, imported = compare(["solve", "bundle.toml", "--cache-dir", "cache", "--offline", "--json", "--strict"],
+                                work, lock)  # fmt: skip
+    assert outcome["code"] == 2 and "typer" in imported
+    ok, imported = run("solve", "bundle.toml", "--cache-dir", "cache", "--offline", "--json", cwd=work)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["warnings"] and "typer" not in imported
+
+
+@pytest.mark.parametrize("text", [
+    "lock up to date: demo: 2 Python files from 1 roots; spec, its files and indexes unchanged → out/bundle.lock",
+    "  time: fast-path 0.01s, total 0.01s", "a: b: c", "wide 漢字 and é and combining e\u0301 and emoji 🎉 → x",
+    "x" * 400, "back\\slash", "trailing spaces   ", "a:b c:d",
+    "[b]bold[/b]", "x[b].lock", ":smile:", "a:b:c", "tab\there", "cr\rhere", "esc\x1b[0m", "bell\x07",
+])  # fmt: skip
+@pytest.mark.parametrize("terminal", [False, True])
+def test_what_is_written_as_it_is_is_what_rich_prints(text: str, terminal: bool) -> None:
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, force_terminal=terminal, width=40, highlight=False, soft_wrap=True).print(text)
+    if quicksolve._as_rich_prints_it(text + "\n"):
+        assert out.getvalue() == text + "\n"
+    else:  # each one that is left to rich is one that rich changes (or that the check cannot tell)
+        assert text.startswith(("[", "x[", ":", "a:b:", "tab", "cr", "esc", "bell"))
+
+
+# ---- the parser -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, expected", [
+    (["solve", "s.toml"], ("s.toml", None, None, set())),
+    (["solve", "s.toml", "-o", "x.lock", "--cache-dir", "c", "--offline", "--json", "-q", "--check", "--strict"],
+     ("s.toml", "x.lock", "c", {"offline", "as_json", "quiet", "check", "strict"})),
+    (["solve", "--output=x.lock", "--quiet", "s.toml", "--cache-dir=c"], ("s.toml", "x.lock", "c", {"quiet"})),
+    (["solve", "-o", "a=b.lock", "s.toml"], ("s.toml", "a=b.lock", None, set())),
+])  # fmt: skip
+def test_parse_recognises_the_plain_shapes(args: list[str], expected: tuple[Any, ...]) -> None:
+    parsed = quicksolve.parse(args)
+    assert parsed is not None
+    flags = {f for f in ("offline", "as_json", "quiet", "check", "strict") if getattr(parsed, f)}
+    got = (str(parsed.spec), parsed.output and str(parsed.output), parsed.cache_dir and str(parsed.cache_dir), flags)
+    assert got == expected
+
+
+@pytest.mark.parametrize("args", [
+    [], ["build", "s.toml"], ["solve"], ["solve", "a.toml", "b.toml"], ["solve", "s.toml", "--upgrade"],
+    ["solve", "s.toml", "--no-fast-path"], ["solve", "s.toml", "--bundle", "out"], ["solve", "s.toml", "--help"],
+    ["solve", "s.toml", "-o"], ["solve", "s.toml", "-o", ""], ["solve", "s.toml", "-o", "-q"],
+    ["solve", "s.toml", "-ox.lock"], ["solve", "s.toml", "-o=x.lock"], ["solve", "s.toml", "--output="],
+    ["solve", "s.toml", "-o", "a", "-o", "b"], ["solve", "s.toml", "-o", "a", "--output", "b"],
+    ["solve", "s.toml", "--json", "--json"], ["solve", "s.toml", "-q", "--quiet"], ["solve", "s.toml", "-qo", "x"],
+    ["solve", "s.toml", "--offline=1"], ["solve", "--", "s.toml"], ["solve", "-"], ["solve", ""],
+    ["solve", "s.toml", "--cache"], ["solve", "s.toml", "--closure", "mirror"], ["solve", "s\udcff.toml"],
+    ["--version", "solve", "s.toml"],
+])  # fmt: skip
+def test_parse_rejects_everything_else(args: list[str]) -> None:
+    assert quicksolve.parse(args) is None
+
+
+# ---- the cached digest of bundler's sources --------------------------------------------------------
+@pytest.fixture
+def fake_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """solver_digest over a small tree of its own (the first of its five packages), files old enough
+    to be kept."""
+    root = tmp_path / "src"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "__pycache__").mkdir()
+    for name, text in (("a.py", "A = 1\n"), ("b.c", "int b;\n"), ("sub/c.py", "C = 3\n"), ("notes.txt", "x\n"),
+                       ("sub/__pycache__/c.pyc", "junk")):  # fmt: skip
+        (root / name).write_text(text)
+    monkeypatch.setattr(fastpath, "_roots", lambda: [str(root), None, None, None, None])
+    monkeypatch.setattr(fastpath, "_RACY", 0)
+    monkeypatch.setattr(fastpath, "_solver_digest", None)
+    return root
+
+
+def _digest(cache: Path | None) -> str:
+    fastpath._solver_digest = None
+    return fastpath.solver_digest(cache)
+
+
+def test_the_kept_digest_is_the_computed_one_and_a_changed_source_changes_it(fake_sources: Path,
+                                                                            tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    plain = _digest(None)
+    assert _digest(cache) == plain and len(list((cache / "solver-digests").iterdir())) == 1
+    assert _digest(cache) == plain  # read back
+    (fake_sources / "notes.txt").write_text("not a source\n")
+    (fake_sources / "sub" / "__pycache__" / "c.pyc").write_text("other junk")
+    assert _digest(cache) == plain
+    # the same size, the mtime put back: the content and the ctime changed
+    target = fake_sources / "sub" / "c.py"
+    st = target.stat()
+    target.write_text("C = 4\n")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    changed = _digest(cache)
+    assert changed != plain and changed == _digest(None)
+    (fake_sources / "sub" / "d.py").write_text("")
+    assert _digest(cache) not in (plain, changed)
+
+
+def test_a_digest_of_files_modified_just_now_is_not_kept(fake_sources: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastpath, "_RACY", 3600)
+    cache = tmp_path / "cache"
+    _digest(cache)
+    assert not (cache / "solver-digests").exists()
+    monkeypatch.setattr(fastpath, "_RACY", 0)
+    time.sleep(0.01)
+    _digest(cache)
+    assert len(list((cache / "solver-digests").iterdir())) == 1
+
+
+def test_the_digest_of_the_installed_tree_is_that_of_its_file_contents(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real packages: the kept digest is the one the files hash to, walked as before the cache
+    (os.walk, sorted, without __pycache__), so the locks written before it stay current."""
+    import hashlib
+    import importlib.util
+
+    import bundler
+
+    monkeypatch.setattr(fastpath, "_solver_digest", None)
+    h = hashlib.sha256(f"bundler {bundler.__version__}\n".encode())
+    for top in ("solver", "repos", "bundler", "resolvelib", "packaging"):
+        found = importlib.util.find_spec(top)
+        if found is None or not found.submodule_search_locations:
+            h.update(f"{top} -\n".encode())
+            continue
+        root = Path(next(iter(found.submodule_search_locations)))
+        for dirpath, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".c", ".so", ".json")):
+                    path = Path(dirpath, name)
+                    h.update(f"{top}/{path.relative_to(root)}\0".encode())
+                    h.update(hashlib.sha256(path.read_bytes()).digest())
+    assert _digest(None) == h.hexdigest()
+    monkeypatch.setattr(fastpath, "_RACY", 0)
+    assert _digest(tmp_path / "cache") == h.hexdigest() == _digest(tmp_path / "cache")
+    assert (tmp_path / "cache" / "solver-digests").is_dir()
