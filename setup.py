@@ -1,9 +1,10 @@
 """The compiled part of bundler: optional C extensions (everything else lives in pyproject.toml).
 
 `repos.deb._scan` finds the stanzas of a Packages file in one pass (repos/deb/_scan.c);
-`repos.deb._fields` reads the fields a solve needs out of one stanza (repos/deb/_fields.c). Both are
-optional: without a C compiler the install goes on and repos/deb/cache.py and repos/deb/packages.py do
-the same work in Python, slower.
+`repos.deb._fields` reads the fields a solve needs out of one stanza and makes its candidate
+(repos/deb/_fields.c); `solver.deb._encode` is the inner loop of the Debian encoder's expansion
+(solver/deb/_encode.c). All are optional: without a C compiler the install goes on and
+repos/deb/cache.py, repos/deb/packages.py and solver/deb/encoding.py do the same work in Python, slower.
 """
 
 from setuptools import Extension, setup
@@ -12,5 +13,6 @@ setup(
     ext_modules=[
         Extension("repos.deb._scan", ["repos/deb/_scan.c"], optional=True),
         Extension("repos.deb._fields", ["repos/deb/_fields.c"], optional=True),
+        Extension("solver.deb._encode", ["solver/deb/_encode.c"], optional=True),
     ]
 )

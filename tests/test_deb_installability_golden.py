@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import random
 
+import pytest
+
 from solver.deb.installability import check_installability
 from solver.model import DebCandidate, Dep
 from solver.universe import MemoryUniverse
@@ -84,3 +86,24 @@ def test_installability_answers_are_fixed() -> None:
     text = "\n\n".join(why for _, why in report.broken)
     assert hashlib.sha256(text.encode()).hexdigest() == EXPECTED_DIGEST
     assert report.installable + len(report.broken) == report.checked == len(cands)
+
+
+def test_the_compiled_expansion_encodes_what_the_python_loop_encodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # solver/deb/_encode.c is the inner loop of Encoding.expand: the same variables, requirements,
+    # clauses and tags, in the same order, with and without it (self-dependencies included).
+    import solver.deb.encoding as encoding
+    from solver.deb.problem import DebProblem
+
+    # CI installs a C compiler and Python's headers (scripts/dev): a silent fallback would lose the speed.
+    assert encoding._compiled_requirements is not None, "solver.deb._encode is not built (pip install -e .)"
+    cands = _universe()
+    cands.append(DebCandidate("selfdep", "1", "amd64", depends=((Dep("selfdep"),), (Dep("p001"), Dep("selfdep")))))
+    universe = MemoryUniverse(cands)
+
+    def encoded() -> str:
+        enc, s = encoding.encode(universe, DebProblem(roots=()), with_fixes=False, seeds=cands)
+        return repr(([c.key for c in enc.cands[1:]], dict(enc.requirements), s.clauses, s.tags))
+
+    compiled = encoded()
+    monkeypatch.setattr(encoding, "_compiled_requirements", None)
+    assert encoded() == compiled

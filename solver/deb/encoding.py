@@ -23,6 +23,11 @@ from ..universe import DebUniverse
 from .priorities import AptPin, Priorities
 from .problem import DebProblem, DebVeto
 
+try:  # the compiled inner loop of `Encoding.expand` (solver/deb/_encode.c); the Python loop otherwise
+    from ._encode import requirements as _compiled_requirements
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_requirements = None
+
 # -- the encoding ----------------------------------------------------------------------------------
 
 class EncodingMemo:
@@ -180,6 +185,7 @@ class Encoding:
         pending, vetoed, cands, native = self._pending, self.vetoed, self.cands, self.native
         group_vars, clauses, tags = self.group_vars, self.dep_clauses, self.dep_tags
         known = self._group_vars  # group_vars' own first look, written out for its 34,000 hits at 2,000 roots
+        compiled = _compiled_requirements
         while pending:
             v = pending.popleft()
             if v in vetoed:
@@ -190,6 +196,10 @@ class Encoding:
                 if not groups:
                     continue
                 required = self.requirements[v]
+                if compiled is not None:  # the loop below, in C
+                    groups = groups if type(groups) is tuple else tuple(groups)
+                    compiled(v, groups, arch, kind, known, group_vars, required, clauses, tags)
+                    continue
                 for group in groups:
                     hit = known.get((id(group), arch))
                     alts = hit[1] if hit is not None and hit[0] is group else group_vars(group, arch)
