@@ -56,6 +56,7 @@ from .cache import Cache, CachedPage
 from .fresh import index_base, local_page, local_path
 from .fresh import is_local as _is_local
 from .pool import PriorityPool, Task
+from .predigest import PredigestStore
 from .simple import (
     ACCEPT,
     JSON_TYPE,
@@ -123,6 +124,8 @@ class PypiIndex:
         # (solver.python.files), and that reduction of each cached page is cached too (a digest).
         self._choice = FileChoice(target) if target is not None else None
         self._target_key = _target_key(target) if target is not None else ""
+        # what the resolver derived from metadata for this target, kept per project (predigest.py)
+        self._predigest = PredigestStore(cache_dir, self._target_key) if target is not None else None
         self.notes: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -184,6 +187,8 @@ class PypiIndex:
 
     def close(self) -> None:
         self._pool.shutdown()
+        if self._predigest is not None:
+            self._predigest.flush()
         with self._lock:
             clients, self._clients = self._clients, []
             # Each task holds a bound method of this index (and its future the resolver's callbacks),
@@ -465,6 +470,21 @@ class PypiIndex:
                 return task
         self._pool.promote(task, priority)
         return task
+
+    def digested_dependencies(
+        self, release: Release, file: DistFile, extra: str, platforms: tuple[str, ...]
+    ) -> Any:
+        """What the resolver kept of `file`'s metadata for this candidate (solver.python.predigest), or None."""
+        if self._predigest is None or _is_local(file.url):
+            return None
+        return self._predigest.get(release.name, file, extra, platforms)
+
+    def store_digested_dependencies(
+        self, release: Release, file: DistFile, extra: str, platforms: tuple[str, ...], payload: Any
+    ) -> None:
+        """Keep `payload` for `digested_dependencies` (written when the index closes)."""
+        if self._predigest is not None and not _is_local(file.url):
+            self._predigest.put(release.name, file, extra, platforms, payload)
 
     # ---- metadata ----------------------------------------------------------------------------
     def _load_metadata(self, file: DistFile) -> CoreMetadata:
