@@ -527,6 +527,29 @@ def test_digest_releases_are_made_when_read() -> None:
     releases = got[1]
     assert [r.version for r in releases] == [Version("2.0"), Version("1.0")]
     assert len(releases[0].files) == 2 and releases[1].files[0].index == "https://x/"
-    # what does not read as a digest is still refused up front
-    for bad in ((True, [("not a version", [row])]), (True, [("1.0", [row[:3]])]), (True, 5), "x"):
+    # what does not read as a digest is refused up front
+    for bad in ((True, 5), "x", (True,)):
         assert pypi_index._from_digest(bad, "p", "https://x/") is None
+    # a release that does not read (the digest's checksum makes this another packaging's or a forged
+    # file) is reported when read, naming the page, never used
+    for bad_item in (("not a version", [row]), ("1.0", [row[:3]]), ("1.0",), 7):
+        got = pypi_index._from_digest((True, [("2.0", [row]), bad_item]), "p", "https://x/")
+        assert got is not None and got[1][0].version == Version("2.0")
+        with pytest.raises(InputError, match="cached digest of this page is unreadable") as e:
+            got[1][1]
+        assert e.value.where == "https://x/p/"
+
+
+def test_a_digest_whose_body_fails_its_checksum_is_not_read(tmp_path: Path) -> None:
+    import marshal
+
+    cache = Cache(tmp_path)
+    url, sha = "https://x/simple/p/", "a" * 64
+    cache.store_digest(url, sha, "t", (True, [("1.0", [])]))
+    assert cache.digest(url, sha, "t") == (True, [("1.0", [])])
+    (path,) = (tmp_path / "pypi" / "digests").iterdir()
+    fmt, got_url, got_sha, target, checksum, body = marshal.loads(path.read_bytes())
+    body = body.replace(b"1.0", b"9.0")
+    assert marshal.loads(body) == (True, [("9.0", [])])
+    path.write_bytes(marshal.dumps((fmt, got_url, got_sha, target, checksum, body)))
+    assert cache.digest(url, sha, "t") is None

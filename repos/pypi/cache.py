@@ -3,7 +3,7 @@
     <cache>/pypi/pages/<key>.body      the page bytes as served
     <cache>/pypi/pages/<key>.json      {url, status, content_type, etag, last_modified, fetched, max_age, sha256}
     <cache>/pypi/pages/<key>.parsed    the page's files as tuples (marshal), for the page's sha256
-    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (marshal), see `digest`
+    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (marshal, checksummed), see `digest`
     <cache>/pypi/metadata/<key>.metadata  a file's core metadata (immutable: keyed by the file's URL+sha256)
     <cache>/pypi/metadata/<key>.json      {url, size}
     <cache>/pypi/metadata/<key>.parsed    the fields parsed from it (marshal), see `core_metadata`
@@ -27,7 +27,7 @@ from typing import Any
 
 # Bump when what a digest holds changes: older digests are then ignored and rebuilt. (What the file
 # choice depends on, its rules and the target, is in the `target` string a digest is stored under.)
-DIGEST_FORMAT = 1
+DIGEST_FORMAT = 2
 
 
 def _key(text: str) -> str:
@@ -126,15 +126,19 @@ class Cache:
         """The payload stored for this page content and target, or None (absent, stale or unreadable)."""
         try:
             data = (self.root / "digests" / f"{_key(url + chr(0) + target)}.digest").read_bytes()
-            fmt, got_url, got_sha, got_target, payload = marshal.loads(data)
+            fmt, got_url, got_sha, got_target, checksum, body = marshal.loads(data)
+            if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
+                return None
+            # the payload is read lazily (PypiIndex's `_from_digest`): it must be what was stored
+            if not isinstance(body, bytes) or hashlib.sha256(body).digest() != checksum:
+                return None
+            return marshal.loads(body)
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
-            return None
-        return payload
 
     def store_digest(self, url: str, sha256: str, target: str, payload: Any) -> None:
-        data = marshal.dumps((DIGEST_FORMAT, url, sha256, target, payload))
+        body = marshal.dumps(payload)
+        data = marshal.dumps((DIGEST_FORMAT, url, sha256, target, hashlib.sha256(body).digest(), body))
         _write(self.root / "digests" / f"{_key(url + chr(0) + target)}.digest", data)
 
     # metadata

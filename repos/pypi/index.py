@@ -733,40 +733,43 @@ def _row(f: DistFile) -> tuple[object, ...]:
     return (f.filename, f.url, f.sha256, f.size, f.requires_python, f.yanked, f.core_metadata)
 
 
-_ROW_FIELDS = 7  # what `_row` keeps of a DistFile: every field but `index`
-
-
 def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Release]] | None:
     """(the page has files, its releases) from a digest's payload; None when it does not read as one.
 
-    The payload is checked here (each version parses, each file row has a DistFile's fields), and the
-    Release objects are made when the resolver first reads them (`NewestFirst`): it reads a few of
-    each project's, and the pages of a large solve list tens of thousands.
+    The digest's checksum (`Cache.digest`) says the payload is what `_index_page` stored: version
+    texts that parsed (with this packaging: it is part of the target key) and file rows of a
+    DistFile's fields. So each version is parsed, and each Release made, only when the resolver
+    first reads it (`NewestFirst`): it reads a few of each project's, and the pages of a large solve
+    list tens of thousands (16,000 for airflow's, of which it reads 2,700). Only the outer shape is
+    checked here; an item that does not read all the same is reported when read, naming the page.
     """
     if payload is None:
         return None
     try:
         has_files, grouped = payload
-        versions = []
-        for text, rows in grouped:
-            version = parse_version(text)
-            if version is None:
-                return None
-            for row in rows:
-                if len(row) != _ROW_FIELDS:
-                    return None
-            versions.append((version, rows))
     except (TypeError, ValueError):
         return None
+    if not isinstance(grouped, list):
+        return None
 
-    def make(item: tuple[Version, Sequence[Sequence[Any]]]) -> Release:
-        version, rows = item
-        if len(rows) == 1:  # nearly always, once files for other targets are gone
-            return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
-        return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
+    def make(item: tuple[str, Sequence[Sequence[Any]]]) -> Release:
+        try:
+            text, rows = item
+            version = parse_version(text) if isinstance(text, str) else None
+            if version is None:
+                raise TypeError(text)
+            if len(rows) == 1:  # nearly always, once files for other targets are gone
+                return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
+            return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
+        except (TypeError, ValueError):
+            raise InputError(
+                "the cached digest of this page is unreadable",
+                where=f"{index}{name}/",
+                hint="remove the cache's pypi/digests",
+            ) from None
 
     # stored sorted (`_index_page`), and each version parses back equal
-    return bool(has_files), NewestFirst(versions, make)
+    return bool(has_files), NewestFirst(grouped, make)
 
 
 def _merge_releases(parts: list[Sequence[Release]]) -> list[Release]:
