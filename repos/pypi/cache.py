@@ -63,6 +63,11 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 @dataclass
 class CachedPage:
     url: str
@@ -79,15 +84,19 @@ class CachedPage:
 class Cache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root) / "pypi"
+        # the directories as text: a warm solve builds a path per project page and digest, and
+        # pathlib's joins cost more than the reads
+        self._pages = os.path.join(self.root, "pages", "")
+        self._digests = os.path.join(self.root, "digests", "")
         self._lock = threading.Lock()
         self._hashes: dict[str, Any] | None = None
 
     # pages
     def page(self, url: str, with_body: bool = True) -> CachedPage | None:
-        base = self.root / "pages" / _key(url)
+        base = self._pages + _key(url)
         try:
-            meta = json.loads((base.with_suffix(".json")).read_bytes())
-            body = base.with_suffix(".body").read_bytes() if with_body and meta["status"] == 200 else None
+            meta = json.loads(_read(base + ".json"))
+            body = _read(base + ".body") if with_body and meta["status"] == 200 else None
         except (OSError, ValueError, KeyError):
             return None
         return CachedPage(
@@ -125,7 +134,7 @@ class Cache:
     def digest(self, url: str, sha256: str, target: str) -> Any:
         """The payload stored for this page content and target, or None (absent, stale or unreadable)."""
         try:
-            data = (self.root / "digests" / f"{_key(url + chr(0) + target)}.digest").read_bytes()
+            data = _read(f"{self._digests}{_key(url + chr(0) + target)}.digest")
             fmt, got_url, got_sha, got_target, checksum, body = marshal.loads(data)
             if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
                 return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,15 @@ EntryKey = tuple[str, str, str, str, tuple[str, ...]]  # (url, sha256, metadata 
 class PredigestStore:
     def __init__(self, cache_root: Path, target_key: str) -> None:
         self.dir = Path(cache_root) / "pypi" / "predigest"
+        self._dir = os.path.join(self.dir, "")  # as text: one path per project, pathlib costs more
         # everything an entry depends on besides its file and candidate: in the file's header
         self.context = f"{STORE_FORMAT}:{DEPS_DIGEST_VERSION}:{CORE_METADATA_PARSER}:{target_key}"
         self._lock = threading.Lock()
         self._loaded: dict[str, dict[EntryKey, Any]] = {}  # project -> its entries
         self._dirty: set[str] = set()
 
-    def _path(self, project: str) -> Path:
-        return self.dir / f"{_key(project + chr(0) + self.context)}.deps"
+    def _path(self, project: str) -> str:
+        return f"{self._dir}{_key(project + chr(0) + self.context)}.deps"
 
     def _entries(self, project: str) -> dict[EntryKey, Any]:
         entries = self._loaded.get(project)
@@ -63,7 +65,8 @@ class PredigestStore:
 
     def _read(self, project: str) -> dict[EntryKey, Any]:
         try:
-            data = self._path(project).read_bytes()
+            with open(self._path(project), "rb") as f:
+                data = f.read()
         except OSError:
             return {}
         try:
@@ -112,6 +115,6 @@ class PredigestStore:
                 continue
             header = (STORE_FORMAT, project, self.context, hashlib.sha256(body).hexdigest(), body)
             try:
-                _write(self._path(project), marshal.dumps(header))
+                _write(Path(self._path(project)), marshal.dumps(header))
             except OSError:
                 pass  # a cache that cannot be written is only a slower next run

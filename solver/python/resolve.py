@@ -20,7 +20,6 @@ from resolvelib import ResolutionImpossible, ResolutionTooDeep
 from solver.errors import InputError, Unsatisfiable
 from solver.veto import Veto
 
-from .explain import explain
 from .model import DistFile, PackageIndex
 from .provider import PYTHON, PythonProvider, Req, VetoRule, requirement_objects
 from .resolution import make_resolver
@@ -144,6 +143,8 @@ def resolve(
     try:
         result = resolver.resolve(roots, max_rounds=20000)
     except ResolutionImpossible as e:
+        from .explain import explain  # only on failure: it and solver.causes are 0.02 s of imports
+
         raise Unsatisfiable(explain(list(e.causes), provider)) from None
     except ResolutionTooDeep:
         raise Unsatisfiable("the resolver gave up after too many backtracking rounds") from None
