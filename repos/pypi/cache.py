@@ -3,7 +3,8 @@
     <cache>/pypi/pages/<key>.body      the page bytes as served
     <cache>/pypi/pages/<key>.json      {url, status, content_type, etag, last_modified, fetched, max_age, sha256}
     <cache>/pypi/pages/<key>.parsed    the page's files as tuples (marshal), for the page's sha256
-    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (marshal, checksummed), see `digest`
+    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (a header's length, the
+                                       header and the payload, marshal; checksummed), see `digest`
     <cache>/pypi/metadata/<key>.metadata  a file's core metadata (immutable: keyed by the file's URL+sha256)
     <cache>/pypi/metadata/<key>.json      {url, size}
     <cache>/pypi/metadata/<key>.parsed    the fields parsed from it (marshal), see `core_metadata`
@@ -27,7 +28,7 @@ from typing import Any
 
 # Bump when what a digest holds changes: older digests are then ignored and rebuilt. (What the file
 # choice depends on, its rules and the target, is in the `target` string a digest is stored under.)
-DIGEST_FORMAT = 2
+DIGEST_FORMAT = 3
 
 
 def _key(text: str) -> str:
@@ -135,11 +136,13 @@ class Cache:
         """The payload stored for this page content and target, or None (absent, stale or unreadable)."""
         try:
             data = _read(f"{self._digests}{_key(url + chr(0) + target)}.digest")
-            fmt, got_url, got_sha, got_target, checksum, body = marshal.loads(data)
+            end = 4 + int.from_bytes(data[:4], "little")
+            fmt, got_url, got_sha, got_target, checksum = marshal.loads(data[4:end])
             if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
                 return None
             # the payload is read lazily (PypiIndex's `_from_digest`): it must be what was stored
-            if not isinstance(body, bytes) or hashlib.sha256(body).digest() != checksum:
+            body = memoryview(data)[end:]  # not copied (a large project's digest is 100 kB)
+            if hashlib.sha256(body).digest() != checksum:
                 return None
             return marshal.loads(body)
         except (OSError, ValueError, EOFError, TypeError):
@@ -147,7 +150,8 @@ class Cache:
 
     def store_digest(self, url: str, sha256: str, target: str, payload: Any) -> None:
         body = marshal.dumps(payload)
-        data = marshal.dumps((DIGEST_FORMAT, url, sha256, target, hashlib.sha256(body).digest(), body))
+        header = marshal.dumps((DIGEST_FORMAT, url, sha256, target, hashlib.sha256(body).digest()))
+        data = len(header).to_bytes(4, "little") + header + body
         _write(self.root / "digests" / f"{_key(url + chr(0) + target)}.digest", data)
 
     # metadata

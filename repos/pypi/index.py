@@ -19,6 +19,7 @@ loads it.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 import threading
 import time
@@ -339,8 +340,7 @@ class PypiIndex:
                 has_files, newest = json_page_releases(
                     self._page_body(page_url, body), page_url, index, name, self._choice
                 )
-                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in newest]
-                self.cache.store_digest(page_url, sha, self._target_key, (has_files, grouped))
+                self.cache.store_digest(page_url, sha, self._target_key, _to_digest(has_files, newest))
                 return ProjectPage(page_url, sha, has_files), NewestFirst(newest)
         files = self._page_files(index, page_url, body, ctype, sha)
         releases: Sequence[Release] = group_releases(name, files)
@@ -357,8 +357,7 @@ class PypiIndex:
             )
             if not _is_local(index):
                 # str() of a Version parses back to an equal Version with the same str(): the pins' text
-                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in releases]
-                self.cache.store_digest(page_url, sha, self._target_key, (bool(files), grouped))
+                self.cache.store_digest(page_url, sha, self._target_key, _to_digest(bool(files), releases))
         return ProjectPage(page_url, sha, bool(files)), releases
 
     def _flat_files(self) -> dict[str, list[DistFile]]:
@@ -733,6 +732,13 @@ def _row(f: DistFile) -> tuple[object, ...]:
     return (f.filename, f.url, f.sha256, f.size, f.requires_python, f.yanked, f.core_metadata)
 
 
+def _to_digest(has_files: bool, releases: Sequence[Release]) -> tuple[bool, list[tuple[str, bytes]]]:
+    """A digest's payload: per release, newest first, its version's text (which parses back to an
+    equal Version) and its file rows, marshalled apart so that a warm run unmarshals only the rows
+    of the releases the resolver reads."""
+    return has_files, [(str(r.version), marshal.dumps([_row(f) for f in r.files])) for r in releases]
+
+
 def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Release]] | None:
     """(the page has files, its releases) from a digest's payload; None when it does not read as one.
 
@@ -752,16 +758,17 @@ def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Re
     if not isinstance(grouped, list):
         return None
 
-    def make(item: tuple[str, Sequence[Sequence[Any]]]) -> Release:
+    def make(item: tuple[str, bytes]) -> Release:
         try:
-            text, rows = item
+            text, blob = item
             version = parse_version(text) if isinstance(text, str) else None
             if version is None:
                 raise TypeError(text)
+            rows = marshal.loads(blob)
             if len(rows) == 1:  # nearly always, once files for other targets are gone
                 return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
             return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, EOFError):
             raise InputError(
                 "the cached digest of this page is unreadable",
                 where=f"{index}{name}/",
