@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import marshal
 import random
 from pathlib import Path
 
@@ -522,11 +523,46 @@ def test_digest_releases_are_made_when_read() -> None:
     from solver.python.model import NewestFirst
 
     row = ("p-1.0-py3-none-any.whl", "https://x/p-1.0-py3-none-any.whl", "ab", 1, None, None, None)
-    got = pypi_index._from_digest((True, [("2.0", [row, row]), ("1.0", [row])]), "p", "https://x/")
+    blob = marshal.dumps([row])
+    got = pypi_index._from_digest(
+        (True, [("2.0", marshal.dumps([row, row])), ("1.0", blob)]), "p", "https://x/"
+    )
     assert got is not None and isinstance(got[1], NewestFirst)
     releases = got[1]
     assert [r.version for r in releases] == [Version("2.0"), Version("1.0")]
     assert len(releases[0].files) == 2 and releases[1].files[0].index == "https://x/"
-    # what does not read as a digest is still refused up front
-    for bad in ((True, [("not a version", [row])]), (True, [("1.0", [row[:3]])]), (True, 5), "x"):
+    # what does not read as a digest is refused up front
+    for bad in ((True, 5), "x", (True,)):
         assert pypi_index._from_digest(bad, "p", "https://x/") is None
+    # a release that does not read (the digest's checksum makes this another packaging's or a forged
+    # file) is reported when read, naming the page, never used
+    for bad_item in (
+        ("not a version", blob),
+        ("1.0", marshal.dumps([row[:3]])),
+        ("1.0", b"\x00junk"),
+        ("1.0", [row]),
+        ("1.0",),
+        7,
+    ):
+        got = pypi_index._from_digest((True, [("2.0", blob), bad_item]), "p", "https://x/")
+        assert got is not None and got[1][0].version == Version("2.0")
+        with pytest.raises(InputError, match="cached digest of this page is unreadable") as e:
+            got[1][1]
+        assert e.value.where == "https://x/p/"
+
+
+def test_a_digest_whose_body_fails_its_checksum_is_not_read(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    url, sha = "https://x/simple/p/", "a" * 64
+    cache.store_digest(url, sha, "t", (True, [("1.0", [])]))
+    assert cache.digest(url, sha, "t") == (True, [("1.0", [])])
+    (path,) = (tmp_path / "pypi" / "digests").iterdir()
+    data = path.read_bytes()
+    end = 4 + int.from_bytes(data[:4], "little")
+    assert marshal.loads(data[end:]) == (True, [("1.0", [])])
+    body = data[end:].replace(b"1.0", b"9.0")
+    assert marshal.loads(body) == (True, [("9.0", [])])
+    path.write_bytes(data[:end] + body)
+    assert cache.digest(url, sha, "t") is None
+    path.write_bytes(data[:3])  # cut short
+    assert cache.digest(url, sha, "t") is None

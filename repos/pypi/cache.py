@@ -3,7 +3,8 @@
     <cache>/pypi/pages/<key>.body      the page bytes as served
     <cache>/pypi/pages/<key>.json      {url, status, content_type, etag, last_modified, fetched, max_age, sha256}
     <cache>/pypi/pages/<key>.parsed    the page's files as tuples (marshal), for the page's sha256
-    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (marshal), see `digest`
+    <cache>/pypi/digests/<key>.digest  the page's releases reduced for one target (a header's length, the
+                                       header and the payload, marshal; checksummed), see `digest`
     <cache>/pypi/metadata/<key>.metadata  a file's core metadata (immutable: keyed by the file's URL+sha256)
     <cache>/pypi/metadata/<key>.json      {url, size}
     <cache>/pypi/metadata/<key>.parsed    the fields parsed from it (marshal), see `core_metadata`
@@ -27,7 +28,7 @@ from typing import Any
 
 # Bump when what a digest holds changes: older digests are then ignored and rebuilt. (What the file
 # choice depends on, its rules and the target, is in the `target` string a digest is stored under.)
-DIGEST_FORMAT = 1
+DIGEST_FORMAT = 3
 
 
 def _key(text: str) -> str:
@@ -63,6 +64,11 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 @dataclass
 class CachedPage:
     url: str
@@ -79,15 +85,19 @@ class CachedPage:
 class Cache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root) / "pypi"
+        # the directories as text: a warm solve builds a path per project page and digest, and
+        # pathlib's joins cost more than the reads
+        self._pages = os.path.join(self.root, "pages", "")
+        self._digests = os.path.join(self.root, "digests", "")
         self._lock = threading.Lock()
         self._hashes: dict[str, Any] | None = None
 
     # pages
     def page(self, url: str, with_body: bool = True) -> CachedPage | None:
-        base = self.root / "pages" / _key(url)
+        base = self._pages + _key(url)
         try:
-            meta = json.loads((base.with_suffix(".json")).read_bytes())
-            body = base.with_suffix(".body").read_bytes() if with_body and meta["status"] == 200 else None
+            meta = json.loads(_read(base + ".json"))
+            body = _read(base + ".body") if with_body and meta["status"] == 200 else None
         except (OSError, ValueError, KeyError):
             return None
         return CachedPage(
@@ -125,16 +135,23 @@ class Cache:
     def digest(self, url: str, sha256: str, target: str) -> Any:
         """The payload stored for this page content and target, or None (absent, stale or unreadable)."""
         try:
-            data = (self.root / "digests" / f"{_key(url + chr(0) + target)}.digest").read_bytes()
-            fmt, got_url, got_sha, got_target, payload = marshal.loads(data)
+            data = _read(f"{self._digests}{_key(url + chr(0) + target)}.digest")
+            end = 4 + int.from_bytes(data[:4], "little")
+            fmt, got_url, got_sha, got_target, checksum = marshal.loads(data[4:end])
+            if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
+                return None
+            # the payload is read lazily (PypiIndex's `_from_digest`): it must be what was stored
+            body = memoryview(data)[end:]  # not copied (a large project's digest is 100 kB)
+            if hashlib.sha256(body).digest() != checksum:
+                return None
+            return marshal.loads(body)
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
-            return None
-        return payload
 
     def store_digest(self, url: str, sha256: str, target: str, payload: Any) -> None:
-        data = marshal.dumps((DIGEST_FORMAT, url, sha256, target, payload))
+        body = marshal.dumps(payload)
+        header = marshal.dumps((DIGEST_FORMAT, url, sha256, target, hashlib.sha256(body).digest()))
+        data = len(header).to_bytes(4, "little") + header + body
         _write(self.root / "digests" / f"{_key(url + chr(0) + target)}.digest", data)
 
     # metadata

@@ -19,6 +19,7 @@ loads it.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 import threading
 import time
@@ -56,6 +57,7 @@ from .cache import Cache, CachedPage
 from .fresh import index_base, local_page, local_path
 from .fresh import is_local as _is_local
 from .pool import PriorityPool, Task
+from .predigest import PredigestStore
 from .simple import (
     ACCEPT,
     JSON_TYPE,
@@ -123,6 +125,8 @@ class PypiIndex:
         # (solver.python.files), and that reduction of each cached page is cached too (a digest).
         self._choice = FileChoice(target) if target is not None else None
         self._target_key = _target_key(target) if target is not None else ""
+        # what the resolver derived from metadata for this target, kept per project (predigest.py)
+        self._predigest = PredigestStore(cache_dir, self._target_key) if target is not None else None
         self.notes: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -184,6 +188,8 @@ class PypiIndex:
 
     def close(self) -> None:
         self._pool.shutdown()
+        if self._predigest is not None:
+            self._predigest.flush()
         with self._lock:
             clients, self._clients = self._clients, []
             # Each task holds a bound method of this index (and its future the resolver's callbacks),
@@ -334,8 +340,7 @@ class PypiIndex:
                 has_files, newest = json_page_releases(
                     self._page_body(page_url, body), page_url, index, name, self._choice
                 )
-                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in newest]
-                self.cache.store_digest(page_url, sha, self._target_key, (has_files, grouped))
+                self.cache.store_digest(page_url, sha, self._target_key, _to_digest(has_files, newest))
                 return ProjectPage(page_url, sha, has_files), NewestFirst(newest)
         files = self._page_files(index, page_url, body, ctype, sha)
         releases: Sequence[Release] = group_releases(name, files)
@@ -352,8 +357,7 @@ class PypiIndex:
             )
             if not _is_local(index):
                 # str() of a Version parses back to an equal Version with the same str(): the pins' text
-                grouped = [(str(r.version), [_row(f) for f in r.files]) for r in releases]
-                self.cache.store_digest(page_url, sha, self._target_key, (bool(files), grouped))
+                self.cache.store_digest(page_url, sha, self._target_key, _to_digest(bool(files), releases))
         return ProjectPage(page_url, sha, bool(files)), releases
 
     def _flat_files(self) -> dict[str, list[DistFile]]:
@@ -465,6 +469,21 @@ class PypiIndex:
                 return task
         self._pool.promote(task, priority)
         return task
+
+    def digested_dependencies(
+        self, release: Release, file: DistFile, extra: str, platforms: tuple[str, ...]
+    ) -> Any:
+        """What the resolver kept of `file`'s metadata for this candidate (solver.python.predigest), or None."""
+        if self._predigest is None or _is_local(file.url):
+            return None
+        return self._predigest.get(release.name, file, extra, platforms)
+
+    def store_digested_dependencies(
+        self, release: Release, file: DistFile, extra: str, platforms: tuple[str, ...], payload: Any
+    ) -> None:
+        """Keep `payload` for `digested_dependencies` (written when the index closes)."""
+        if self._predigest is not None and not _is_local(file.url):
+            self._predigest.put(release.name, file, extra, platforms, payload)
 
     # ---- metadata ----------------------------------------------------------------------------
     def _load_metadata(self, file: DistFile) -> CoreMetadata:
@@ -713,40 +732,51 @@ def _row(f: DistFile) -> tuple[object, ...]:
     return (f.filename, f.url, f.sha256, f.size, f.requires_python, f.yanked, f.core_metadata)
 
 
-_ROW_FIELDS = 7  # what `_row` keeps of a DistFile: every field but `index`
+def _to_digest(has_files: bool, releases: Sequence[Release]) -> tuple[bool, list[tuple[str, bytes]]]:
+    """A digest's payload: per release, newest first, its version's text (which parses back to an
+    equal Version) and its file rows, marshalled apart so that a warm run unmarshals only the rows
+    of the releases the resolver reads."""
+    return has_files, [(str(r.version), marshal.dumps([_row(f) for f in r.files])) for r in releases]
 
 
 def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Release]] | None:
     """(the page has files, its releases) from a digest's payload; None when it does not read as one.
 
-    The payload is checked here (each version parses, each file row has a DistFile's fields), and the
-    Release objects are made when the resolver first reads them (`NewestFirst`): it reads a few of
-    each project's, and the pages of a large solve list tens of thousands.
+    The digest's checksum (`Cache.digest`) says the payload is what `_index_page` stored: version
+    texts that parsed (with this packaging: it is part of the target key) and file rows of a
+    DistFile's fields. So each version is parsed, and each Release made, only when the resolver
+    first reads it (`NewestFirst`): it reads a few of each project's, and the pages of a large solve
+    list tens of thousands (16,000 for airflow's, of which it reads 2,700). Only the outer shape is
+    checked here; an item that does not read all the same is reported when read, naming the page.
     """
     if payload is None:
         return None
     try:
         has_files, grouped = payload
-        versions = []
-        for text, rows in grouped:
-            version = parse_version(text)
-            if version is None:
-                return None
-            for row in rows:
-                if len(row) != _ROW_FIELDS:
-                    return None
-            versions.append((version, rows))
     except (TypeError, ValueError):
         return None
+    if not isinstance(grouped, list):
+        return None
 
-    def make(item: tuple[Version, Sequence[Sequence[Any]]]) -> Release:
-        version, rows = item
-        if len(rows) == 1:  # nearly always, once files for other targets are gone
-            return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
-        return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
+    def make(item: tuple[str, bytes]) -> Release:
+        try:
+            text, blob = item
+            version = parse_version(text) if isinstance(text, str) else None
+            if version is None:
+                raise TypeError(text)
+            rows = marshal.loads(blob)
+            if len(rows) == 1:  # nearly always, once files for other targets are gone
+                return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
+            return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
+        except (TypeError, ValueError, EOFError):
+            raise InputError(
+                "the cached digest of this page is unreadable",
+                where=f"{index}{name}/",
+                hint="remove the cache's pypi/digests",
+            ) from None
 
     # stored sorted (`_index_page`), and each version parses back equal
-    return bool(has_files), NewestFirst(versions, make)
+    return bool(has_files), NewestFirst(grouped, make)
 
 
 def _merge_releases(parts: list[Sequence[Release]]) -> list[Release]:

@@ -75,5 +75,22 @@ class OverridingIndex:
         if rest:
             self._index.prefetch_metadata(rest, on_metadata, priority=priority)
 
+    # The index's kept dependencies (solver.python.predigest) derive from its own metadata: never for
+    # a release whose metadata the spec states.
+    def digested_dependencies(
+        self, release: Release, file: DistFile, extra: str, platforms: tuple[str, ...]
+    ) -> Any:
+        if self.override_for(release) is not None:
+            return None
+        fn = getattr(self._index, "digested_dependencies", None)
+        return fn(release, file, extra, platforms) if fn is not None else None
+
+    def store_digested_dependencies(
+        self, release: Release, file: DistFile, extra: str, platforms: tuple[str, ...], payload: Any
+    ) -> None:
+        fn = getattr(self._index, "store_digested_dependencies", None)
+        if fn is not None and self.override_for(release) is None:
+            fn(release, file, extra, platforms, payload)
+
     def __getattr__(self, name: str) -> Any:  # list_releases, prefetch, pages, notes, close, ...
         return getattr(self._index, name)

@@ -33,6 +33,7 @@ from resolvelib import AbstractProvider
 from .files import FileChoice
 from .files import requires_python_spec as _spec_or_none
 from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, NewestFirst, PackageIndex, Release
+from .predigest import from_payload, to_payload
 from .requirements import requirement_or_none as _requirement_or_none
 from .target import Target
 
@@ -660,6 +661,59 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         if candidate in self._deps:
             return self._deps[candidate]
         self.tried[candidate.name].add(candidate.version)
+        deps = self._kept_dependencies(candidate)
+        if deps is None:
+            deps = self._derive_dependencies(candidate)
+        self._deps[candidate] = deps
+        names = sorted({d.name for d in deps if d.name != PYTHON})
+        if names:
+            # resolvelib asks for these pages next: fetch them ahead of the speculation
+            depth = self._spec_depth.get(candidate.name, 0) + 1
+            with self._spec_lock:
+                fresh = [n for n in names if n not in self._spec_seen]
+                self._spec_seen.update(fresh)
+                for n in fresh:
+                    self._spec_depth[n] = depth
+            known = [n for n in names if n not in fresh]
+            self.index.prefetch(fresh, self._speculate_page, priority=AHEAD)
+            self.index.prefetch(known, priority=AHEAD)
+        return deps
+
+    def _kept_dependencies(self, candidate: Cand) -> list[Req] | None:
+        """The candidate's dependencies as the index kept them from an earlier derivation (predigest.py),
+        with the notes that derivation made; None when the index keeps none for it."""
+        kept = getattr(self.index, "digested_dependencies", None)
+        if kept is None or candidate.release is None:
+            return None
+        payload = kept(
+            candidate.release,
+            candidate.files[0][1],
+            candidate.extra or "",
+            tuple(sorted(candidate.platforms)),
+        )
+        if payload is None:
+            return None
+        got = from_payload(payload, self._spec_of)
+        if got is None:
+            return None
+        notes, rows = got
+        deps = [Req(*row) for row in rows]
+        for d in deps:
+            if d.kind == "python" and not self._contains(d.specifier, self.target.version):
+                self._python_excluded = True
+        self.notes.extend(notes)
+        return deps
+
+    def _spec_of(self, text: str) -> SpecifierSet:
+        spec = self._specs.get(text)
+        if spec is None:
+            spec = self._specs.setdefault(text, SpecifierSet(text))
+        return spec
+
+    def _derive_dependencies(self, candidate: Cand) -> list[Req]:
+        """The candidate's dependencies from its core metadata, for the target's platforms (and kept by
+        the index, when it keeps them, for the next run)."""
+        first_note = len(self.notes)
         meta = self.metadata(candidate)
         deps: list[Req] = []
         if candidate.extra is not None:
@@ -705,19 +759,16 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             if candidate.extra is not None and req.marker is None:
                 continue
             deps.extend(requirement_objects(req, plats, "dep"))
-        self._deps[candidate] = deps
-        names = sorted({d.name for d in deps if d.name != PYTHON})
-        if names:
-            # resolvelib asks for these pages next: fetch them ahead of the speculation
-            depth = self._spec_depth.get(candidate.name, 0) + 1
-            with self._spec_lock:
-                fresh = [n for n in names if n not in self._spec_seen]
-                self._spec_seen.update(fresh)
-                for n in fresh:
-                    self._spec_depth[n] = depth
-            known = [n for n in names if n not in fresh]
-            self.index.prefetch(fresh, self._speculate_page, priority=AHEAD)
-            self.index.prefetch(known, priority=AHEAD)
+        keep = getattr(self.index, "store_digested_dependencies", None)
+        if keep is not None and candidate.release is not None:
+            payload = to_payload(self.notes[first_note:], deps)
+            keep(
+                candidate.release,
+                candidate.files[0][1],
+                candidate.extra or "",
+                tuple(sorted(candidate.platforms)),
+                payload,
+            )
         return deps
 
 
