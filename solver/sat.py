@@ -16,6 +16,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Protocol
 
+try:  # the compiled bulk watcher of `add_distinct_clauses` (solver/_sat.c); the Python loop otherwise
+    from ._sat import watch as _compiled_watch
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_watch = None
+
 
 class Policy(Protocol):
     def decide(self, solver: Solver) -> int | None:
@@ -85,6 +90,9 @@ class Solver:
         self.clauses.extend(clauses)
         self.tags.extend(tags)
         self.antecedents.extend([()] * len(clauses))
+        if _compiled_watch is not None and type(clauses) is list:
+            _compiled_watch(clauses, first, watches, units)  # the loop below, in C (solver/_sat.c)
+            return
         for idx, clause in enumerate(clauses, first):
             if len(clause) > 1:
                 a, b = clause[0], clause[1]
