@@ -80,20 +80,23 @@ class LockedPackage:
         return _repository_uri(self.repository)
 
     def to_toml(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"ecosystem": self.ecosystem, "name": self.name, "version": self.version}
+        # Dict displays, not update(**...): a 10,000-package lock builds 10,000 of these on every solve.
         if self.ecosystem == "deb":
-            d.update(
-                architecture=self.architecture,
-                source=self.source,
-                **{"source-version": self.source_version},
-                repository=self.repository,
-            )
+            d: dict[str, Any] = {
+                "ecosystem": self.ecosystem, "name": self.name, "version": self.version,
+                "architecture": self.architecture, "source": self.source,
+                "source-version": self.source_version, "repository": self.repository,
+            }  # fmt: skip
         else:
+            d = {"ecosystem": self.ecosystem, "name": self.name, "version": self.version}
             if self.platform:
                 d["platform"] = self.platform
             d["url"] = self.url
             d["requires-python"] = self.requires_python
-        d.update(filename=self.filename, size=self.size, sha256=self.sha256, depends=list(self.depends))
+        d["filename"] = self.filename
+        d["size"] = self.size
+        d["sha256"] = self.sha256
+        d["depends"] = list(self.depends)
         if self.fixed:
             d["fixed"] = True
         return d
@@ -289,8 +292,9 @@ def _package_table(p: LockedPackage) -> str:
     bare, and its strings need no escape in real indexes: one search over all of them, then each line
     is one format; a package with anything to escape goes through `_toml_value` value by value."""
     d = p.to_toml()
-    strings = [v for k, v in d.items() if k not in _NOT_STRINGS] + list(d["depends"])
-    if all(type(v) is str for v in strings) and not _NEEDS_ESCAPE.search("".join(strings)):
+    strings = [v for k, v in d.items() if k not in _NOT_STRINGS] + d["depends"]
+    # (the set of their types in C, where all() over a generator was a fifth of the table's time)
+    if set(map(type, strings)) <= {str} and not _NEEDS_ESCAPE.search("".join(strings)):
         lines = ["\n[[package]]\n"]
         for k, v in d.items():
             if type(v) is str:
