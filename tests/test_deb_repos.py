@@ -346,3 +346,23 @@ def test_an_index_cache_that_cannot_be_written_is_a_warning(
     monkeypatch.setattr(cache_module, "write_atomic", write)
     with pytest.raises(OfflineMiss, match="not in the cache"):
         load_debian([src], architectures=None, cache_dir=cache, offline=True)
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_cached_indexes_read_mapped_or_whole(
+    deb_repo: DebRepo, gpg_key: GpgKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapped: bool
+) -> None:
+    # Big cache files are mapped into memory, small ones read whole (a map keeps a descriptor open:
+    # a thousand mapped indexes would run out of them). Both give the same universe.
+    fill(deb_repo)
+    deb_repo.write(sign_with=gpg_key)
+    src = source(deb_repo, gpg_key, ("stable", "updates"))
+    cache = tmp_path / "cache"
+    load_debian([src], architectures=None, cache_dir=cache)
+    wait_for_writes()
+    monkeypatch.setattr(cache_module, "_MAP_AT", 0 if mapped else 1 << 40)
+    fds = len(os.listdir("/proc/self/fd"))
+    loaded = load_debian([src], architectures=None, cache_dir=cache, offline=True)
+    assert versions(loaded.universe, "hello") == ["1.0-1", "1.1-1"]
+    held = len(os.listdir("/proc/self/fd")) - fds
+    assert (held > 0) if mapped else (held == 0)

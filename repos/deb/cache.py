@@ -28,6 +28,7 @@ import gc
 import hashlib
 import itertools
 import mmap
+import os
 import re
 import struct
 import sys
@@ -52,6 +53,7 @@ except ImportError:
 
 FORMAT = b"bundler-deb-index/4\n"
 _LEVEL = 1  # of the table frame
+_MAP_AT = 4 << 20  # cache files of this size and more are mapped into memory (`Cache.read_index`)
 _TABLE_PARTS = 7
 
 
@@ -436,13 +438,14 @@ class Cache:
         data: bytes | mmap.mmap
         try:
             with open(path, "rb") as f:
-                # Mapped, not read: a solve touches the pages of the stanzas it asks for. (The map
-                # outlives the file object; a file replaced later is a new inode, this one stays.)
-                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                size = os.fstat(f.fileno()).st_size
+                # A big index is mapped, not read: a solve touches the pages of the stanzas it asks
+                # for (the map outlives the file object; a file replaced later is a new inode, this
+                # one stays). A small one is read: Python's mmap keeps a duplicate of the file
+                # descriptor open, and a load of a thousand indexes would run out of descriptors.
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size >= _MAP_AT else f.read()
         except FileNotFoundError:
             return None
-        except ValueError:  # an empty file cannot be mapped
-            data = b""
         try:
             return CompactIndex.from_bytes(data, str(path))
         except InputError:
