@@ -9,9 +9,9 @@ The compact index of one Packages file keeps its stanzas grouped by package name
 map (provided name -> package names) and the base-system names (Essential: yes / Priority: required).
 Stanzas are kept whole: trimming them to the solver's fields cost more at build time (per-line work
 in Python) than the extra bytes cost later. On disk it is a small zstandard frame with the name table,
-followed by the Packages text as it was fetched, uncompressed, and a big file is mapped into memory (as
-apt maps its pkgcache.bin; a small one is read whole, see `Cache.read_index`): opening it costs a few milliseconds and a lookup copies only the stanzas
-asked for. The text used to be kept in zstandard frames of 64 KiB; a solve of 2,000 random roots of
+followed by the Packages text as it was fetched, uncompressed; a big file is mapped into memory (as
+apt maps its pkgcache.bin; a small one is read whole, see `Cache.read_index`): opening it costs a few
+milliseconds and a lookup copies only the stanzas asked for. The text used to be kept in zstandard frames of 64 KiB; a solve of 2,000 random roots of
 bookworm main reaches stanzas in nearly every frame, so it decompressed the whole 50 MB text (0.16 s
 of a 1.5 s solve) to read 11,000 stanzas. The cost is disk: 50 MB for bookworm main amd64, where
 the frames took 14 MB (apt's lists/ keep the same text uncompressed).
