@@ -139,31 +139,17 @@ def _roots() -> list[str | None]:
 
 def _source_files(roots: list[str | None]) -> list[tuple[str, str, str | None, Any]]:
     """(top, path relative to its package, path, os.stat_result) of each source `solver_digest` hashes,
-    in the order it hashes them: packages in `_TOPS` order, then directories walked in sorted order
-    (a directory's files, then its subdirectories, as os.walk yields them); a package not installed is
-    one entry with path None."""
+    in the order it hashes them: packages in `_TOPS` order, each walked as `keptfiles.source_files`
+    does; a package not installed is one entry with path None."""
+    from bundler.keptfiles import source_files
+
     out: list[tuple[str, str, str | None, Any]] = []
     for top, root in zip(_TOPS, roots, strict=True):
         if root is None:
             out.append((top, "", None, None))
-            continue
-
-        _walk(top, root, "", out)
+        else:
+            out += [(top, rel, path, st) for rel, path, st in source_files(root, _SUFFIXES)]
     return out
-
-
-def _walk(top: str, directory: str, rel: str, out: list[tuple[str, str, str | None, Any]]) -> None:
-    with os.scandir(directory) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    subdirs = []
-    for e in entries:
-        if e.is_dir():
-            if e.name != "__pycache__":
-                subdirs.append(e)
-        elif e.name.endswith(_SUFFIXES):
-            out.append((top, rel + e.name, e.path, e.stat()))
-    for d in subdirs:
-        _walk(top, d.path, f"{rel}{d.name}/", out)
 
 
 def _digest_directory(cache_dir: Path) -> Path:
@@ -171,26 +157,16 @@ def _digest_directory(cache_dir: Path) -> Path:
 
 
 def _kept_digest(cache_dir: Path, key: str) -> str | None:
-    try:
-        text = (_digest_directory(cache_dir) / key).read_text("utf-8")  # "ascii" would import its codec
-    except (OSError, UnicodeDecodeError):
-        return None
-    return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+    from bundler.keptfiles import read
+
+    text = read(_digest_directory(cache_dir), key)
+    return text if text is not None and re.fullmatch(r"[0-9a-f]{64}", text) else None
 
 
 def _keep_digest(cache_dir: Path, key: str, digest: str) -> None:
-    """Write atomically (a temporary name, then a rename); a cache that cannot be written is no error."""
-    directory = _digest_directory(cache_dir)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(digest, "utf-8")
-        os.replace(tmp, directory / key)
-        kept = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime_ns)
-        for old in [p for p in kept if not p.name.startswith(".")][:-_DIGESTS_KEPT]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    from bundler.keptfiles import keep
+
+    keep(_digest_directory(cache_dir), key, digest, newest=_DIGESTS_KEPT)
 
 
 def _file_line(label: str, path: Path) -> str:

@@ -62,13 +62,9 @@ def key(args: list[str]) -> str | None:
     h = hashlib.sha256()
     parts: list[Any] = [FORMAT, __version__, sys.version, args]
     try:
-        package = _package()
-        for root, dirs, files in os.walk(package):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(root, name))
-                    parts.append((os.path.relpath(os.path.join(root, name), package), st.st_size, st.st_mtime_ns))
+        from bundler.keptfiles import source_files
+
+        parts += [(rel, st.st_size, st.st_mtime_ns) for rel, _, st in source_files(str(_package()), (".py",))]
         from importlib.util import find_spec
 
         for library in _LIBRARIES:
@@ -100,10 +96,9 @@ def key(args: list[str]) -> str | None:
 
 def cached(page_key: str) -> str | None:
     """The page kept under `page_key`, or None."""
-    try:
-        return (_directory() / f"{page_key}.txt").read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+    from bundler.keptfiles import read
+
+    return read(_directory(), f"{page_key}.txt")
 
 
 class _Tee:
@@ -144,14 +139,6 @@ def recording(page_key: str) -> Iterator[list[int]]:
 
 
 def _store(page_key: str, text: str) -> None:
-    directory = _directory()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".{page_key}.{os.getpid()}.tmp"
-        tmp.write_text(text, "utf-8")
-        os.replace(tmp, directory / f"{page_key}.txt")
-        pages = sorted(directory.glob("*.txt"), key=lambda p: p.stat().st_mtime_ns)
-        for old in pages[:-_KEEP]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a cache that cannot be written only costs the next run its rendering
+    from bundler.keptfiles import keep
+
+    keep(_directory(), f"{page_key}.txt", text, newest=_KEEP)
