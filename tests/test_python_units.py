@@ -208,6 +208,20 @@ def uni(*entries: tuple[str, tuple[str, tuple[list[str], str | None, list[str]]]
 LINUX = Target("3.11", ("manylinux_2_28_x86_64",))
 
 
+class RecordingIndex(MemIndex):
+    """A MemIndex that records each batch of metadata fetched ahead: (priority, a label per release)."""
+
+    def __init__(self, universe, label) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(universe)
+        self.label = label
+        self.batches: list[tuple[int, list[str]]] = []
+
+    def prefetch_metadata(self, items, on_metadata=None, **kw) -> None:  # type: ignore[no-untyped-def]
+        items = list(items)
+        self.batches.append((kw.get("priority", 99), [self.label(r) for r, _f in items]))
+        super().prefetch_metadata(items, on_metadata)
+
+
 def pins(index: MemIndex, reqs: list[str], **kw) -> dict[str, str]:  # type: ignore[no-untyped-def]
     r = resolve(index, kw.pop("target", LINUX), [Wanted(t) for t in reqs], **kw)
     return {k: p.version for k, p in r.pins.items()}
@@ -363,20 +377,11 @@ def test_unadvertised_metadata_must_name_the_wheel() -> None:
 def test_backtracking_prefetches_the_next_versions_in_batches() -> None:
     from solver.python.model import AHEAD
 
-    class Recording(MemIndex):
-        def __init__(self, universe) -> None:  # type: ignore[no-untyped-def]
-            super().__init__(universe)
-            self.batches: list[tuple[int, list[str]]] = []
-
-        def prefetch_metadata(self, items, on_metadata=None, **kw) -> None:  # type: ignore[no-untyped-def]
-            items = list(items)
-            self.batches.append((kw.get("priority", 99), [str(r.version) for r, _f in items]))
-            super().prefetch_metadata(items, on_metadata)
-
     # every p newer than 1.0 needs a q that does not exist: resolvelib walks down p's releases
     entries = [("p", W("p", f"{v}.0", ["q>=9"])) for v in range(20, 1, -1)]
-    idx = Recording(
-        uni(("root", W("root", "1.0", ["p"])), *entries, ("p", W("p", "1.0")), ("q", W("q", "1.0")))
+    idx = RecordingIndex(
+        uni(("root", W("root", "1.0", ["p"])), *entries, ("p", W("p", "1.0")), ("q", W("q", "1.0"))),
+        label=lambda r: str(r.version),
     )
     assert pins(idx, ["root"]) == {"root": "1.0", "p": "1.0"}
     ahead = [vs for prio, vs in idx.batches if prio == AHEAD and vs and vs[0] != "1.0"]
@@ -391,25 +396,16 @@ def test_a_name_asked_again_under_its_pin_prefetches_no_batch() -> None:
     that walks nothing, so no batch of older releases' metadata is fetched (only backtracking does)."""
     from solver.python.model import AHEAD
 
-    class Recording(MemIndex):
-        def __init__(self, universe) -> None:  # type: ignore[no-untyped-def]
-            super().__init__(universe)
-            self.batches: list[tuple[int, list[str]]] = []
-
-        def prefetch_metadata(self, items, on_metadata=None, **kw) -> None:  # type: ignore[no-untyped-def]
-            items = list(items)
-            self.batches.append((kw.get("priority", 99), [f"{r.name} {r.version}" for r, _f in items]))
-            super().prefetch_metadata(items, on_metadata)
-
     # c is pinned (before d: same preference, then by name), then d's requirement on c comes in
     cs = [("c", W("c", f"{v}.0")) for v in range(20, 0, -1)]
-    idx = Recording(
+    idx = RecordingIndex(
         uni(
             ("root", W("root", "1.0", ["a"])),
             ("a", W("a", "1.0", ["c>=1", "d"])),
             ("d", W("d", "1.0", ["c>=1.5"])),
             *cs,
-        )
+        ),
+        label=lambda r: f"{r.name} {r.version}",
     )
     assert pins(idx, ["root"]) == {"root": "1.0", "a": "1.0", "c": "20.0", "d": "1.0"}
     batches = [vs for prio, vs in idx.batches if prio == AHEAD]
