@@ -29,12 +29,20 @@ HEAVY = (
     "zstandard", "rich.markdown", "markdown_it", "rich.traceback", "pygments", "email.parser",
 )  # fmt: skip
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color", "FORCE_COLOR": "1"}
-ENV.pop("NO_COLOR", None)
+TERMINAL = {"COLUMNS": "120", "TERM": "xterm-256color", "FORCE_COLOR": "1"}
+
+
+def _env() -> dict[str, str]:
+    """The environment of the processes these tests start, read when they start: it then holds the
+    test's own cache directory (conftest.py), so no help page kept by an earlier run is printed
+    instead of rendered."""
+    env = {**os.environ, **TERMINAL}
+    env.pop("NO_COLOR", None)
+    return env
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=ENV)
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=_env())
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -132,7 +140,7 @@ def test_lazy_console_imports_rich_when_first_used() -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["solve", "--help"]])
 def test_python_m_bundler_help_works(argv: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "bundler", *argv], capture_output=True, text=True, env=ENV)
+    proc = subprocess.run([sys.executable, "-m", "bundler", *argv], capture_output=True, text=True, env=_env())
     assert proc.returncode == 0 and "Usage:" in proc.stdout, proc.stderr
 
 
