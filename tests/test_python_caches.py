@@ -366,6 +366,58 @@ def test_memoising_resolution_resolves_as_resolvelib(monkeypatch: pytest.MonkeyP
     assert kinds == {True, False}  # both solvable and unsolvable cases were compared
 
 
+class _Recorder(BaseReporter):  # type: ignore[type-arg]
+    """Every event resolvelib reports, in order: the trace of the algorithm's decisions."""
+
+    def __init__(self, events: list[tuple[object, ...]]) -> None:
+        self.events = events
+
+    def starting_round(self, index: int) -> None:
+        self.events.append(("round", index))
+
+    def pinning(self, candidate) -> None:  # type: ignore[no-untyped-def]
+        self.events.append(("pin", candidate.key, str(candidate.version)))
+
+    def rejecting_candidate(self, criterion, candidate) -> None:  # type: ignore[no-untyped-def]
+        self.events.append(("reject", candidate.key, str(candidate.version)))
+
+    def resolving_conflicts(self, causes) -> None:  # type: ignore[no-untyped-def]
+        self.events.append(("conflict", tuple(sorted(c.requirement.text for c in causes))))
+
+    def ending(self, state) -> None:  # type: ignore[no-untyped-def]
+        self.events.append(("end", tuple(state.mapping)))
+
+
+def _trace(resolver_class: type, universe, roots: list[str], monkeypatch: pytest.MonkeyPatch) -> list:  # type: ignore[no-untyped-def, type-arg]
+    events: list[tuple[object, ...]] = []
+    monkeypatch.setattr(
+        resolve_module, "make_resolver", lambda provider: resolver_class(provider, _Recorder(events))
+    )
+    events.append(("outcome", _outcome(universe, roots)))
+    return events
+
+
+def test_incremental_resolution_makes_resolvelibs_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The incremental loop (solver/python/resolution.py) is resolvelib's: the same rounds, pins,
+    rejections, conflicts and end state as resolvelib's own Resolver, event for event, on universes
+    that backtrack."""
+    from solver.python.resolution import IncrementalResolver, MemoResolver, make_resolver
+
+    if not isinstance(
+        make_resolver(PythonProvider(MemIndex({}), Target("3.11", (LINUX,)))), IncrementalResolver
+    ):
+        pytest.skip("the installed resolvelib is not one the incremental loop was written for")
+    rng = random.Random(11)
+    cases = [_random_universe(rng) for _ in range(300)]
+    conflicts = 0
+    for universe, roots in cases:
+        theirs = _trace(Resolver, universe, roots, monkeypatch)
+        assert _trace(IncrementalResolver, universe, roots, monkeypatch) == theirs
+        assert _trace(MemoResolver, universe, roots, monkeypatch) == theirs
+        conflicts += any(e[0] == "conflict" for e in theirs)
+    assert conflicts >= 30  # the backjumping paths were compared, not only straight resolutions
+
+
 # ---- requirement parsing with shared markers -------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",
@@ -566,3 +618,20 @@ def test_a_digest_whose_body_fails_its_checksum_is_not_read(tmp_path: Path) -> N
     assert cache.digest(url, sha, "t") is None
     path.write_bytes(data[:3])  # cut short
     assert cache.digest(url, sha, "t") is None
+
+
+def test_changes_finds_new_replaced_and_gone_keys_in_every_shape() -> None:
+    from solver.python.resolution import _changes
+
+    a, b, c, d = object(), object(), object(), object()
+    old = {"x": a, "y": b, "z": c}
+    seen = (list(old), list(old.values()))
+    grown = {"x": a, "y": d, "z": c, "w": a}  # one replaced in place, one appended
+    assert _changes(grown, *seen)[:2] == (["y", "w"], [])
+    shrunk = {"x": d, "y": b}  # an earlier state's criteria: a prefix, one value differs
+    assert _changes(shrunk, *seen)[:2] == (["x"], ["z"])
+    moved = {"x": a, "z": c, "y": b}  # pinned again: moved to the end
+    assert _changes(moved, *seen)[:2] == ([], [])
+    other = {"y": b, "v": d}
+    assert _changes(other, *seen)[:2] == (["v"], ["x", "z"])
+    assert _changes(other, *seen)[2] == (["y", "v"], [b, d])

@@ -14,14 +14,30 @@ the project's criterion and pin are those very objects.
 
 This subclasses resolvelib's `Resolution` (exported, but its two methods are internal); when the
 installed resolvelib does not have them, `make_resolver` falls back to its plain `Resolver`.
+
+Memoised, each question is still a Python call per project per round. `_IncrementalResolution` runs
+resolvelib 1.2's own loop but asks only about the projects whose criterion or pin changed since the
+round before, found by identity in C loops: OpenStack's warm in-process resolution 0.76-0.83 s ->
+0.65 s, airflow's 0.21-0.23 -> 0.19-0.21 s (min of 5, alternating, same machine).
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
+import operator
 from typing import Any
 
+import resolvelib
 from resolvelib import BaseReporter, Resolver
-from resolvelib.resolvers import Criterion, Resolution
+from resolvelib.resolvers import (
+    Criterion,
+    RequirementsConflicted,
+    Resolution,
+    ResolutionImpossible,
+    ResolutionTooDeep,
+)
+from resolvelib.structs import IteratorMapping, State
 
 try:  # internal to resolvelib 1.x: how Resolver.resolve turns the final state into its Result
     from resolvelib.resolvers.resolution import _build_result
@@ -73,13 +89,225 @@ class _MemoResolution(Resolution):  # type: ignore[type-arg]
         return hit[1]
 
 
+class _IncrementalResolution(_MemoResolution):
+    """resolvelib 1.2's `Resolution.resolve` loop, with its two scans of every project made incremental.
+
+    Each round resolvelib asks, for every project it knows, whether the current pin satisfies it
+    (the unsatisfied ones are the candidates for the next pin), and after a pin asks again of the ones
+    that were satisfied (to drop what newly broke). Memoised (`_MemoResolution`), each question is
+    cheap, but still one Python call per project per round: half of OpenStack's warm resolution. Here
+    a round looks only at the projects whose criterion or pin is not the very object it was when last
+    asked (`_rescan`: identity comparisons, no calls), keeps each answer, and takes the preference
+    from a table refreshed for those projects only. The loop is otherwise resolvelib's own, statement
+    for statement, calling the same methods in the same order with the same arguments, so it pins the
+    same candidates in the same rounds (tests/test_python_caches.py compares the reporter's events
+    with resolvelib's on random universes that backtrack). `make_resolver` uses it only with the
+    resolvelib versions whose loop this is (`_LOOP_VERSIONS`).
+    """
+
+    def __init__(self, provider: Any, reporter: Any) -> None:
+        super().__init__(provider, reporter)
+        # The criteria and pins the answers below were computed for, as parallel lists in dict order.
+        self._criteria_seen: tuple[list[Any], list[Any]] = ([], [])
+        self._pins_seen: tuple[list[Any], list[Any]] = ([], [])
+        self._satisfied: dict[Any, bool] = {}  # project -> whether its pin satisfies its criterion
+        self._preferences: dict[Any, Any] = {}  # project -> preference, for its current criterion
+
+    def _rescan(self) -> list[Any]:
+        """Bring the answers up to date with the current state; return the projects that were asked."""
+        state = self.state
+        criteria, pins = state.criteria, state.mapping
+        changed_criteria, gone, self._criteria_seen = _changes(criteria, *self._criteria_seen)
+        changed_pins, unpinned, self._pins_seen = _changes(pins, *self._pins_seen)
+        satisfied, preferences = self._satisfied, self._preferences
+        for key in gone:  # the states that required them were popped by a backjump
+            del satisfied[key]
+            preferences.pop(key, None)
+        for key in changed_criteria:
+            preferences.pop(key, None)
+        changed = changed_criteria + changed_pins + unpinned
+        for key in changed:
+            criterion = criteria.get(key)
+            if criterion is not None:
+                satisfied[key] = self._is_current_pin_satisfying(key, criterion)
+        return changed
+
+    def resolve(self, requirements: Any, max_rounds: int) -> Any:
+        # resolvelib 1.2.1's Resolution.resolve (ISC licence, Copyright (c) 2018 Tzu-ping Chung), with
+        # the two scans and the preference marked "incremental" below.
+        if self._states:
+            raise RuntimeError("already resolved")
+
+        self._r.starting()
+
+        # Initialize the root state.
+        self._states = [State(mapping=collections.OrderedDict(), criteria={}, backtrack_causes=[])]
+        for r in requirements:
+            try:
+                self._add_to_criteria(self.state.criteria, r, parent=None)
+            except RequirementsConflicted as e:
+                raise ResolutionImpossible(e.criterion.information) from e
+
+        # The root state is saved as a sentinel so the first ever pin can have
+        # something to backtrack to if it fails. The root state is basically
+        # pinning the virtual "root" package in the graph.
+        self._push_new_state()
+
+        # Variables for optimistic backjumping
+        optimistic_rounds_cutoff: int | None = None
+        optimistic_backjumping_start_round: int | None = None
+
+        for round_index in range(max_rounds):
+            self._r.starting_round(index=round_index)
+
+            # Handle if optimistic backjumping has been running for too long
+            if self._optimistic_backjumping_ratio and self._save_states is not None:
+                if optimistic_backjumping_start_round is None:
+                    optimistic_backjumping_start_round = round_index
+                    optimistic_rounds_cutoff = int(
+                        (max_rounds - round_index) * self._optimistic_backjumping_ratio
+                    )
+
+                    if optimistic_rounds_cutoff <= 0:
+                        self._rollback_states()
+                        continue
+                elif optimistic_rounds_cutoff is not None:
+                    if round_index - optimistic_backjumping_start_round >= optimistic_rounds_cutoff:
+                        self._rollback_states()
+                        continue
+
+            # incremental: the projects whose current pin does not satisfy them, in criteria order
+            self._rescan()
+            unsatisfied_names = list(
+                itertools.filterfalse(self._satisfied.__getitem__, self._criteria_seen[0])
+            )
+
+            # All criteria are accounted for. Nothing more to pin, we are done!
+            if not unsatisfied_names:
+                self._r.ending(state=self.state)
+                return self.state
+
+            # keep track of satisfied names to calculate diff after pinning
+            satisfied_names = set(self.state.criteria.keys()) - set(unsatisfied_names)
+
+            if len(unsatisfied_names) > 1:
+                narrowed_unstatisfied_names = list(
+                    self._p.narrow_requirement_selection(
+                        identifiers=unsatisfied_names,
+                        resolutions=self.state.mapping,
+                        candidates=IteratorMapping(self.state.criteria, operator.attrgetter("candidates")),
+                        information=IteratorMapping(self.state.criteria, operator.attrgetter("information")),
+                        backtrack_causes=self.state.backtrack_causes,
+                    )
+                )
+            else:
+                narrowed_unstatisfied_names = unsatisfied_names
+
+            # If there are no unsatisfied names use unsatisfied names
+            if not narrowed_unstatisfied_names:
+                raise RuntimeError("narrow_requirement_selection returned 0 names")
+
+            # If there is only 1 unsatisfied name skip calling self._get_preference
+            if len(narrowed_unstatisfied_names) > 1:
+                # Choose the most preferred unpinned criterion to try.
+                # incremental: a preference is asked once per criterion (see _rescan)
+                preferences = self._preferences
+                for key in narrowed_unstatisfied_names:
+                    if key not in preferences:
+                        preferences[key] = Resolution._get_preference(self, key)
+                name = min(narrowed_unstatisfied_names, key=preferences.__getitem__)
+            else:
+                name = narrowed_unstatisfied_names[0]
+
+            failure_criterion = self._attempt_to_pin_criterion(name)
+
+            if failure_criterion:
+                causes = self._extract_causes(failure_criterion)
+                # Backjump if pinning fails. The backjump process puts us in
+                # an unpinned state, so we can work on it in the next round.
+                self._r.resolving_conflicts(causes=causes)
+
+                try:
+                    success = self._backjump(causes)
+                except ResolutionImpossible:
+                    if self._optimistic_backjumping_ratio and self._save_states:
+                        failed_optimistic_backjumping = True
+                    else:
+                        raise
+                else:
+                    failed_optimistic_backjumping = bool(
+                        not success and self._optimistic_backjumping_ratio and self._save_states
+                    )
+
+                if failed_optimistic_backjumping and self._save_states:
+                    self._rollback_states()
+                else:
+                    self.state.backtrack_causes[:] = causes
+
+                    # Dead ends everywhere. Give up.
+                    if not success:
+                        raise ResolutionImpossible(self.state.backtrack_causes)
+            else:
+                # discard as information sources any invalidated names
+                # (unsatisfied names that were previously satisfied)
+                # incremental: only a project whose criterion or pin changed can have become unsatisfied
+                changed = self._rescan()
+                satisfied = self._satisfied
+                newly_unsatisfied_names = {
+                    key for key in changed if key in satisfied_names and not satisfied[key]
+                }
+                self._remove_information_from_criteria(self.state.criteria, newly_unsatisfied_names)
+                # Pinning was successful. Push a new state to do another pin.
+                self._push_new_state()
+
+            self._r.ending_round(index=round_index, state=self.state)
+
+        raise ResolutionTooDeep(max_rounds)
+
+
+def _changes(
+    current: dict[Any, Any], keys: list[Any], values: list[Any]
+) -> tuple[list[Any], list[Any], tuple[list[Any], list[Any]]]:
+    """What changed in `current` since it had `keys` and `values`: the keys that are new or whose value is
+    not the very object it was, the keys it no longer has, and its keys and values now.
+
+    In C loops (`compress`, `map`) while the old keys and the new are one the prefix of the other:
+    resolvelib's criteria only grow, or go back to an earlier state's (a backjump), and so do its pins
+    except when a project is pinned again (moved to the end); other shapes take the dict lookups.
+    """
+    now_keys, now_values = list(current), list(current.values())
+    n, m = len(now_keys), len(keys)
+    if n >= m and now_keys[:m] == keys:
+        changed = list(itertools.compress(now_keys, map(operator.is_not, now_values, values)))
+        return changed + now_keys[m:], [], (now_keys, now_values)
+    if n < m and now_keys == keys[:n]:
+        changed = list(itertools.compress(now_keys, map(operator.is_not, now_values, values)))
+        return changed, keys[n:], (now_keys, now_values)
+    old = dict(zip(keys, values, strict=True))
+    missing = object()
+    changed = [k for k, v in current.items() if old.get(k, missing) is not v]
+    return changed, [k for k in keys if k not in current], (now_keys, now_values)
+
+
+# The resolvelib releases whose `Resolution.resolve` loop `_IncrementalResolution.resolve` is.
+_LOOP_VERSIONS = ("1.2.",)
+
+
 class MemoResolver(Resolver):  # type: ignore[type-arg]
     """`resolvelib.Resolver` whose resolution memoises per criterion (see the module docstring)."""
 
+    resolution: type[_MemoResolution] = _MemoResolution
+
     def resolve(self, requirements: Any, max_rounds: int = 100) -> Any:  # type: ignore[override]
-        resolution = _MemoResolution(self.provider, self.reporter)
+        resolution = self.resolution(self.provider, self.reporter)
         state = resolution.resolve(requirements, max_rounds=max_rounds)
         return _build_result(state)  # type: ignore[misc]
+
+
+class IncrementalResolver(MemoResolver):
+    """`MemoResolver` whose rounds look only at what changed (`_IncrementalResolution`)."""
+
+    resolution = _IncrementalResolution
 
 
 def make_resolver(provider: Any, reporter: BaseReporter | None = None) -> Resolver:  # type: ignore[type-arg]
@@ -87,4 +315,8 @@ def make_resolver(provider: Any, reporter: BaseReporter | None = None) -> Resolv
     usable = _build_result is not None and all(
         hasattr(Resolution, m) for m in ("_is_current_pin_satisfying", "_get_preference")
     )
-    return (MemoResolver if usable else Resolver)(provider, reporter)
+    if not usable:
+        return Resolver(provider, reporter)
+    if resolvelib.__version__.startswith(_LOOP_VERSIONS):
+        return IncrementalResolver(provider, reporter)
+    return MemoResolver(provider, reporter)
