@@ -99,9 +99,10 @@ class _IncrementalResolution(_MemoResolution):
     a round looks only at the projects whose criterion or pin is not the very object it was when last
     asked (`_rescan`: identity comparisons, no calls), keeps each answer, and takes the preference
     from a table refreshed for those projects only. The loop is otherwise resolvelib's own, statement
-    for statement, calling the same methods in the same order with the same arguments, so it pins the
-    same candidates in the same rounds (tests/test_python_caches.py compares the reporter's events
-    with resolvelib's on random universes that backtrack). `make_resolver` uses it only with the
+    for statement: the provider is asked the same questions less often (never one it answered for the
+    same criterion and pin), and the resolution pins the same candidates in the same rounds
+    (tests/test_python_caches.py compares the reporter's events with resolvelib's on random universes
+    that backtrack). `make_resolver` uses it only with the
     resolvelib versions whose loop this is (`_LOOP_VERSIONS`).
     """
 
