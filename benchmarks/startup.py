@@ -13,6 +13,12 @@ The trivial solve needs no network: its only source is the wheel directory of ex
 its one requirement `demo-http` (two wheels in the lock), solved `--offline` on a warm cache; uv compiles
 the same requirement from the same directory (`--offline --no-index --find-links`, warm cache).
 
+The development install is editable and sees the system's site-packages (for python3-apt): its
+`python -c pass` runs a setuptools import finder and every .pth file of the machine. Two more rows
+measure bundler as a user installs it: its wheel (built here, no network) in a venv of its own whose
+one .pth line makes the development venv's dependencies importable; `python -c pass` in that venv is
+its floor.
+
 The import profile runs each bundler command with PYTHONPROFILEIMPORTTIME=1 (the same as
 `python -X importtime`, but it reaches the `bundler` console script too) a few times and reports, per
 module, the median of its cumulative and self microseconds: the top-level imports by cumulative time
@@ -60,6 +66,40 @@ def tiny_target(work: Path) -> PyTarget:
     return PyTarget(req, None, None, find_links=WHEELS)
 
 
+def wheel_install(work: Path) -> tuple[Path | None, str | None]:
+    """bundler's wheel installed in a venv of its own under `work`: (its bin directory, None), or
+    (None, why not). Built once per work directory, offline: the development venv's setuptools builds
+    the wheel (no build isolation), and a .pth line lends the venv the development venv's dependencies
+    (a plain path: the .pth files in that directory, the editable finder among them, are not run)."""
+    venv = work / "wheel-venv"
+    bin_dir = venv / "bin"
+    if (bin_dir / "bundler").is_file():
+        return bin_dir, None
+    wheels = work / "wheel"
+    steps = [
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
+         str(HERE.parent)],
+        [getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)],
+    ]  # fmt: skip
+    for cmd in steps:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            return None, f"{' '.join(cmd[:4])}: exit {proc.returncode}: {peers._tail(proc.stderr)}"
+    import sysconfig
+
+    purelib = subprocess.run([str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    lent = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    Path(purelib, "zz-bundler-dependencies.pth").write_text("".join(f"{d}\n" for d in sorted(lent)))
+    built = sorted(wheels.glob("bundler-*.whl"))
+    cmd = [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q", "--no-deps",
+           "--no-index", *map(str, built)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if not built or proc.returncode != 0:
+        return None, f"pip install of the wheel: exit {proc.returncode}: {peers._tail(proc.stderr)}"
+    return bin_dir, None
+
+
 def contenders(work: Path) -> list[Contender]:
     py = sys.executable
     target = tiny_target(work)
@@ -101,6 +141,33 @@ def contenders(work: Path) -> list[Contender]:
         return _process([*bs.cli(), "solve", str(spec), "-o", str(kept), "--cache-dir", str(b_cache), "--offline"], t)
 
     help_cache = work / "startup-help-cache"
+    installed: list[tuple[Path | None, str | None]] = []
+
+    def wheel_bin() -> Path:
+        if not installed:
+            installed.append(wheel_install(work))
+        bin_dir, why = installed[0]
+        if bin_dir is None:
+            raise RuntimeError(why)
+        return bin_dir
+
+    def wheel_pass(t: float) -> Run:
+        try:
+            return _process([str(wheel_bin() / "python"), "-c", "pass"], t)
+        except RuntimeError as e:
+            return Run(0.0, False, error=str(e))
+
+    kept_wheel = work / "startup-kept-wheel.lock"
+
+    def solve_kept_wheel(t: float) -> Run:  # the lock fast path, bundler installed from its wheel
+        try:
+            exe = str(wheel_bin() / "bundler")
+        except RuntimeError as e:
+            return Run(0.0, False, error=str(e))
+        cmd = [exe, "solve", str(spec), "-o", str(kept_wheel), "--cache-dir", str(b_cache), "--offline", "--json"]
+        if not kept_wheel.exists():
+            _process(cmd, t)
+        return _process(cmd, t)
 
     def help_rendered(t: float) -> Run:  # bundler/helpcache.py keeps the page: a fresh cache renders it
         shutil.rmtree(help_cache, ignore_errors=True)
@@ -120,6 +187,10 @@ def contenders(work: Path) -> list[Contender]:
                   solve_kept, prime_bundler, why_b),
         Contender(f"bundler solve --offline ({REQUIREMENT}), lock up to date, text summary", "bundler",
                   solve_kept_text, prime_bundler, why_b),
+        Contender("python -c pass (a venv of bundler's wheel: no .pth files but its one path line)", "floor",
+                  wheel_pass),
+        Contender(f"bundler solve --offline ({REQUIREMENT}), lock up to date, installed from its wheel",
+                  "bundler", solve_kept_wheel, prime_bundler, why_b),
         Contender("uv --version", "uv", lambda t: _process([peers.which("uv") or "uv", "--version"], t), None, why_uv),
         Contender(f"uv pip compile --offline ({REQUIREMENT}, same dir, warm)", "uv",
                   lambda t: peers.uv_compile(target, uv_cache, t, offline=True), prime_uv, why_uv),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
 def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Write `data` to `path` atomically (POSIX rename), creating the parent directory if needed."""
+    import tempfile  # here: an up-to-date `bundler solve` imports this module and writes nothing (5 ms)
+
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
