@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     memo = _time(make_resolver, depends, roots, args.repeats)
     start = _startup(args.repeats)
     print(f"{len(depends)} projects, {len(roots)} roots, {sum(map(len, depends.values()))} dependencies")
-    for label, times in (("resolvelib Resolver", plain), ("bundler's memoising Resolution", memo),
+    for label, times in (("resolvelib Resolver", plain), ("bundler's resolution (solver/python/resolution.py)", memo),
                          ("start-up + imports of bundler solve", start)):  # fmt: skip
         print(f"  {label}: median {statistics.median(times):.3f} s, min {min(times):.3f} s")
     return 0

@@ -157,6 +157,7 @@ class _IncrementalResolution(_MemoResolution):
         # Variables for optimistic backjumping
         optimistic_rounds_cutoff: int | None = None
         optimistic_backjumping_start_round: int | None = None
+        answered = False  # incremental: whether the answers are those of the current state
 
         for round_index in range(max_rounds):
             self._r.starting_round(index=round_index)
@@ -170,15 +171,20 @@ class _IncrementalResolution(_MemoResolution):
                     )
 
                     if optimistic_rounds_cutoff <= 0:
+                        answered = False
                         self._rollback_states()
                         continue
                 elif optimistic_rounds_cutoff is not None:
                     if round_index - optimistic_backjumping_start_round >= optimistic_rounds_cutoff:
+                        answered = False
                         self._rollback_states()
                         continue
 
-            # incremental: the projects whose current pin does not satisfy them, in criteria order
-            self._rescan()
+            # incremental: the projects whose current pin does not satisfy them, in criteria order (the
+            # answers are already current after a pin that unsatisfied nothing: see below)
+            if not answered:
+                self._rescan()
+            answered = False
             unsatisfied_names = list(
                 itertools.filterfalse(self._satisfied.__getitem__, self._criteria_seen[0])
             )
@@ -213,9 +219,8 @@ class _IncrementalResolution(_MemoResolution):
                 # Choose the most preferred unpinned criterion to try.
                 # incremental: a preference is asked once per criterion (see _rescan)
                 preferences = self._preferences
-                for key in narrowed_unstatisfied_names:
-                    if key not in preferences:
-                        preferences[key] = Resolution._get_preference(self, key)
+                for key in set(narrowed_unstatisfied_names).difference(preferences):
+                    preferences[key] = Resolution._get_preference(self, key)
                 name = min(narrowed_unstatisfied_names, key=preferences.__getitem__)
             else:
                 name = narrowed_unstatisfied_names[0]
@@ -258,6 +263,8 @@ class _IncrementalResolution(_MemoResolution):
                     key for key in changed if key in satisfied_names and not satisfied[key]
                 }
                 self._remove_information_from_criteria(self.state.criteria, newly_unsatisfied_names)
+                # incremental: nothing removed, the next round's state is a copy of what was just scanned
+                answered = not newly_unsatisfied_names
                 # Pinning was successful. Push a new state to do another pin.
                 self._push_new_state()
 
