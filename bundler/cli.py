@@ -129,13 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     return _run(argv)
 
 
-def _run(argv: list[str] | None) -> int:
+def tune_gc() -> None:
+    """The collector as a command's process wants it (also bundler/quicksolve.py's full solve)."""
     # A solve allocates hundreds of thousands of small, long-lived objects (candidates, clauses);
     # the default collector thresholds would walk them over and over for nothing.
     gc.set_threshold(200_000, 50, 100)
     from bundler.gcpause import freeze_after_pauses
 
     freeze_after_pauses()  # a command's process ends after its solve (bundler/gcpause.py)
+
+
+def _run(argv: list[str] | None) -> int:
+    tune_gc()
     import typer
 
     from bundler.app import app

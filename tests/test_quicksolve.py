@@ -1,5 +1,5 @@
-"""An up-to-date `bundler solve` answered before typer is imported (bundler/quicksolve.py), and the
-cached digest of bundler's sources (bundler/fastpath.py `solver_digest`).
+"""An up-to-date `bundler solve`, and with `--json` or `-q` any solve, answered before typer is imported
+(bundler/quicksolve.py), and the cached digest of bundler's sources (bundler/fastpath.py `solver_digest`).
 
 Each case runs the real command twice on the same files: as it runs (the quick path when it applies)
 and with BUNDLER_NO_QUICK_SOLVE set (the typer path, `bundler.commands.solve`), and compares stdout
@@ -107,6 +107,7 @@ def restore(demo: Path) -> Path:
     ["solve", "bundle.toml", "-o", "other.lock", "--offline", "--json"],
     ["solve", "bundle.toml", "--output=other.lock", "--cache-dir=cache", "--offline", "--json"],
     ["solve", "{abs}/bundle.toml", "--output", "{abs}/other.lock", "--cache-dir", "{abs}/cache", "--offline", "--json"],
+    ["solve", "bundle.toml", "--json"],  # a Debian spec online: its check reads the Release files (file://)
 ])  # fmt: skip
 def test_an_up_to_date_solve_answers_without_typer_as_typer_does(demo: Path, args: list[str]) -> None:
     args = [a.format(abs=demo) for a in args]
@@ -128,7 +129,7 @@ def test_an_up_to_date_solve_answers_without_typer_as_typer_does(demo: Path, arg
     ["solve", "bundle.toml", "--offline", "--check"],  # --check's text
     ["solve", "bundle.toml", "--offline", "-o", "x[b].lock"],  # rich's markup: [b] is bold
     ["solve", "bundle.toml", "--offline", "-o", "x:smile:.lock"],  # and an emoji code
-    ["solve", "bundle.toml", "--json"],  # a Debian spec online: its check fetches the Release files
+    ["solve", "bundle.toml"],  # a Debian spec online with a text summary: its check fetches the Release files
     ["solve", "bundle.toml", "--offline", "--json", "--no-fast-path"],
     ["solve", "bundle.toml", "--offline", "--json", "--upgrade"],
     ["solve", "bundle.toml", "--offline", "--json", "--closure", "mirror"],
@@ -151,25 +152,68 @@ def test_anything_else_takes_the_typer_path_and_answers_the_same(demo: Path, arg
     assert first == (proc.returncode, proc.stderr, _blank_timings(proc.stdout), (work / "bundle.lock").read_bytes())
 
 
-@pytest.mark.parametrize("change", ["spec", "lock", "no lock"])
-def test_a_miss_falls_through_with_nothing_printed_and_the_same_answer(demo: Path, change: str) -> None:
+def _both_ways(demo: Path, args: list[str], prepare: Any) -> list[tuple[Any, ...]]:
+    """`bundler ARGS` on the restored demo as changed by `prepare(work)`, the quick way then the typer
+    way: each run's exit code, stdout (timings blanked), stderr, lock bytes and whether typer loaded."""
     runs = []
     for quick in (True, False):
         work = restore(demo)
+        prepare(work)
+        proc, imported = run(*args, cwd=work, quick=quick)
+        lock = work / "bundle.lock"
+        runs.append((proc.returncode, _blank_timings(proc.stdout), proc.stderr,
+                     lock.read_bytes() if lock.exists() else None, "typer" in imported))  # fmt: skip
+    return runs
+
+
+def _change(change: str) -> Any:
+    def prepare(work: Path) -> None:
         if change == "spec":
             (work / "bundle.toml").write_text((work / "bundle.toml").read_text() + "# changed\n")
         elif change == "lock":
             text = (work / "bundle.lock").read_text()
             (work / "bundle.lock").write_text(text.replace('name = "demo"', 'name = "demo2"', 1))
-        else:
+        elif change == "no lock":
             (work / "bundle.lock").unlink()
-        proc, imported = run("solve", "bundle.toml", "--cache-dir", "cache", "--offline", "--json", cwd=work, quick=quick)
-        assert proc.returncode == 0, proc.stderr
-        assert "typer" in imported
-        doc = json.loads(_blank_timings(proc.stdout))
-        assert doc["up-to-date"] is False
-        runs.append((doc, proc.stderr, (work / "bundle.lock").read_bytes()))
-    assert runs[0] == runs[1]
+        elif change == "unsatisfiable":
+            spec = (work / "bundle.toml").read_text()
+            (work / "bundle.toml").write_text(spec.replace('require = ["demo-client"]', 'require = ["demo-client>=99"]'))
+        elif change == "bad requirement":
+            spec = (work / "bundle.toml").read_text()
+            (work / "bundle.toml").write_text(spec.replace('require = ["demo-client"]', 'require = ["demo-client>=!1"]'))
+
+    return prepare
+
+
+@pytest.mark.parametrize("output", [["--json"], ["-q"], ["--quiet", "--json"]])
+@pytest.mark.parametrize("change", ["spec", "lock", "no lock"])
+def test_a_miss_with_json_or_quiet_is_solved_here_as_typer_solves_it(demo: Path, change: str, output: list[str]) -> None:
+    quick, typer_run = _both_ways(demo, ["solve", "bundle.toml", "--cache-dir", "cache", "--offline", *output], _change(change))
+    assert quick[0] == 0, quick[2]
+    assert quick[4] is False and typer_run[4] is True  # solved without typer; the other run took its path
+    assert quick[:4] == typer_run[:4]  # exit code, output, stderr and the lock written, byte for byte
+    if "--json" in output:
+        assert json.loads(quick[1])["up-to-date"] is False
+    else:
+        assert quick[1] == ""
+
+
+@pytest.mark.parametrize("change", ["unsatisfiable", "bad requirement"])
+@pytest.mark.parametrize("output", [["--json"], ["-q"]])
+def test_a_failing_solve_here_fails_as_typer_fails_it(demo: Path, change: str, output: list[str]) -> None:
+    quick, typer_run = _both_ways(demo, ["solve", "bundle.toml", "--cache-dir", "cache", "--offline", *output], _change(change))
+    assert quick[0] in (1, 2) and quick[2].strip(), quick
+    assert quick[4] is False and typer_run[4] is True
+    assert quick[:4] == typer_run[:4]  # the same exit code, failure document, one-line error, lock untouched
+    if change == "unsatisfiable" and "--json" in output:
+        assert json.loads(quick[1])["solved"] is False
+
+
+@pytest.mark.parametrize("change", ["spec", "no lock"])
+def test_a_miss_with_a_text_summary_falls_through_to_typer(demo: Path, change: str) -> None:
+    quick, typer_run = _both_ways(demo, ["solve", "bundle.toml", "--cache-dir", "cache", "--offline"], _change(change))
+    assert quick[0] == 0 and quick[4] is True  # rich prints a solve's summary: the typer path ran
+    assert quick[:4] == typer_run[:4]
 
 
 def test_strict_with_a_disagreement_is_reported_by_the_typer_path(tmp_path: Path) -> None:

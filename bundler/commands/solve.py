@@ -1,9 +1,7 @@
 """`bundler solve SPEC`: write the lock (and, with --bundle, build the bundle from it)."""
 
 import dataclasses
-import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -155,7 +153,7 @@ def solve(
         raise typer.BadParameter("--check writes nothing: it does not take --bundle")
     # Imported here, not at the top: `bundler --help` and the other commands need none of it.
     from bundler.lock import read_lock, write_lock
-    from bundler.pipeline import default_cache_dir, solve_spec
+    from bundler.pipeline import default_cache_dir
     from bundler.spec import load_spec
     spec = load_spec(spec_path)
     if closure is not None:
@@ -169,36 +167,15 @@ def solve(
         spec = dataclasses.replace(spec, debian=dataclasses.replace(spec.debian, source_packages=True))
     lock_path = output or default_lock_path(spec_path)
     base = read_lock(since) if since is not None else None  # unreadable: fail before solving
-    from bundler import fastpath
     from bundler.progress import Display
+    from bundler.solving import solve_report
 
     display = Display.for_command(quiet=quiet, as_json=as_json)
-    started = time.perf_counter()
     # The lock fast path (bundler/fastpath.py): an unchanged re-solve keeps the lock without resolving.
     # --upgrade and --since ask for other preferences than the lock's own, so they always solve.
-    outcome = None
-    if not no_fast_path and not upgrade and since is None:
-        outcome = fastpath.check(spec, lock_path, cache_dir=default_cache_dir(cache_dir), offline=offline)
-    if outcome is not None and outcome.lock is not None:
-        report = fastpath.up_to_date_report(spec, outcome.lock, strict=strict, seconds=outcome.seconds)
-    else:
-        inputs = outcome.inputs if outcome is not None else None
-        if inputs is None:  # taken before the solve: an input changed meanwhile then fails the next check
-            inputs = fastpath.inputs(spec, cache_dir=default_cache_dir(cache_dir), offline=offline)
-        from solver.errors import Unsatisfiable
-
-        try:
-            with display:
-                report = solve_spec(spec, lock_path=lock_path, cache_dir=default_cache_dir(cache_dir),
-                                    offline=offline, upgrade=upgrade, progress=display, strict=strict,
-                                    previous=since)
-        except Unsatisfiable as e:
-            if as_json and e.causes is not None:  # the failure as data too; the text still goes to stderr
-                sys.stdout.write(json.dumps({"solved": False, "failure": e.causes.to_json()}, indent=2) + "\n")
-            raise
-        report.lock = fastpath.stamp(report.lock, inputs.digest)
-        report.fast_path_miss = outcome.reason if outcome is not None else None
-    report.timings["total"] = time.perf_counter() - started
+    report = solve_report(spec, lock_path, cache_dir=default_cache_dir(cache_dir), offline=offline,
+                          progress=display, as_json=as_json, upgrade=upgrade, strict=strict, since=since,
+                          fast_path=not no_fast_path)  # fmt: skip
     if check:
         _check_lock(_console(as_json), report, lock_path, as_json=as_json, quiet=quiet)
         return
