@@ -1,4 +1,5 @@
-"""An up-to-date `bundler solve` answered before typer, click and rich are imported (issue 11).
+"""An up-to-date `bundler solve`, and a full one printing `--json` or nothing, answered before typer,
+click and rich are imported (issue 11).
 
 Loading the command line machinery costs about 50 ms (typer, click, their help renderer), where an
 up-to-date solve does a few milliseconds of work (bundler/fastpath.py). `bundler.cli.main` therefore
