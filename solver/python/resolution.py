@@ -297,7 +297,9 @@ def _changes(
     return changed, [k for k in keys if k not in current], (now_keys, now_values)
 
 
-# The resolvelib releases whose `Resolution.resolve` loop `_IncrementalResolution.resolve` is.
+# The resolvelib releases whose `Resolution.resolve` loop `_IncrementalResolution.resolve` is: 1.2.0's
+# and 1.2.1's are the same (they differ in `_backjump`, which the loop calls, not copies); 1.1's has no
+# optimistic backjumping. Another release gets `MemoResolver`, resolvelib's own loop.
 _LOOP_VERSIONS = ("1.2.",)
 
 
