@@ -24,13 +24,30 @@ from __future__ import annotations
 
 import socket
 import ssl
+import sys
 import threading
 import time
 import typing
 from collections.abc import Iterator
 
 import httpcore
-import httpx
+
+# httpx's __init__ imports its own command line client (`httpx._main`) whenever click and rich are
+# installed, as they are for bundler's CLI: rich.console, rich.progress, click and pygments, ~50 ms of
+# every command that fetches, for a client bundler never runs (and before typer is loaded, on the
+# paths that skip typer: bundler/quicksolve.py). While httpx loads, that module is marked absent, so
+# httpx takes its own fallback for a missing `httpx[cli]` (a stub `main`); the mark is then removed,
+# and `import httpx._main` works as before for whoever wants it. The other modules that use httpx
+# import it after this one.
+_HTTPX_CLI = "httpx._main"
+_marked = "httpx" not in sys.modules and _HTTPX_CLI not in sys.modules
+if _marked:
+    sys.modules[_HTTPX_CLI] = None  # type: ignore[assignment]
+try:
+    import httpx
+finally:
+    if _marked and sys.modules.get(_HTTPX_CLI, 0) is None:
+        del sys.modules[_HTTPX_CLI]
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 ATTEMPTS = 4

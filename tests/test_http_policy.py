@@ -119,3 +119,19 @@ def test_the_build_downloader_follows_the_policy(flaky: tuple[str, Flaky], tmp_p
     with pytest.raises(InputError, match=f"failed after {ATTEMPTS} attempts"):
         Fetcher(tmp_path / "store", keep=True).fetch_all([art2])
     assert state.seen["/pool/y.deb"] == ATTEMPTS
+
+
+def test_httpx_loads_without_its_command_line_client() -> None:
+    """repos/http.py imports httpx without `httpx._main` (rich, click, pygments: ~50 ms of every
+    fetching command), and leaves `import httpx._main` working afterwards."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, repos.http\n"
+        "print(sorted(m for m in ('httpx', 'httpx._main', 'click', 'rich', 'pygments') if m in sys.modules))\n"
+        "import httpx._main\n"
+        "print(callable(httpx._main.main), 'click' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.splitlines() == ["['httpx']", "True True"]

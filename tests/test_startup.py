@@ -165,6 +165,8 @@ def test_benchmark_startup_case_reports_rows_and_import_profiles(tmp_path: Path)
     solve = next(r for n, r in rows.items() if n.startswith("bundler solve"))
     assert solve["status"] == "ok" and solve["answer"] == {"solved": True, "count": 2}, solve  # demo-http, demo-certs
     kept = next(r for n, r in rows.items() if n.endswith("the lock fast path"))
+    wheel = next(r for n, r in rows.items() if n.endswith("installed from its wheel"))
+    assert wheel["status"] == "ok" and wheel["answer"] == {}, wheel  # the wheel built and installed offline
     assert kept["status"] == "ok" and kept["answer"]["up_to_date"] is True, kept
     profiles = {p["command"].split(" /")[0]: p for p in data["startup"]}
     assert profiles["bundler --help"]["heavy_imported"] == []

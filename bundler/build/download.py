@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-import httpx
+from repos.http import ATTEMPTS, is_transient, make_client, pauses  # isort: skip  (first: repos/http.py loads httpx)
 
-from repos.http import ATTEMPTS, is_transient, make_client, pauses
+import httpx  # isort: skip
 from solver.errors import InputError
 
 CHUNK = 1 << 20

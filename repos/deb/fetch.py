@@ -96,9 +96,9 @@ class Fetcher:
                 raise FetchError(url, f"cannot read: {e.strerror or e}") from None
         if not url.startswith(("http://", "https://")):
             raise FetchError(url, "unsupported URL scheme (use file://, http:// or https://)")
-        import httpx
+        from ..http import get  # isort: skip  (first: it imports httpx without httpx's CLI, repos/http.py)
 
-        from ..http import get
+        import httpx  # isort: skip
 
         try:
             self.requests += 1
