@@ -55,6 +55,12 @@ TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def _user_agent() -> str:
+    # The running application's version when bundler's package is loaded (always, under its CLI): no
+    # import, where importlib.metadata costs ~25 ms to import and a scan of sys.path to answer. A
+    # library caller without it gets the installed distribution's version.
+    running = getattr(sys.modules.get("bundler"), "__version__", None)
+    if isinstance(running, str):
+        return f"bundler/{running}"
     from importlib.metadata import PackageNotFoundError, version
 
     try:

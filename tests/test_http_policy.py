@@ -135,3 +135,12 @@ def test_httpx_loads_without_its_command_line_client() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.splitlines() == ["['httpx']", "True True"]
+
+
+def test_the_user_agent_is_the_running_bundler_and_its_installed_version() -> None:
+    from importlib.metadata import version
+
+    import bundler
+    from repos.http import _user_agent
+
+    assert _user_agent() == f"bundler/{bundler.__version__}" == f"bundler/{version('bundler')}"
