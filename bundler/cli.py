@@ -1,10 +1,10 @@
 """Entry point of the `bundler` command: runs the typer app and turns errors into one line + exit code.
 
 Start-up counts (issue 11): this module imports only the standard library's basics at load time.
-`bundler --version`, a `--help` page kept by the last run (bundler/helpcache.py), an up-to-date
-`bundler solve` of a plain shape and a full one printing `--json` or nothing (bundler/quicksolve.py)
-answer before typer, click or rich are imported; other commands import the typer app, and each command module imports what its command
-needs inside the command (tests/test_cli_startup.py checks which modules `--version` and `--help` load).
+`bundler --version`, a `--help` page kept by the last run (bundler/helpcache.py) and a `bundler solve`
+of a plain shape (bundler/quicksolve.py) answer before typer and click are imported; other commands
+import the typer app, and each command module imports what its command needs inside the command
+(tests/test_cli_startup.py checks which modules `--version` and `--help` load).
 """
 
 from __future__ import annotations

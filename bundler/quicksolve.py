@@ -1,7 +1,6 @@
-"""An up-to-date `bundler solve`, and a full one printing `--json` or nothing, answered before typer,
-click and rich are imported (issue 11).
+"""`bundler solve` of the plain shapes, answered before typer and click are imported (issue 11).
 
-Loading the command line machinery costs about 50 ms (typer, click, their help renderer), where an
+Loading the command line machinery costs 40-80 ms (typer, click, their help renderer), where an
 up-to-date solve does a few milliseconds of work (bundler/fastpath.py). `bundler.cli.main` therefore
 hands the arguments of `solve` to `run` first, which recognises only these plain shapes, each given at
 most once, in any order after `solve`:
@@ -9,25 +8,25 @@ most once, in any order after `solve`:
     SPEC  -o/--output LOCK  --output=LOCK  --cache-dir DIR  --cache-dir=DIR
     --offline  --json  -q/--quiet  --check  --strict
 
-and answers when the lock fast path applies. With `--json` or `-q` (and not `--check`) it also runs
-a full solve when the fast path misses, as the command would (`bundler.solving.solve_report`, then the
-lock written and the `--json` document printed; an error reported as `bundler.cli` reports it): a
-scripted solve then skips typer and click too (~30-40 ms). On anything else it returns None having
-printed and written nothing, and the command runs the ordinary way (typer's parser,
-`bundler.commands.solve`), which then gives the answer, the usage error or the full solve: any other
-option or argument (`--upgrade`, `--bundle`, `-oX`, `--`, a value that starts with "-"), a spec that
-does not load, a text summary of a full solve, a `--strict` error of the fast path, a Debian spec
-without `--offline` and with a text summary (its check fetches the Release files, which the ordinary
-path would then fetch again), `--check`'s text, and a text summary that rich would not print as it is
-(markup, an emoji code, a control character, a stdout that is not UTF-8: `_as_rich_prints_it`).
+and answers them as the command would: the lock fast path when it applies, else the full solve
+(`bundler.solving.solve_report`, the one function both run), the lock written, then the `--json`
+document, nothing (`-q`) or the text summary. An up-to-date solve's plain summary is written as rich
+would print it, without importing rich (`_as_rich_prints_it`); any other summary is printed by rich
+with `bundler.summary`, as the command prints it. An error is reported as `bundler.cli` reports it.
+
+On anything else it returns None having printed and written nothing, and the command runs the
+ordinary way (typer's parser, `bundler.commands.solve`), which then gives the answer, the usage error
+or the solve: any other option or argument (`--upgrade`, `--bundle`, `-oX`, `--`, a value that starts
+with "-"), a spec that does not load, a `--strict` error of the fast path, and `--check` but for an
+up-to-date lock with `--json` or `-q` (its report of what would change is the command's).
 
 What it answers is what `bundler.commands.solve.solve` answers in the same case, byte for byte: the
 same defaults (`default_lock_path`, `bundler.cachedir.default_cache_dir`), the same check
-(`fastpath.check`), the same report (`fastpath.up_to_date_report`), the same `--json` document
-(`solve_json`) and the same summary lines (`up_to_date_lines`, `closing_lines`), which that command
-prints through rich and this module writes as they are;
-tests/test_quicksolve.py runs both paths and compares their output, exit code and lock bytes.
-Setting BUNDLER_NO_QUICK_SOLVE (to anything) skips it, for those tests.
+(`fastpath.check`), the same reports (`fastpath.up_to_date_report`, `solving.solve_report`), the same
+`--json` document (`solve_json`) and the same summary (`bundler.summary`, and its up-to-date lines
+`up_to_date_lines`, `closing_lines`); tests/test_quicksolve.py runs both paths and compares their
+output, exit code and lock bytes. Setting BUNDLER_NO_QUICK_SOLVE (to anything) skips it, for those
+tests.
 """
 
 from __future__ import annotations
@@ -144,24 +143,34 @@ def _answer(a: SolveArgs, lock_path: Path) -> int | None:
     if a.as_json:
         sys.stdout.write(solve_json(report, lock_path))
     elif not a.quiet:
-        if a.check or report.debian is not None or report.python is not None or report.audit is not None or report.kept:
-            return None  # printed by bundler.commands.solve alone
+        if a.check:
+            return None  # --check's text: printed by bundler.commands.solve alone
+        plain = report.debian is None and report.python is None and report.audit is None and not report.kept
         text = "".join(f"{line}\n" for line in [*up_to_date_lines(report, lock_path), *closing_lines(report)])
-        if not _as_rich_prints_it(text):
-            return None
-        sys.stdout.write(text)
+        if plain and _as_rich_prints_it(text):
+            sys.stdout.write(text)  # what rich would print, without importing it (~25 ms)
+        else:
+            _print_summary(report, lock_path)
     return 0
 
 
 def _solves_here(a: SolveArgs) -> bool:
-    """Whether a miss of the fast path is solved here: when nothing is printed but the `--json`
-    document (the text summary of a solve is rich's to print), and not for `--check`."""
-    return (a.as_json or a.quiet) and not a.check
+    """Whether a miss of the fast path is solved here: always but for `--check` (whose report of what
+    would change is the command's)."""
+    return not a.check
+
+
+def _print_summary(report: Any, lock_path: Path) -> None:
+    """The text summary, printed with rich as `bundler.commands.solve` prints it (bundler/summary.py)."""
+    from bundler.summary import console_for, print_summary
+
+    print_summary(console_for(False), report, lock_path)
 
 
 def _solve(a: SolveArgs, spec: Any, lock_path: Path, outcome: Any, started: float) -> int:
     """The full solve of `bundler.commands.solve.solve` for these arguments: its report, the lock
-    written, the `--json` document; a BundlerError reported as `bundler.cli._run` reports it."""
+    written, the `--json` document or the text summary; a BundlerError reported as `bundler.cli._run`
+    reports it."""
     from bundler.cachedir import default_cache_dir
     from bundler.cli import report as report_error
     from bundler.cli import tune_gc
@@ -180,6 +189,8 @@ def _solve(a: SolveArgs, spec: Any, lock_path: Path, outcome: Any, started: floa
         return report_error(e)
     if a.as_json:
         sys.stdout.write(solve_json(report, lock_path))
+    elif not a.quiet:
+        _print_summary(report, lock_path)
     return 0
 
 

@@ -127,9 +127,6 @@ def test_an_up_to_date_solve_answers_without_typer_as_typer_does(demo: Path, arg
 
 @pytest.mark.parametrize("args", [
     ["solve", "bundle.toml", "--offline", "--check"],  # --check's text
-    ["solve", "bundle.toml", "--offline", "-o", "x[b].lock"],  # rich's markup: [b] is bold
-    ["solve", "bundle.toml", "--offline", "-o", "x:smile:.lock"],  # and an emoji code
-    ["solve", "bundle.toml"],  # a Debian spec online with a text summary: its check fetches the Release files
     ["solve", "bundle.toml", "--offline", "--json", "--no-fast-path"],
     ["solve", "bundle.toml", "--offline", "--json", "--upgrade"],
     ["solve", "bundle.toml", "--offline", "--json", "--closure", "mirror"],
@@ -210,10 +207,26 @@ def test_a_failing_solve_here_fails_as_typer_fails_it(demo: Path, change: str, o
 
 
 @pytest.mark.parametrize("change", ["spec", "no lock"])
-def test_a_miss_with_a_text_summary_falls_through_to_typer(demo: Path, change: str) -> None:
+def test_a_miss_with_a_text_summary_is_solved_here_and_printed_by_rich(demo: Path, change: str) -> None:
     quick, typer_run = _both_ways(demo, ["solve", "bundle.toml", "--cache-dir", "cache", "--offline"], _change(change))
-    assert quick[0] == 0 and quick[4] is True  # rich prints a solve's summary: the typer path ran
+    assert quick[0] == 0 and quick[4] is False and typer_run[4] is True
     assert quick[:4] == typer_run[:4]
+    assert quick[1].startswith("solved demo: 10 Debian packages and 5 Python files")
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "bundle.toml", "--offline", "-o", "x[b].lock"],  # rich's markup: [b] is bold
+    ["solve", "bundle.toml", "--offline", "-o", "x:smile:.lock"],  # and an emoji code
+    ["solve", "bundle.toml"],  # a Debian spec online: its check reads the Release files (file://)
+])  # fmt: skip
+def test_an_up_to_date_summary_rich_must_print_is_printed_by_rich_without_typer(demo: Path, args: list[str]) -> None:
+    for name in ("x[b].lock", "x:smile:.lock"):
+        shutil.copy(demo / "bundle.lock", demo / name)
+    lock = demo / next((a for a in args if a.endswith(".lock")), "bundle.lock")
+    outcome, imported = compare([*args, "--cache-dir", "cache"], demo, lock)
+    assert outcome["code"] == 0
+    assert "typer" not in imported and "click" not in imported
+    assert "lock up to date: demo:" in outcome["stdout"]
 
 
 def test_strict_with_a_disagreement_is_reported_by_the_typer_path(tmp_path: Path) -> None:
