@@ -108,7 +108,7 @@ def run(args: list[str]) -> int | None:
     if parsed is None:
         return None
     lock_path = parsed.output or default_lock_path(parsed.spec)
-    if not os.path.isfile(lock_path) and not _solves_here(parsed):  # no lock: a full solve
+    if parsed.check and not os.path.isfile(lock_path):  # --check of no lock: the command's report
         return None
     try:
         return _answer(parsed, lock_path)
@@ -122,6 +122,11 @@ def run(args: list[str]) -> int | None:
 def _answer(a: SolveArgs, lock_path: Path) -> int | None:
     from bundler import fastpath
     from bundler.cachedir import default_cache_dir
+    from bundler.cli import report as report_error
+    from bundler.cli import tune_gc
+    from bundler.lock import write_lock
+    from bundler.progress import Display
+    from bundler.solving import solve_report
     from bundler.spec import load_spec
     from solver.errors import BundlerError
 
@@ -129,69 +134,44 @@ def _answer(a: SolveArgs, lock_path: Path) -> int | None:
         spec = load_spec(a.spec)
     except BundlerError:  # reported by the ordinary path
         return None
-    if spec.debian is not None and not a.offline and not _solves_here(a):
-        return None
+    if a.check and (spec.debian is not None and not a.offline or not (a.as_json or a.quiet)):
+        return None  # --check's text, and a Debian check online (the command would fetch the Release again)
     started = time.perf_counter()
-    outcome = fastpath.check(spec, lock_path, cache_dir=default_cache_dir(a.cache_dir), offline=a.offline)
-    if outcome.lock is None:
-        return _solve(a, spec, lock_path, outcome, started) if _solves_here(a) else None
-    try:
-        report = fastpath.up_to_date_report(spec, outcome.lock, strict=a.strict, seconds=outcome.seconds)
-    except BundlerError:  # --strict and the ecosystems disagree: reported by the ordinary path
-        return None
-    report.timings["total"] = time.perf_counter() - started
-    if a.as_json:
-        sys.stdout.write(solve_json(report, lock_path))
-    elif not a.quiet:
-        if a.check:
-            return None  # --check's text: printed by bundler.commands.solve alone
-        plain = report.debian is None and report.python is None and report.audit is None and not report.kept
-        text = "".join(f"{line}\n" for line in [*up_to_date_lines(report, lock_path), *closing_lines(report)])
-        if plain and _as_rich_prints_it(text):
-            sys.stdout.write(text)  # what rich would print, without importing it (~25 ms)
-        else:
-            _print_summary(report, lock_path)
-    return 0
-
-
-def _solves_here(a: SolveArgs) -> bool:
-    """Whether a miss of the fast path is solved here: always but for `--check` (whose report of what
-    would change is the command's)."""
-    return not a.check
-
-
-def _print_summary(report: Any, lock_path: Path) -> None:
-    """The text summary, printed with rich as `bundler.commands.solve` prints it (bundler/summary.py)."""
-    from bundler.summary import console_for, print_summary
-
-    print_summary(console_for(False), report, lock_path)
-
-
-def _solve(a: SolveArgs, spec: Any, lock_path: Path, outcome: Any, started: float) -> int:
-    """The full solve of `bundler.commands.solve.solve` for these arguments: its report, the lock
-    written, the `--json` document or the text summary; a BundlerError reported as `bundler.cli._run`
-    reports it."""
-    from bundler.cachedir import default_cache_dir
-    from bundler.cli import report as report_error
-    from bundler.cli import tune_gc
-    from bundler.lock import write_lock
-    from bundler.progress import Display
-    from bundler.solving import solve_report
-    from solver.errors import BundlerError
-
+    cache_dir = default_cache_dir(a.cache_dir)
+    outcome = fastpath.check(spec, lock_path, cache_dir=cache_dir, offline=a.offline)
+    if a.check and outcome.lock is None:
+        return None  # what a solve would change: the command's report
     tune_gc()
     try:
-        report = solve_report(spec, lock_path, cache_dir=default_cache_dir(a.cache_dir), offline=a.offline,
-                              progress=Display.for_command(quiet=a.quiet, as_json=a.as_json), as_json=a.as_json,
-                              strict=a.strict, outcome=outcome, started=started)  # fmt: skip
-        write_lock(lock_path, report.lock)  # a miss: never the lock's bytes already
+        report = solve_report(spec, lock_path, cache_dir=cache_dir, offline=a.offline, as_json=a.as_json,
+                              progress=Display.for_command(quiet=a.quiet, as_json=a.as_json), strict=a.strict,
+                              outcome=outcome, started=started)  # fmt: skip
+        if not report.up_to_date:  # else the lock is already these bytes
+            write_lock(lock_path, report.lock)
     except BundlerError as e:
+        if outcome.lock is not None:  # --strict and the ecosystems disagree: reported by the ordinary path
+            return None
         return report_error(e)
     if a.as_json:
         sys.stdout.write(solve_json(report, lock_path))
     elif not a.quiet:
         _print_summary(report, lock_path)
     return 0
+
+
+def _print_summary(report: Any, lock_path: Path) -> None:
+    """The text summary as `bundler.commands.solve` prints it (bundler/summary.py): an up-to-date
+    lock's plain lines written as rich would print them, without importing rich (~25 ms); anything else
+    printed by rich."""
+    if report.up_to_date and report.debian is None and report.python is None and report.audit is None \
+            and not report.kept:  # fmt: skip
+        text = "".join(f"{line}\n" for line in [*up_to_date_lines(report, lock_path), *closing_lines(report)])
+        if _as_rich_prints_it(text):
+            sys.stdout.write(text)
+            return
+    from bundler.summary import console_for, print_summary
+
+    print_summary(console_for(False), report, lock_path)
 
 
 def _as_rich_prints_it(text: str) -> bool:

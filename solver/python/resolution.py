@@ -18,7 +18,7 @@ installed resolvelib does not have them, `make_resolver` falls back to its plain
 Memoised, each question is still a Python call per project per round. `_IncrementalResolution` runs
 resolvelib 1.2's own loop but asks only about the projects whose criterion or pin changed since the
 round before, found by identity in C loops: OpenStack's warm in-process resolution 0.76-0.83 s ->
-0.65 s, airflow's 0.21-0.23 -> 0.19-0.21 s (min of 5, alternating, same machine).
+0.62-0.65 s, airflow's 0.21-0.23 -> 0.19-0.21 s (min of 5, alternating, same machine).
 """
 
 from __future__ import annotations
