@@ -380,3 +380,17 @@ def test_the_digest_of_the_installed_tree_is_that_of_its_file_contents(tmp_path:
     monkeypatch.setattr(fastpath, "_RACY", 0)
     assert _digest(tmp_path / "cache") == h.hexdigest() == _digest(tmp_path / "cache")
     assert (tmp_path / "cache" / "solver-digests").is_dir()
+
+
+def test_the_report_is_held_for_the_exit_that_never_frees_it(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bundler.cli.run` ends the process without freeing the heap; the quick path hands its report to
+    `keep_until_exit` so that returning from it does not free a 10,000-package solve object by object."""
+    from bundler import cli, quicksolve
+
+    monkeypatch.setattr(cli, "tune_gc", lambda: None)  # the test process keeps its own collector settings
+    monkeypatch.setattr(cli, "_KEPT_FOR_EXIT", [])
+    monkeypatch.chdir(demo)
+    assert quicksolve.run(["solve", "bundle.toml", "--cache-dir", "cache", "--offline", "-q"]) == 0
+    assert [type(o).__name__ for o in cli._KEPT_FOR_EXIT] == ["SolveReport"]
+    cli.keep_until_exit("the next one")
+    assert cli._KEPT_FOR_EXIT == ["the next one"]  # only the latest: a long-lived caller keeps one
