@@ -321,3 +321,41 @@ def test_the_compiled_relation_parser_agrees_when_it_answers(text: str, alternat
         assert got == _python_relations(text, alternatives)
     # Atoms made without the dataclass's __init__ (the fields named) are the same atoms.
     assert relations(text, alternatives, Dep, {}, {}, packages._DEP_FIELDS) == got
+
+
+def _candidates_both_ways(index: Any, name: str) -> tuple[Any, Any]:
+    """`candidates_in` with the compiled `_fields.candidates` and with the stanzas sliced out and read
+    one by one: (candidates, with their origins and keys, or the error) twice."""
+    saved = packages._compiled_candidates
+    out = []
+    for use in (True, False):
+        packages._compiled_candidates = saved if use else None
+        try:
+            found = packages.candidates_in(index, name, where="P", repository="r", rank=3, native_arch="amd64")
+            out.append([(c, c.origin, c.key) for c in found])
+        except ParseError as e:
+            out.append(("error", str(e), e.where))
+        finally:
+            packages._compiled_candidates = saved
+    return out[0], out[1]
+
+
+def test_the_stanzas_of_a_name_read_in_place_are_those_read_one_by_one() -> None:
+    from repos.deb.cache import CompactIndex, build_compact
+
+    if packages._compiled_candidates is None:
+        pytest.skip("repos.deb._fields is not built")
+    plain = USUAL.replace(b" [amd64]", b"")
+    newer = plain.replace(b"1.2-3+b1", b"1.2-4")
+    unusual = USUAL.replace(b"1.2-3+b1", b"1.2-5")  # "[amd64]": the Python path's
+    text = b"\n".join([plain, newer, unusual, plain.replace(b"libfoo1", b"other")])
+    for index in (build_compact(text, "P"), CompactIndex.from_bytes(build_compact(text, "P").to_bytes(), "C")):
+        fast, slow = _candidates_both_ways(index, "libfoo1")
+        assert fast == slow
+        assert [c.version for c, _, _ in fast] == ["1.2-3+b1", "1.2-4", "1.2-5"]  # file order
+        assert _candidates_both_ways(index, "nothing") == ([], [])
+    broken = build_compact(text + b"\n" + plain.replace(b"libfoo1", b"bad").replace(b"Size: 1234\n", b""), "P")
+    fast, slow = _candidates_both_ways(broken, "bad")
+    assert fast == slow
+    assert fast[0] == "error" and "package bad 1.2-3+b1: needs Filename, Size and SHA256" in fast[1]
+    assert fast[2] == "P: package bad"  # the index and the package, as the universe names them

@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_FIELDS 128 /* names remembered for the "twice" check; a stanza with more goes to Python */
@@ -49,11 +50,8 @@ static int valid_utf8(const char *s, Py_ssize_t n) {
     return 1;
 }
 
-static PyObject *values(PyObject *module, PyObject *args) {
-    (void)module;
-    Py_buffer view;
-    PyObject *wanted;
-    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &wanted)) return NULL;
+/* values() of the stanza s[0:len]; `wanted` is a tuple (checked by the callers). */
+static PyObject *values_of(const char *stanza, Py_ssize_t len, PyObject *wanted) {
     Py_ssize_t n_wanted = PyTuple_GET_SIZE(wanted);
     const char *want[MAX_WANTED];
     Py_ssize_t want_len[MAX_WANTED];
@@ -77,9 +75,16 @@ static PyObject *values(PyObject *module, PyObject *args) {
         want_len[i] = PyBytes_GET_SIZE(w);
         at[i] = end[i] = NULL;
     }
-    const char *s = view.buf, *stop = s + view.len;
-    if (memchr(s, '\r', (size_t)view.len) || memchr(s, '\0', (size_t)view.len)) goto unusual;
-    int high = 0; /* a byte >= 0x80 somewhere: the whole stanza must be UTF-8 */
+    const char *s = stanza, *stop = s + len;
+    if (memchr(s, '\r', (size_t)len) || memchr(s, '\0', (size_t)len)) goto unusual;
+    int high = 0; /* a byte >= 0x80 somewhere: the whole stanza must be UTF-8 (eight bytes at a time) */
+    Py_ssize_t i8 = 0;
+    for (; i8 + 8 <= len && !high; i8 += 8) {
+        uint64_t w;
+        memcpy(&w, s + i8, 8);
+        high = (w & 0x8080808080808080ULL) != 0;
+    }
+    for (; i8 < len && !high; i8++) high = (unsigned char)s[i8] >= 0x80;
     int started = 0, ended = 0;
     Py_ssize_t current = -1; /* the wanted field the last field line opened, or -1 */
     for (const char *line = s; line < stop;) {
@@ -116,10 +121,9 @@ static PyObject *values(PyObject *module, PyObject *args) {
                     break;
                 }
         }
-        for (const char *q = line; q < eol && !high; q++) high = (unsigned char)*q >= 0x80;
         line = nl ? nl + 1 : stop;
     }
-    if (high && !valid_utf8(s, view.len)) goto unusual;
+    if (high && !valid_utf8(s, len)) goto unusual;
     result = PyTuple_New(n_wanted);
     if (result == NULL) goto done;
     for (Py_ssize_t i = 0; i < n_wanted; i++) {
@@ -147,6 +151,15 @@ static PyObject *values(PyObject *module, PyObject *args) {
 unusual:
     result = Py_NewRef(Py_None);
 done:
+    return result;
+}
+
+static PyObject *values(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer view;
+    PyObject *wanted;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &wanted)) return NULL;
+    PyObject *result = values_of(view.buf, view.len, wanted);
     PyBuffer_Release(&view);
     return result;
 }
@@ -268,13 +281,9 @@ static void strip(const char **a, const char **b) {
     while (*b > *a && is_ws((unsigned char)(*b)[-1])) (*b)--;
 }
 
-static PyObject *relations(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *text, *dep_type, *cache, *groups, *dep_fields = NULL;
-    int alternatives;
-    if (!PyArg_ParseTuple(args, "UpOO!O!|O!", &text, &alternatives, &dep_type, &PyDict_Type, &cache, &PyDict_Type,
-                          &groups, &PyTuple_Type, &dep_fields))
-        return NULL;
+/* relations() of `text` (a str); dep_fields may be NULL. */
+static PyObject *relations_of(PyObject *text, int alternatives, PyObject *dep_type, PyObject *dep_fields,
+                              PyObject *cache, PyObject *groups) {
     if (PyUnicode_READY(text) < 0) return NULL;
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     Py_ssize_t n;
@@ -365,6 +374,16 @@ fail:
     return NULL;
 }
 
+static PyObject *relations(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *text, *dep_type, *cache, *groups, *dep_fields = NULL;
+    int alternatives;
+    if (!PyArg_ParseTuple(args, "UpOO!O!|O!", &text, &alternatives, &dep_type, &PyDict_Type, &cache, &PyDict_Type,
+                          &groups, &PyTuple_Type, &dep_fields))
+        return NULL;
+    return relations_of(text, alternatives, dep_type, dep_fields, cache, groups);
+}
+
 /* ---- a whole candidate ---------------------------------------------------------------------------
  *
  * candidate(stanza, context, repository, rank) -> None | DebCandidate
@@ -423,11 +442,7 @@ static PyObject *new_frozen(PyObject *type, PyObject *fields, PyObject **values,
 static PyObject *field_relations(PyObject *text, int alternatives, PyObject *dep_type, PyObject *dep_fields,
                                  PyObject *atoms, PyObject *groups) {
     if (text == Py_None || PyUnicode_GET_LENGTH(text) == 0) return PyTuple_New(0);
-    PyObject *args = Py_BuildValue("(OiOOOO)", text, alternatives, dep_type, atoms, groups, dep_fields);
-    if (args == NULL) return NULL;
-    PyObject *out = relations(NULL, args);
-    Py_DECREF(args);
-    return out;
+    return relations_of(text, alternatives, dep_type, dep_fields, atoms, groups);
 }
 
 /* An ASCII value made lower case (a new reference); NULL with no error set when it is not ASCII. */
@@ -442,24 +457,30 @@ static PyObject *ascii_lower(PyObject *text) {
     return out;
 }
 
-static PyObject *candidate(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *data, *context, *repository, *rank;
-    if (!PyArg_ParseTuple(args, "OO!UO!", &data, &PyTuple_Type, &context, &repository, &PyLong_Type, &rank))
-        return NULL;
+/* The context tuple, unpacked once per call. */
+struct context {
     PyObject *wanted, *cand_type, *cand_fields, *origin_type, *origin_fields, *dep_type, *dep_fields, *atoms, *groups;
-    if (!PyArg_ParseTuple(context, "O!OO!OO!OO!O!O!", &PyTuple_Type, &wanted, &cand_type, &PyTuple_Type,
-                          &cand_fields, &origin_type, &PyTuple_Type, &origin_fields, &dep_type, &PyTuple_Type,
-                          &dep_fields, &PyDict_Type, &atoms, &PyDict_Type, &groups))
-        return NULL;
-    if (PyTuple_GET_SIZE(wanted) != N_FIELDS) {
+};
+
+static int unpack_context(PyObject *context, struct context *x) {
+    if (!PyArg_ParseTuple(context, "O!OO!OO!OO!O!O!", &PyTuple_Type, &x->wanted, &x->cand_type, &PyTuple_Type,
+                          &x->cand_fields, &x->origin_type, &PyTuple_Type, &x->origin_fields, &x->dep_type,
+                          &PyTuple_Type, &x->dep_fields, &PyDict_Type, &x->atoms, &PyDict_Type, &x->groups))
+        return -1;
+    if (PyTuple_GET_SIZE(x->wanted) != N_FIELDS) {
         PyErr_SetString(PyExc_TypeError, "candidate: bad context");
-        return NULL;
+        return -1;
     }
-    PyObject *vargs = PyTuple_Pack(2, data, wanted);
-    if (vargs == NULL) return NULL;
-    PyObject *v = values(NULL, vargs);
-    Py_DECREF(vargs);
+    return 0;
+}
+
+/* candidate() of the stanza s[0:len]. */
+static PyObject *candidate_of(const char *stanza, Py_ssize_t len, const struct context *x, PyObject *repository,
+                              PyObject *rank) {
+    PyObject *wanted = x->wanted, *cand_type = x->cand_type, *cand_fields = x->cand_fields,
+             *origin_type = x->origin_type, *origin_fields = x->origin_fields, *dep_type = x->dep_type,
+             *dep_fields = x->dep_fields, *atoms = x->atoms, *groups = x->groups;
+    PyObject *v = values_of(stanza, len, wanted);
     if (v == NULL || v == Py_None) return v;
     PyObject *c[N_CANDIDATE] = {NULL}, *o[N_ORIGIN] = {NULL};
     PyObject *result = NULL;
@@ -556,6 +577,75 @@ done:
     return result;
 }
 
+static PyObject *candidate(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *context, *repository, *rank;
+    Py_buffer view;
+    struct context x;
+    if (!PyArg_ParseTuple(args, "y*O!UO!", &view, &PyTuple_Type, &context, &repository, &PyLong_Type, &rank))
+        return NULL;
+    PyObject *result = unpack_context(context, &x) < 0 ? NULL : candidate_of(view.buf, view.len, &x, repository, rank);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ---- every stanza of a name in a compact index ----------------------------------------------------
+ *
+ * candidates(text, offset, starts, ends, first, last, context, repository, rank) -> list
+ *   text:           the compact index's text (bytes, or the cache file mapped into memory)
+ *   offset:         where the Packages text starts in it
+ *   starts, ends:   the stanzas' spans in that text (array('I'))
+ *   first, last:    the stanzas wanted: starts[first:last] (one name's, in file order)
+ * For each stanza, candidate() of it, or the stanza's bytes when it is unusual (the caller's Python
+ * path decides, with its errors). What `[candidate(text[offset + starts[j]:offset + ends[j]], ...) for j
+ * in range(first, last)]` gives, without copying each stanza out of the text or crossing into Python
+ * between them. Profile behind it (2,000 random roots of bookworm main, py-spy): slicing the stanzas
+ * and the Python call around each candidate() were 8% of the solve. */
+static PyObject *candidates(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer text, starts, ends;
+    Py_ssize_t offset, first, last;
+    PyObject *context, *repository, *rank;
+    struct context x;
+    if (!PyArg_ParseTuple(args, "y*ny*y*nnO!UO!", &text, &offset, &starts, &ends, &first, &last, &PyTuple_Type,
+                          &context, &repository, &PyLong_Type, &rank))
+        return NULL;
+    PyObject *out = NULL;
+    if (unpack_context(context, &x) < 0) goto done;
+    if (starts.itemsize != 4 || ends.itemsize != 4 || starts.len != ends.len || first < 0 || last < first ||
+        last > starts.len / 4 || offset < 0) {
+        PyErr_SetString(PyExc_ValueError, "candidates: bad spans");
+        goto done;
+    }
+    const uint32_t *start = starts.buf, *end = ends.buf;
+    out = PyList_New(last - first);
+    if (out == NULL) goto done;
+    for (Py_ssize_t j = first; j < last; j++) {
+        Py_ssize_t a = offset + (Py_ssize_t)start[j], b = offset + (Py_ssize_t)end[j];
+        if (b < a || b > text.len) {
+            PyErr_SetString(PyExc_ValueError, "candidates: a span outside the text");
+            Py_CLEAR(out);
+            goto done;
+        }
+        const char *stanza = (const char *)text.buf + a;
+        PyObject *c = candidate_of(stanza, b - a, &x, repository, rank);
+        if (c == Py_None) {
+            Py_DECREF(c);
+            c = PyBytes_FromStringAndSize(stanza, b - a);
+        }
+        if (c == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, j - first, c);
+    }
+done:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&ends);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"values", values, METH_VARARGS,
      "values(stanza, wanted) -> None | tuple: the wanted fields' values of one Packages stanza of the "
@@ -566,6 +656,9 @@ static PyMethodDef methods[] = {
     {"candidate", candidate, METH_VARARGS,
      "candidate(stanza, context, repository, rank) -> None | DebCandidate: the candidate of one Packages "
      "stanza of the usual shape (see repos/deb/_fields.c)."},
+    {"candidates", candidates, METH_VARARGS,
+     "candidates(text, offset, starts, ends, first, last, context, repository, rank) -> list: candidate() of "
+     "each of those stanzas of a compact index, or its bytes when unusual (see repos/deb/_fields.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -127,6 +127,14 @@ class CompactIndex:
         """The stanzas (text) of every version of `name` in this index, in file order; [] if none."""
         return [raw.decode("utf-8") for raw in self.stanza_bytes(name)]
 
+    def spans(self, name: str) -> tuple[bytes | mmap.mmap, int, array[int], array[int], int, int]:
+        """Where the stanzas of `name` are, for a reader that takes them from the text in place
+        (repos/deb/packages.py `candidates_in`): the text, the Packages text's offset in it, the span
+        arrays and the range of `name`'s spans in them (empty if the index has no such name)."""
+        i = self._index.get(name)
+        first, last = (0, 0) if i is None else (self._first_span[i], self._first_span[i + 1])
+        return self._text, self._text_offset, self._span_starts, self._span_ends, first, last
+
     def stanza_bytes(self, name: str) -> list[bytes]:
         """The stanzas of every version of `name` as they are in the file (bytes), in file order."""
         i = self._index.get(name)

@@ -9,6 +9,7 @@ stanzas a solve needs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from solver.debversion import check as check_version
 from solver.errors import InputError
@@ -18,12 +19,16 @@ from solver.relations import parse_dep_list, parse_relations
 from ..deb822 import Stanza, read_stanza, read_stanzas
 from ..errors import ParseError
 
+if TYPE_CHECKING:
+    from .cache import CompactIndex
+
 try:  # the compiled readers; without a C compiler at install time the Python parsers do it all
     from ._fields import candidate as _compiled_candidate
+    from ._fields import candidates as _compiled_candidates
     from ._fields import relations as _compiled_relations
     from ._fields import values as _compiled_values
 except ImportError:  # pragma: no cover - depends on the install
-    _compiled_candidate = _compiled_relations = _compiled_values = None
+    _compiled_candidate = _compiled_candidates = _compiled_relations = _compiled_values = None
 
 # Relation atoms the compiled parser has made, by text: one Dep per distinct atom of all the indexes
 # read (bookworm main has 110,000 in 400,000 relations), as `solver.relations.parse_dep` memoises.
@@ -70,6 +75,31 @@ def candidate_from_stanza(
     if values is None:
         values = _values(read_stanza(stanza, where, first_line=None))
     return _candidate(values, where=where, repository=repository, rank=rank, native_arch=native_arch)
+
+
+def candidates_in(
+    index: CompactIndex,
+    name: str,
+    *,
+    where: str,
+    repository: str,
+    rank: int,
+    native_arch: str,
+) -> list[DebCandidate]:
+    """The candidates of every stanza of `name` in a compact index, in file order: each as
+    `candidate_from_stanza` makes it (errors name `where` and the package). The compiled
+    `_fields.candidates` reads the stanzas where they lie in the index's text; a stanza it finds
+    unusual comes back as bytes and takes the Python path."""
+    if _compiled_candidates is None:
+        raws: list[bytes | DebCandidate] = list(index.stanza_bytes(name))
+    else:
+        raws = _compiled_candidates(*index.spans(name), _CONTEXT, repository, rank)
+    return [
+        c if type(c) is DebCandidate else candidate_from_stanza(
+            c, where=f"{where}: package {name}", repository=repository, rank=rank, native_arch=native_arch
+        )
+        for c in raws
+    ]  # fmt: skip
 
 
 def to_candidate(

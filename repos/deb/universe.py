@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from solver.model import DebCandidate
 
 from .cache import CompactIndex
-from .packages import candidate_from_stanza
+from .packages import candidates_in
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,9 @@ class LazyDebUniverse:
             return found
         chosen: dict[tuple[str, str, str], DebCandidate] = {}
         for shard in self.shards:
-            for raw in shard.index.stanza_bytes(name):
-                c = candidate_from_stanza(
-                    raw,
-                    where=f"{shard.where}: package {name}",
-                    repository=shard.repository,
-                    rank=shard.rank,
-                    native_arch=self.native_arch,
-                )
+            found = candidates_in(shard.index, name, where=shard.where, repository=shard.repository,
+                                  rank=shard.rank, native_arch=self.native_arch)  # fmt: skip
+            for c in found:
                 if c.arch != "all" and c.arch not in self.architectures:
                     continue
                 if c.key not in chosen:  # shards are in rank order: the first one wins
