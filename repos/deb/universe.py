@@ -9,7 +9,6 @@ in two suites — keep the candidate of the lowest rank (the source listed first
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -38,7 +37,6 @@ class LazyDebUniverse:
         self.shards = tuple(sorted(shards, key=lambda s: s.rank))
         self._candidates: dict[str, tuple[DebCandidate, ...]] = {}
         self._providers: dict[str, tuple[DebCandidate, ...]] = {}
-        self._lock = threading.Lock()
 
     def candidates(self, name: str) -> Sequence[DebCandidate]:
         found = self._candidates.get(name)
@@ -53,29 +51,29 @@ class LazyDebUniverse:
                     continue
                 if c.key not in chosen:  # shards are in rank order: the first one wins
                     chosen[c.key] = c
-        result = tuple(chosen.values())
-        with self._lock:
-            self._candidates[name] = result
+        result = self._candidates[name] = tuple(chosen.values())  # one store: atomic under the GIL
         return result
 
     def providers(self, name: str) -> Sequence[DebCandidate]:
         found = self._providers.get(name)
         if found is not None:
             return found
-        names: list[str] = []
-        for shard in self.shards:
-            for pkg in shard.index.providers(name):
-                if pkg not in names:
-                    names.append(pkg)
-        result = tuple(
-            c
-            for pkg in sorted(names)
-            for c in self.candidates(pkg)
-            if any(p.name == name for p in c.provides)
-        )
-        with self._lock:
-            self._providers[name] = result
-        return result
+        # Asked of every relation's name (17,000 times at 2,000 random roots, 11,500 names, 9,600 of
+        # them provided by nothing): the loops are written out, with no generator or lock per name.
+        shards = self.shards
+        if len(shards) == 1:
+            names: Sequence[str] = shards[0].index.providers(name)  # sorted, unique
+        else:
+            names = sorted({pkg for shard in shards for pkg in shard.index.providers(name)})
+        result: list[DebCandidate] = []
+        for pkg in names:
+            for c in self.candidates(pkg):
+                for p in c.provides:
+                    if p.name == name:
+                        result.append(c)
+                        break
+        found = self._providers[name] = tuple(result)  # one store: atomic, as the lock-free read above
+        return found
 
     def base_system(self) -> Iterable[str]:
         names = {n for shard in self.shards for n in shard.index.base}
