@@ -83,3 +83,29 @@ def test_bad_locks_are_input_errors(tmp_path: Path, bad: str) -> None:
     with pytest.raises(InputError) as info:
         read_lock(tmp_path / "bundle.lock")
     assert "bundle.lock" in str(info.value)
+
+
+def test_every_table_shape_reads_back_as_written() -> None:
+    """The `[[package]]` tables are written by one format per shape (the keys of `to_toml`, depends or
+    none); a value that needs an escape, or is not a string, is written value by value."""
+    deb = LockedPackage("deb", "libc6", "2.36-9", "pool/l/libc6.deb", 10, "ab" * 32, "amd64", "glibc", "2.36-9",
+                        "file:///m bookworm main")  # fmt: skip
+    py = LockedPackage("python", "Oslo.Config", "9.0", "oslo.config-9.0.tar.gz", 5, "00" * 32, url="file:///w/o.tgz",
+                       requires_python=">=3.8")  # fmt: skip
+    shapes = [
+        deb, LockedPackage(**{**_fields(deb), "name": "a", "depends": ("deb:libc6:amd64",), "fixed": True}),
+        py, LockedPackage(**{**_fields(py), "name": "b", "platform": "manylinux_2_28_x86_64", "depends": ("python:c",)}),
+        LockedPackage(**{**_fields(deb), "name": "q", "repository": 'file:///"quoted" s', "depends": ("x\ty",)}),
+    ]  # fmt: skip
+    lock = Lock("n", "suite", "ab" * 32, None, (), (), tuple(shapes), {})
+    out = dumps(lock)
+    assert parse_own_toml(out) == tomllib.loads(out)
+    assert sorted(loads(out).packages, key=repr) == sorted(shapes, key=repr)
+    assert 'repository = "file:///\\"quoted\\" s"' in out and 'depends = [\n    "x\\ty",\n]' in out
+    assert "fixed = true\n" in out and "depends = []\n" in out
+
+
+def _fields(p: LockedPackage) -> dict[str, object]:
+    from dataclasses import fields
+
+    return {f.name: getattr(p, f.name) for f in fields(p)}
