@@ -50,6 +50,8 @@ def _component(repository: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LockedPackage:
+    """One pinned file of the lock: a Debian binary package or a Python distribution file."""
+
     ecosystem: str  # "deb" | "python"
     name: str
     version: str
@@ -128,6 +130,8 @@ class LockedPackage:
 
 @dataclass(frozen=True, slots=True)
 class SourceFileEntry:
+    """One file a Debian source package lists in its .dsc (`Checksums-Sha256`)."""
+
     name: str
     size: int
     sha256: str
@@ -178,6 +182,8 @@ class LockedSource:
 
 @dataclass(frozen=True, slots=True)
 class IndexDigest:
+    """The sha256 of one index the solve read (a Packages file, a Python project page)."""
+
     ecosystem: str
     url: str
     sha256: str
@@ -185,6 +191,8 @@ class IndexDigest:
 
 @dataclass(frozen=True, slots=True)
 class Lock:
+    """A lock file: the bundle, its roots, the indexes read and every pinned package."""
+
     name: str
     suite: str
     spec_sha256: str

@@ -39,6 +39,8 @@ class DebPin:
 
 @dataclass(frozen=True, slots=True)
 class DebSource:
+    """A `[[debian.sources]]` entry: one repository, as a deb822 sources file names it."""
+
     uri: str
     suites: tuple[str, ...]
     components: tuple[str, ...]  # empty for a flat repository (suite is then a path such as "./")
@@ -50,6 +52,8 @@ class DebSource:
 
 @dataclass(frozen=True, slots=True)
 class DebSpec:
+    """The `[debian]` section: where packages come from, what is required, fixed and vetoed."""
+
     sources: tuple[DebSource, ...]  # empty: the host's apt sources
     require: tuple[str, ...]
     fix: tuple[str, ...]
@@ -64,6 +68,8 @@ class DebSpec:
 
 @dataclass(frozen=True, slots=True)
 class PythonSpec:
+    """The `[python]` section: the indexes, the target interpreter and platforms, the requirements."""
+
     indexes: tuple[str, ...] | None  # None: the host's pip configuration
     find_links: tuple[str, ...]
     python_version: str
@@ -97,6 +103,8 @@ class AuditSpec:
 
 @dataclass(frozen=True, slots=True)
 class Spec:
+    """A bundle spec as loaded: its file, digest and sections (`load_spec`)."""
+
     path: Path
     sha256: str
     name: str
