@@ -95,7 +95,7 @@ def candidates_in(
     else:
         raws = _compiled_candidates(*index.spans(name), _CONTEXT, repository, rank)
     return [
-        c if type(c) is DebCandidate else candidate_from_stanza(
+        c if isinstance(c, DebCandidate) else candidate_from_stanza(
             c, where=f"{where}: package {name}", repository=repository, rank=rank, native_arch=native_arch
         )
         for c in raws

@@ -44,9 +44,9 @@ class LazyDebUniverse:
             return found
         chosen: dict[tuple[str, str, str], DebCandidate] = {}
         for shard in self.shards:
-            found = candidates_in(shard.index, name, where=shard.where, repository=shard.repository,
-                                  rank=shard.rank, native_arch=self.native_arch)  # fmt: skip
-            for c in found:
+            made = candidates_in(shard.index, name, where=shard.where, repository=shard.repository,
+                                 rank=shard.rank, native_arch=self.native_arch)  # fmt: skip
+            for c in made:
                 if c.arch != "all" and c.arch not in self.architectures:
                     continue
                 if c.key not in chosen:  # shards are in rank order: the first one wins
