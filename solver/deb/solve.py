@@ -88,7 +88,7 @@ def solve(universe: DebUniverse, problem: DebProblem, *, memo: EncodingMemo | No
         mirror = _mirror_closure(enc, packages, edges)
     t3 = time.perf_counter()
     return DebSolution(
-        packages=sorted(packages + mirror, key=_sort_key),
+        packages=sorted(packages + mirror, key=_sort_key) if mirror else packages,  # sorted above
         roots=roots,
         edges=edges,
         fixes=fixes,
