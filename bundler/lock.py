@@ -298,7 +298,8 @@ _DEPENDS_SEP = '",\n    "'
 
 class _Shape:
     """How to write the `[[package]]` tables whose `to_toml` has these keys (in this order), with or
-    without depends: one format string, the string values' keys, and whether size is among them."""
+    without depends: one format string (filled by key, `format_map`) and a getter of the values that
+    must be strings."""
 
     __slots__ = ("fmt", "strings")
 
@@ -313,7 +314,7 @@ class _Shape:
             elif k == "size":
                 lines.append("size = {size}\n")
             else:
-                lines.append(f'{k} = "{{{k}}}"\n')
+                lines.append(f'{_toml_key(k)} = "{{{k}}}"\n')
                 strings.append(k)
         self.fmt = "".join(lines)
         self.strings = operator.itemgetter(*strings)
