@@ -308,3 +308,35 @@ def test_compact_index_keeps_fields_apart() -> None:
     (a,) = index.stanzas("a")
     assert read_stanza(a, "P") == {"Package": "a", "Filename": "f.deb", "Size": "3", "Version": "1"}
     assert [read_stanza(t, "P", first_line=None) for t in index.stanzas("b")] == [{"Package": "b", "Version": "2"}]
+
+
+def test_a_cache_file_of_format_4_is_read_and_rewritten_in_this_format(tmp_path: Path) -> None:
+    """Format 4 kept the name table as a zstandard frame; format 5 keeps it as it is (no zstandard on a
+    warm solve). A cache of format 4 is still read, offline too, and rewritten behind the solve."""
+    import struct
+
+    import zstandard
+
+    from repos.deb.cache import _FORMAT_4, FORMAT, Cache
+
+    index = build_compact(TRICKY, "P")
+    new = index.to_bytes()
+    assert new.startswith(FORMAT)
+    (table_len,) = struct.unpack_from("<Q", new, len(FORMAT))
+    start = len(FORMAT) + 8
+    frame = zstandard.ZstdCompressor(level=1).compress(new[start : start + table_len])
+    old = _FORMAT_4 + struct.pack("<Q", len(frame)) + frame + new[start + table_len :]
+    cache = Cache(tmp_path)
+    path = cache.index_path("ab" * 32, "main/binary-amd64/Packages")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(old)
+    got = cache.read_index("ab" * 32, "main/binary-amd64/Packages")
+    assert got is not None and got.old_format
+    assert got.names == index.names and got.provides == index.provides and got.base == index.base
+    assert [got.stanzas(n) for n in got.names] == [index.stanzas(n) for n in index.names]
+    again = cache.read_index("ab" * 32, "main/binary-amd64/Packages")  # waits for the rewrite
+    assert again is not None and not again.old_format and path.read_bytes() == new
+    path.write_bytes(_FORMAT_4 + struct.pack("<Q", 5) + b"12345" + b"text")  # not a zstandard frame
+    with pytest.raises(ParseError, match="corrupt cache"):
+        CompactIndex.from_bytes(path.read_bytes(), "cachefile")
+    assert cache.read_index("ab" * 32, "main/binary-amd64/Packages") is None and not path.exists()

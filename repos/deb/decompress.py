@@ -13,16 +13,13 @@ not a dependency: lz4 indexes are rare; both read the LZ4 frame format apt write
 
 from __future__ import annotations
 
-import bz2
-import lzma
-import shutil
-import subprocess
-import zlib
 from collections.abc import Iterable
 
-import zstandard
-
 from ..errors import ParseError
+
+# The codecs (zstandard, lzma, bz2, zlib; shutil and subprocess for lz4) are imported by the functions
+# that use them: a warm solve reads every index from the cache and decompresses nothing, and loading
+# them took ~7 ms of its start (`python -X importtime`).
 
 EXTENSIONS = ("", ".gz", ".xz", ".bz2", ".lzma", ".zst", ".lz4")
 
@@ -48,9 +45,15 @@ def choose(
 
 def decompress(data: bytes, ext: str, where: str) -> bytes:
     """`data` decompressed per `ext` ("" = as is). Corrupt or truncated data raises ParseError(where)."""
+    if ext == "":
+        return data
+    import bz2
+    import lzma
+    import zlib
+
+    import zstandard
+
     try:
-        if ext == "":
-            return data
         if ext == ".gz":
             d = zlib.decompressobj(wbits=47)  # gzip or zlib header
             out = d.decompress(data)
@@ -73,6 +76,8 @@ def decompress(data: bytes, ext: str, where: str) -> bytes:
 
 
 def _zstd(data: bytes) -> bytes:
+    import zstandard
+
     # Archive tools may omit the content size from the frame header, so stream rather than one-shot.
     d = zstandard.ZstdDecompressor().decompressobj()
     out = d.decompress(data)
@@ -92,6 +97,9 @@ def _lz4(data: bytes) -> bytes:
         if not d.eof:
             raise ValueError("truncated lz4 stream")
         return out
+    import shutil
+    import subprocess
+
     tool = shutil.which("lz4")
     if tool is None:
         raise ValueError("lz4 data needs the lz4 Python package or the lz4 command")
