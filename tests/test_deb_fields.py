@@ -116,6 +116,8 @@ def test_a_usual_stanza_takes_the_compiled_path(both: Any) -> None:
         b"Package: \xc3\xa9\n",  # a value starting with a non-ASCII character
         b"Package: a\nVersion: 1\xc2\xa0\n",  # ending with a no-break space (str.strip removes it)
         b"Package: a\nX\xc3\xa9: 1\n",  # a non-ASCII name
+        b"Package: a\nDescription: x\n \xc2\xa0\n more\n",  # a line of no-break space: blank to str.strip
+        b"Package: a\nDescription: x\n \xe2\x80\xa8\n",  # U+2028, the same
     ],
 )
 def test_what_the_compiled_reader_leaves_to_python(data: bytes, both: Any) -> None:
