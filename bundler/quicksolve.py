@@ -122,8 +122,8 @@ def run(args: list[str]) -> int | None:
 def _answer(a: SolveArgs, lock_path: Path) -> int | None:
     from bundler import fastpath
     from bundler.cachedir import default_cache_dir
-    from bundler.cli import keep_until_exit, tune_gc
     from bundler.cli import report as report_error
+    from bundler.cli import tune_gc
     from bundler.lock import write_lock
     from bundler.progress import Display
     from bundler.solving import solve_report
@@ -146,7 +146,6 @@ def _answer(a: SolveArgs, lock_path: Path) -> int | None:
         report = solve_report(spec, lock_path, cache_dir=cache_dir, offline=a.offline, as_json=a.as_json,
                               progress=Display.for_command(quiet=a.quiet, as_json=a.as_json), strict=a.strict,
                               outcome=outcome, started=started)  # fmt: skip
-        keep_until_exit(report)
         if not report.up_to_date:  # else the lock is already these bytes
             write_lock(lock_path, report.lock)
     except BundlerError as e:

@@ -36,7 +36,7 @@ def solve_report(
     new one, stamped. `outcome` is the fast path's check when the caller made it already (then
     `started` is when it began); --upgrade, --since and `fast_path=False` skip the check. With
     `as_json`, an unsatisfiable spec's causes are printed as the failure document before the error
-    is raised."""
+    is raised. The report is held until the process exits (`bundler.cli.keep_until_exit`)."""
     from bundler import fastpath
     from bundler.pipeline import solve_spec
 
@@ -67,4 +67,7 @@ def solve_report(
         report.lock = fastpath.stamp(report.lock, inputs.digest)
         report.fast_path_miss = outcome.reason if outcome is not None else None
     report.timings["total"] = time.perf_counter() - started
+    from bundler.cli import keep_until_exit
+
+    keep_until_exit(report)  # both callers are the command's process: it is not freed before the exit
     return report

@@ -384,7 +384,8 @@ def test_the_digest_of_the_installed_tree_is_that_of_its_file_contents(tmp_path:
 
 def test_the_report_is_held_for_the_exit_that_never_frees_it(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`bundler.cli.run` ends the process without freeing the heap; the quick path hands its report to
-    `keep_until_exit` so that returning from it does not free a 10,000-package solve object by object."""
+    `keep_until_exit` (in bundler.solving, which both paths run) so that returning from it does not free a
+    10,000-package solve object by object."""
     from bundler import cli, quicksolve
 
     monkeypatch.setattr(cli, "tune_gc", lambda: None)  # the test process keeps its own collector settings

@@ -115,9 +115,6 @@ def solve(
     report = solve_report(spec, lock_path, cache_dir=default_cache_dir(cache_dir), offline=offline,
                           progress=display, as_json=as_json, upgrade=upgrade, strict=strict, since=since,
                           fast_path=not no_fast_path)  # fmt: skip
-    from bundler.cli import keep_until_exit
-
-    keep_until_exit(report)
     if check:
         _check_lock(_console(as_json), report, lock_path, as_json=as_json, quiet=quiet)
         return
