@@ -107,3 +107,76 @@ def test_the_compiled_expansion_encodes_what_the_python_loop_encodes(monkeypatch
     compiled = encoded()
     monkeypatch.setattr(encoding, "_compiled_requirements", None)
     assert encoded() == compiled
+
+
+def _mixed_universe(seed: int) -> list[DebCandidate]:
+    """A universe with what the compiled expansion must also get right: two architectures (amd64 native,
+    i386), architecture qualifiers (:any, :native, :i386), Multi-Arch foreign/allowed/same, versioned
+    Provides ("=") next to unversioned ones, several versions of a package and OR groups over virtuals."""
+    rnd = random.Random(seed)
+    names = [f"m{i:03d}" for i in range(150)]
+    virtuals = [f"w{i:02d}" for i in range(12)]
+
+    def atom() -> Dep:
+        roll = rnd.random()
+        op = rnd.choice(OPS)
+        version = str(rnd.randint(1, 3)) if op else None
+        if roll < 0.2:
+            return Dep(rnd.choice(virtuals), op, version)
+        if roll < 0.23:
+            return Dep(f"missing{rnd.randrange(5)}")
+        qualifier = rnd.choice([None] * 12 + ["any", "native", "i386"])
+        return Dep(rnd.choice(names), op, version, qualifier)
+
+    out = []
+    for name in names:
+        arches = rnd.choice([("amd64",), ("amd64",), ("all",), ("amd64", "i386"), ("i386",)])
+        for version in sorted(rnd.sample(["1", "2", "3"], rnd.randint(1, 3))):
+            for arch in arches:
+                depends = tuple(
+                    tuple(atom() for _ in range(rnd.choice([1, 1, 1, 2, 3]))) for _ in range(rnd.randint(0, 4))
+                )
+                provides = tuple(
+                    Dep(rnd.choice(virtuals), *rnd.choice([(None, None), ("=", str(rnd.randint(1, 3)))]))
+                    for _ in range(rnd.choice([0, 0, 0, 1, 2]))
+                )
+                out.append(DebCandidate(name, version, arch, depends=depends, provides=provides,
+                                        multi_arch=rnd.choice(["no", "no", "foreign", "same", "allowed"]),
+                                        priority=rnd.choice(["optional", "required", "standard"])))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_compiled_expansion_works_out_new_groups_as_the_python_methods_do(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # solver/deb/_encode.c works out a group it has not met (group_vars, _group_candidates, matches) in
+    # C: the same variables in the same order, the same requirements, clauses and tags, and the same
+    # memos for the next encoding (`bundler check` encodes again with them), on universes with several
+    # architectures and versions, preferred versions (the policy order of several matches) and vetoes.
+    import solver.deb.encoding as encoding
+    from solver.deb.problem import DebProblem, DebVeto
+
+    assert encoding._compiled_requirements is not None, "solver.deb._encode is not built (pip install -e .)"
+    cands = _mixed_universe(seed)
+    universe = MemoryUniverse(cands, native_arch="amd64", architectures=["amd64", "i386"])
+    rnd = random.Random(seed)
+    preferred = {(c.name, c.arch): c.version for c in rnd.sample(cands, 40)}
+    vetoes = (DebVeto(rnd.choice(cands).name, None, None, "known bad"), DebVeto(rnd.choice(cands).name, "<<", "3", "CVE"))
+    problem = DebProblem(roots=(), preferred=preferred, vetoes=vetoes)
+    seeds = rnd.sample(cands, 60)
+
+    def encoded() -> str:
+        memo = encoding.EncodingMemo(universe, problem)
+        shown = []
+        for _ in range(2):  # the second encoding starts from the first one's memo
+            enc, s = encoding.encode(universe, problem, with_fixes=False, seeds=seeds, memo=memo)
+            shown.append(([c.key for c in enc.cands[1:]], dict(enc.requirements), s.clauses, s.tags))
+        matches = sorted((str(dep), arch, [c.key for c in found]) for (dep, found), (_, arch) in
+                         ((v, k) for k, v in memo.matches.items()))  # fmt: skip
+        groups = sorted((repr(g), [c.key for c in met], order) for g, met, order in memo.groups.values())
+        return repr((shown, matches, groups))
+
+    compiled = encoded()
+    monkeypatch.setattr(encoding, "_compiled_requirements", None)
+    assert encoded() == compiled

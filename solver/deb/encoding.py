@@ -186,6 +186,7 @@ class Encoding:
         group_vars, clauses, tags = self.group_vars, self.dep_clauses, self.dep_tags
         known = self._group_vars  # group_vars' own first look, written out for its 34,000 hits at 2,000 roots
         compiled = _compiled_requirements
+        context = self._context() if compiled is not None else None
         while pending:
             v = pending.popleft()
             if v in vetoed:
@@ -198,7 +199,7 @@ class Encoding:
                 required = self.requirements[v]
                 if compiled is not None:  # the loop below, in C
                     groups = groups if type(groups) is tuple else tuple(groups)
-                    compiled(v, groups, arch, kind, known, group_vars, required, clauses, tags)
+                    compiled(v, groups, arch, kind, known, context, required, clauses, tags)
                     continue
                 for group in groups:
                     hit = known.get((id(group), arch))
@@ -211,6 +212,12 @@ class Encoding:
                 weak = self.weak[v]
                 for group in c.recommends:
                     weak.append(group_vars(group, arch))
+
+    def _context(self) -> tuple[object, ...]:
+        """What the compiled expansion (solver/deb/_encode.c) works a new group out with: the state and
+        the methods `group_vars` uses, in the order that file's `struct context` lists them."""
+        return (self.native, self._group_cache, self._match_cache, self._var_by_id, self.u.candidates,
+                self.u.providers, satisfies, self._order, self.is_candidate, self.var, self.matches)  # fmt: skip
 
     def group_vars(self, group: OrGroup, arch: str, *, root: bool = False) -> tuple[int, ...]:
         """The candidates of an OR group, apt's choices first: in the order written, each package's
