@@ -106,6 +106,7 @@ def test_the_compiled_expansion_encodes_what_the_python_loop_encodes(monkeypatch
 
     compiled = encoded()
     monkeypatch.setattr(encoding, "_compiled_requirements", None)
+    monkeypatch.setattr(encoding, "_compiled_matches", None)
     assert encoded() == compiled
 
 
@@ -140,7 +141,10 @@ def _mixed_universe(seed: int) -> list[DebCandidate]:
                     Dep(rnd.choice(virtuals), *rnd.choice([(None, None), ("=", str(rnd.randint(1, 3)))]))
                     for _ in range(rnd.choice([0, 0, 0, 1, 2]))
                 )
+                conflicts = tuple(atom() for _ in range(rnd.random() < 0.2))
+                breaks = tuple(Dep(rnd.choice(names), "<<", str(rnd.randint(2, 3))) for _ in range(rnd.random() < 0.1))
                 out.append(DebCandidate(name, version, arch, depends=depends, provides=provides,
+                                        conflicts=conflicts, breaks=breaks,
                                         multi_arch=rnd.choice(["no", "no", "foreign", "same", "allowed"]),
                                         priority=rnd.choice(["optional", "required", "standard"])))  # fmt: skip
     return out
@@ -151,9 +155,10 @@ def test_the_compiled_expansion_works_out_new_groups_as_the_python_methods_do(
     monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     # solver/deb/_encode.c works out a group it has not met (group_vars, _group_candidates, matches) in
-    # C: the same variables in the same order, the same requirements, clauses and tags, and the same
-    # memos for the next encoding (`bundler check` encodes again with them), on universes with several
-    # architectures and versions, preferred versions (the policy order of several matches) and vetoes.
+    # C, and every other match (Conflicts, Breaks) too: the same variables in the same order, the same
+    # requirements, clauses and tags, and the same memos for the next encoding (`bundler check` encodes
+    # again with them), on universes with several architectures and versions, preferred versions (the
+    # policy order of several matches) and vetoes.
     import solver.deb.encoding as encoding
     from solver.deb.problem import DebProblem, DebVeto
 
@@ -179,4 +184,5 @@ def test_the_compiled_expansion_works_out_new_groups_as_the_python_methods_do(
 
     compiled = encoded()
     monkeypatch.setattr(encoding, "_compiled_requirements", None)
+    monkeypatch.setattr(encoding, "_compiled_matches", None)
     assert encoded() == compiled

@@ -21,7 +21,8 @@
  *   context:     the encoding's state and methods for a group not in `known` (`Encoding._context`):
  *                (native architecture, the EncodingMemo's groups and matches dicts, the variables by
  *                candidate id, universe.candidates, universe.providers, satisfies, Encoding._order,
- *                Encoding.is_candidate, Encoding.var, Encoding.matches)
+ *                Encoding.is_candidate, Encoding.var, Encoding._matches: the Python method, which
+ *                handles an atom with an architecture qualifier)
  *   required:    list the variables of each group are appended to
  *   clauses:     list each clause is appended to (a new list of ints)
  *   tags:        list each clause's tag ("dep", v, kind, group) is appended to
@@ -108,7 +109,8 @@ static PyObject *ordered(const struct context *x, PyObject *cands, PyObject *fro
 
 /* `Encoding.matches(dep, from_arch)`: the candidates of one atom in policy order, memoised in the
  * EncodingMemo's matches (a new reference to a tuple). An atom with an architecture qualifier takes the
- * Python method, which handles every qualifier. */
+ * Python method (`Encoding._matches`), which handles every qualifier. Also exported as `matches`, which
+ * `Encoding.matches` is when this module is built. */
 static PyObject *matches(const struct context *x, PyObject *dep, PyObject *from_arch) {
     PyObject *key = id_key(dep, from_arch);
     if (key == NULL) return NULL;
@@ -481,7 +483,18 @@ fail:
     return NULL;
 }
 
+static PyObject *py_matches(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *context, *dep, *from_arch;
+    if (!PyArg_ParseTuple(args, "OOU", &context, &dep, &from_arch)) return NULL;
+    struct context x;
+    if (unpack_context(context, &x) < 0) return NULL;
+    return matches(&x, dep, from_arch);
+}
+
 static PyMethodDef methods[] = {
+    {"matches", py_matches, METH_VARARGS,
+     "matches(context, dep, from_arch) -> tuple: Encoding.matches, compiled (see solver/deb/_encode.c)."},
     {"requirements", requirements, METH_VARARGS,
      "requirements(v, groups, arch, kind, known, context, required, clauses, tags) -> None: the "
      "requirements and clauses of one dependency field (see solver/deb/_encode.c)."},

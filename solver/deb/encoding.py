@@ -23,10 +23,11 @@ from ..universe import DebUniverse
 from .priorities import AptPin, Priorities
 from .problem import DebProblem, DebVeto
 
-try:  # the compiled inner loop of `Encoding.expand` (solver/deb/_encode.c); the Python loop otherwise
+try:  # the compiled inner loop of `Encoding.expand` and `Encoding.matches` (solver/deb/_encode.c)
+    from ._encode import matches as _compiled_matches
     from ._encode import requirements as _compiled_requirements
 except ImportError:  # pragma: no cover - depends on the install
-    _compiled_requirements = None
+    _compiled_matches = _compiled_requirements = None
 
 # -- the encoding ----------------------------------------------------------------------------------
 
@@ -92,9 +93,15 @@ class Encoding:
         # the order the requirements are met; `encode` adds them after the roots' clauses.
         self.dep_clauses: list[list[int]] = []
         self.dep_tags: list[Hashable] = []
+        self._compiled_context: tuple[object, ...] | None = None  # see _context
 
     # candidates matching a relation atom, in policy order
     def matches(self, dep: Dep, from_arch: str) -> tuple[DebCandidate, ...]:
+        if _compiled_matches is not None:
+            return _compiled_matches(self._context(), dep, from_arch)  # type: ignore[no-any-return]
+        return self._matches(dep, from_arch)
+
+    def _matches(self, dep: Dep, from_arch: str) -> tuple[DebCandidate, ...]:
         key = (id(dep), from_arch)
         hit = self._match_cache.get(key)
         if hit is not None and hit[0] is dep:
@@ -214,10 +221,15 @@ class Encoding:
                     weak.append(group_vars(group, arch))
 
     def _context(self) -> tuple[object, ...]:
-        """What the compiled expansion (solver/deb/_encode.c) works a new group out with: the state and
-        the methods `group_vars` uses, in the order that file's `struct context` lists them."""
-        return (self.native, self._group_cache, self._match_cache, self._var_by_id, self.u.candidates,
-                self.u.providers, satisfies, self._order, self.is_candidate, self.var, self.matches)  # fmt: skip
+        """What the compiled expansion and matches (solver/deb/_encode.c) work with: the state and the
+        methods `group_vars` uses, in the order that file's `struct context` lists them; made once."""
+        context = self._compiled_context
+        if context is None:
+            context = self._compiled_context = (
+                self.native, self._group_cache, self._match_cache, self._var_by_id, self.u.candidates,
+                self.u.providers, satisfies, self._order, self.is_candidate, self.var, self._matches,
+            )  # fmt: skip
+        return context
 
     def group_vars(self, group: OrGroup, arch: str, *, root: bool = False) -> tuple[int, ...]:
         """The candidates of an OR group, apt's choices first: in the order written, each package's
