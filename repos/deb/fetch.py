@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -131,6 +130,8 @@ class Fetcher:
 
         if len(todo) == 1:
             return [run(todo[0])]
+        from concurrent.futures import ThreadPoolExecutor  # (and logging): not for one suite's one index
+
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(todo))) as pool:
             futures = [pool.submit(run, item) for item in todo]
             return [f.result() for f in futures]

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..deb822 import read_stanzas
 from ..errors import ExpiredError, IntegrityError, ParseError, SignatureError
+
+if TYPE_CHECKING:
+    import subprocess
 
 _BEGIN_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
 _BEGIN_SIG = b"-----BEGIN PGP SIGNATURE-----"
@@ -227,6 +229,8 @@ def run_gpgv(signed: bytes, signature: bytes | None, keyrings: list[Path], tmp: 
     """gpgv over a clearsigned message (`signature` None) or a detached signature, with its status
     lines on stdout ("[GNUPG:] GOODSIG ...", "VALIDSIG ..."); `tmp` is a private scratch directory.
     Raises OSError when gpgv cannot run."""
+    import subprocess  # only when a Release is verified: a warm solve finds its verification cached
+
     args = ["gpgv", "--homedir", str(tmp), "--status-fd", "1"]
     for k in keyrings:
         args += ["--keyring", str(k)]
@@ -241,6 +245,8 @@ def run_gpgv(signed: bytes, signature: bytes | None, keyrings: list[Path], tmp: 
 
 def gpgv(signed: bytes, signature: bytes | None, signed_by: str | None, where: str) -> None:
     """Verify a clearsigned message (`signature` None) or detached signature with gpgv; SignatureError if bad."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="bundler-gpgv-") as t:
         tmp = Path(t)
         keyrings = keyring_files(signed_by, tmp)
