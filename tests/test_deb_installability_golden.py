@@ -186,3 +186,27 @@ def test_the_compiled_expansion_works_out_new_groups_as_the_python_methods_do(
     monkeypatch.setattr(encoding, "_compiled_requirements", None)
     monkeypatch.setattr(encoding, "_compiled_matches", None)
     assert encoded() == compiled
+
+
+def test_an_encoding_is_freed_by_reference_counting() -> None:
+    # A solve pauses the cyclic collector (bundler/gcpause.py) and relies on reference counting to free
+    # an encoding with its solution: nothing the encoder keeps (the compiled path's context included)
+    # may refer back to the encoding.
+    import gc
+    import weakref
+
+    import solver.deb.encoding as encoding
+    from solver.deb.problem import DebProblem
+
+    cands = _universe()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        enc, s = encoding.encode(MemoryUniverse(cands), DebProblem(roots=()), with_fixes=False, seeds=cands[:50])
+        enc.matches(Dep("p001"), "amd64")
+        alive = weakref.ref(enc)
+        del enc, s
+        assert alive() is None
+    finally:
+        if enabled:
+            gc.enable()

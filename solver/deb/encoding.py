@@ -93,7 +93,6 @@ class Encoding:
         # the order the requirements are met; `encode` adds them after the roots' clauses.
         self.dep_clauses: list[list[int]] = []
         self.dep_tags: list[Hashable] = []
-        self._compiled_context: tuple[object, ...] | None = None  # see _context
 
     # candidates matching a relation atom, in policy order
     def matches(self, dep: Dep, from_arch: str) -> tuple[DebCandidate, ...]:
@@ -222,14 +221,11 @@ class Encoding:
 
     def _context(self) -> tuple[object, ...]:
         """What the compiled expansion and matches (solver/deb/_encode.c) work with: the state and the
-        methods `group_vars` uses, in the order that file's `struct context` lists them; made once."""
-        context = self._compiled_context
-        if context is None:
-            context = self._compiled_context = (
-                self.native, self._group_cache, self._match_cache, self._var_by_id, self.u.candidates,
-                self.u.providers, satisfies, self._order, self.is_candidate, self.var, self._matches,
-            )  # fmt: skip
-        return context
+        methods `group_vars` uses, in the order that file's `struct context` lists them. Made for each
+        use, not kept: held by the encoding, its bound methods would make a cycle, and the encoding
+        would wait for the cyclic collector instead of being freed with its solution."""
+        return (self.native, self._group_cache, self._match_cache, self._var_by_id, self.u.candidates,
+                self.u.providers, satisfies, self._order, self.is_candidate, self.var, self._matches)  # fmt: skip
 
     def group_vars(self, group: OrGroup, arch: str, *, root: bool = False) -> tuple[int, ...]:
         """The candidates of an OR group, apt's choices first: in the order written, each package's
