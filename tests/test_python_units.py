@@ -313,7 +313,7 @@ def test_one_version_serves_every_platform() -> None:
         pins(idx, ["w", "n>=2; sys_platform == 'linux'"], target=t)
 
 
-# ---- fetching machinery: priority pool, name lookups, PEP 658 probe, backtracking prefetch ------
+# ---- fetching machinery: priority pool, name lookups, backtracking prefetch ------
 def test_pool_runs_by_priority_and_caller_takes_queued_tasks() -> None:
     import threading
 
@@ -362,16 +362,6 @@ def test_resolver_looks_each_host_up_once(monkeypatch: pytest.MonkeyPatch) -> No
         t.join()
     assert r.addresses("index.invalid", 443) == ["127.0.0.1"]
     assert calls == ["index.invalid", "index.invalid"]  # one failure retried, then cached
-
-
-def test_unadvertised_metadata_must_name_the_wheel() -> None:
-    from repos.pypi.index import _is_metadata_of
-
-    meta = b"Metadata-Version: 2.1\nName: Foo_Bar\nVersion: 1.0\n\nbody"
-    assert _is_metadata_of(meta, "foo_bar-1.0-py3-none-any.whl")
-    assert not _is_metadata_of(meta, "foo_bar-1.1-py3-none-any.whl")
-    assert not _is_metadata_of(meta, "other-1.0-py3-none-any.whl")
-    assert not _is_metadata_of(b"<html>not found</html>", "foo_bar-1.0-py3-none-any.whl")
 
 
 def test_backtracking_prefetches_the_next_versions_in_batches() -> None:

@@ -7,7 +7,8 @@ the first index that has a project supplies all of its files (`first-index`, uv'
 defeats dependency confusion) or every index's files are merged (`best-match`); find-links are always
 merged in.
 
-Metadata, cheapest first: the PEP 658 `.metadata` file (checked against the index's hash); the wheel's
+Metadata, cheapest first: the PEP 658 `.metadata` file where the index advertises one (checked against
+the index's hash); the wheel's
 METADATA read with HTTP range requests; the whole file (checked against the index's sha256) when the
 server refuses ranges, and always for sdists. Everything is fetched on a thread pool, so prefetching
 hundreds of projects runs concurrently, and cached on disk with HTTP validators: a fresh page (by its
@@ -152,11 +153,6 @@ class PypiIndex:
         self._ssl: ssl.SSLContext | None = None
         self._resolver: Resolver | None = None
         self._cert = cert if cert and Path(cert).is_file() else None
-        # origins that answered a probe for an unadvertised PEP 658 file with a miss (_probe_metadata)
-        self._no_probe: set[str] = set()
-        self._probe_hits: dict[str, int] = defaultdict(int)
-        self._probe_turn = threading.Condition(self._lock)  # `_probe_metadata`'s slots
-        self._probe_pending: dict[str, int] = defaultdict(int)
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
@@ -544,10 +540,11 @@ class PypiIndex:
             if r.status_code == 200:
                 self._check(r.content, file.core_metadata, file.url + ".metadata")
                 return r.content
-        elif file.is_wheel:
-            probed = self._probe_metadata(file)
-            if probed is not None:
-                return probed
+        # An unadvertised `.metadata` file is not guessed at (nor by pip or uv): through a mirror that
+        # drops PEP 658's key while its file host serves some of those files, half the guesses were
+        # answered 404 after 100-300 ms, on the resolver's path at every level of a chain
+        # (oslo.config -> stevedore -> pbr -> setuptools), while a hit saved nothing over the range
+        # read, which is one request for all but the rare wheel whose directory exceeds 64 KiB.
         if file.is_wheel:
             try:
                 data, total = remote_wheel_metadata(self._range_reader(file.url), file.url)
@@ -563,49 +560,6 @@ class PypiIndex:
         self._check(r.content, file.sha256, file.url)
         self._sizes[file.url] = len(r.content)
         return sdist_metadata(r.content, file.filename, file.url)
-
-    def _probe_metadata(self, file: DistFile) -> bytes | None:
-        """The wheel's `.metadata` file although the index did not advertise it, or None.
-
-        Some indexes (mirrors, proxies) drop PEP 658's `core-metadata` key while the file host still
-        serves the file: one small request instead of a range read of the wheel's tail (sometimes
-        two). With no hash to check it against, it is trusted only when it reads as core metadata of
-        this very wheel (its Name and Version), the same trust a range-read METADATA gets.
-
-        A miss costs a whole round trip on the resolver's path, and a hit saves little (the range
-        read is most often one request too): on a cold solve of five roots through such a mirror,
-        half the probes were answered 404, each after 100-300 ms against 15-50 ms for a range read,
-        on every level of the chain oslo.config -> stevedore -> pbr -> setuptools. So an origin is
-        probed only while it has served every probe: the first miss (a 404, or anything unusable)
-        ends probing there. And it earns concurrency: no more probes in flight than it has served
-        plus one (a worker waits for a free slot, or for the end of probing); when a dozen
-        workers probed at once after one hit, a dozen misses were paid before the first came back.
-        """
-        origin = "/".join(file.url.split("/", 3)[:3])
-        with self._probe_turn:
-            while origin not in self._no_probe and self._probe_pending[origin] > self._probe_hits[origin]:
-                self._probe_turn.wait()
-            if origin in self._no_probe:
-                return None
-            self._probe_pending[origin] += 1
-        import httpx  # loaded: probes happen only after other requests
-
-        r: httpx.Response | None = None
-        hit = False
-        try:
-            r = self.client.get(file.url + ".metadata")
-            hit = r.status_code == 200 and _is_metadata_of(r.content, file.filename)
-        except httpx.HTTPError:
-            pass  # no answer from the origin: neither a hit nor a miss
-        finally:
-            with self._probe_turn:
-                self._probe_pending[origin] -= 1
-                if hit:
-                    self._probe_hits[origin] += 1
-                elif r is not None:
-                    self._no_probe.add(origin)
-                self._probe_turn.notify_all()
-        return r.content if hit and r is not None else None
 
     def _range_reader(self, url: str) -> Callable[[int | None, int], tuple[bytes, int, int]]:
         def read(start: int | None, end: int) -> tuple[bytes, int, int]:
@@ -691,30 +645,6 @@ def _call_metadata(
     on_metadata: MetadataCallback, release: Release, file: DistFile, fut: Future[CoreMetadata]
 ) -> None:
     on_metadata(release, file, fut.result())
-
-
-def _is_metadata_of(data: bytes, filename: str) -> bool:
-    """True when `data` is core metadata naming the project and version of this wheel's filename."""
-    parsed = split_filename(filename)
-    if parsed is None or not data.startswith(b"Metadata-Version:"):
-        return False
-    name = version = None
-    for line in data.split(b"\n", 40)[:40]:  # the headers come first; Name and Version lead them
-        if line.startswith(b"Name:"):
-            name = line[5:].strip().decode("utf-8", "replace")
-        elif line.startswith(b"Version:"):
-            version = line[8:].strip().decode("utf-8", "replace")
-        elif not line.strip():
-            break
-    try:
-        return (
-            name is not None
-            and version is not None
-            and canonicalize_name(name) == parsed[0]
-            and Version(version) == Version(parsed[1])
-        )
-    except ValueError:
-        return False
 
 
 def _lacks_build_system(file: DistFile, data: bytes) -> bool:
