@@ -146,6 +146,8 @@ def _random_page(rng: random.Random) -> bytes:
             filename = f"{name}-{version}{rng.choice(['.tar.gz', '.zip'])}"
         elif kind < 0.25:
             filename = f"{name}-{version}-py3.11.egg"
+        elif kind < 0.3:  # a build tag (six parts), or too few parts to be a wheel's name
+            filename = rng.choice([f"{name}-{version}-1-{rng.choice(TAGS)}.whl", f"{name}-{version}-py3-none.whl"])
         else:
             filename = f"{name}-{version}-{rng.choice(TAGS)}.whl"
         entry: dict[str, object] = {

@@ -159,8 +159,15 @@ def json_page_releases(
     two ways agree).
     """
     files = _json_files(data, page_url)
-    by_version: dict[Version, list[int]] = defaultdict(list)
     listed = False
+    # Per file, only string slicing and dict lookups keyed by text: the files are grouped by their
+    # name-version part, and whether the choice may serve a wheel is asked once per tags part (the
+    # big pages repeat a few hundred of each over thousands of files); the groups are then merged
+    # by version (two texts may spell one version), which is parsed once per group.
+    groups: dict[str, list[int]] = defaultdict(list)  # a wheel's name-version part, an sdist's stem
+    serves: dict[str, bool] = {}
+    serving: set[int] = set()  # the positions `choice.may_serve`
+    may_serve = choice.may_serve
     for i, f in enumerate(files):
         filename = f.get("filename") if isinstance(f, dict) else None
         if isinstance(filename, str) and not filename.endswith(_KEEP):
@@ -168,12 +175,36 @@ def json_page_releases(
         if filename is None or not isinstance(filename, str) or not isinstance(f.get("url"), str):
             raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
         listed = True
-        parsed = split_filename(filename)
+        if filename.endswith(".whl"):
+            if not 4 <= filename.count("-") <= 5:
+                continue  # as split_filename: five or six dash-separated parts
+            cut = filename.find("-", filename.find("-") + 1)
+            groups[filename[:cut]].append(i)
+            tags = filename[cut:]
+            ok = serves.get(tags)
+            if ok is None:
+                ok = serves[tags] = may_serve(filename)
+        else:
+            groups["\0" + filename].append(i)  # one group per sdist (not a wheel's name-version text)
+            ok = may_serve(filename)
+        if ok:
+            serving.add(i)
+    by_version: dict[Version, list[int]] = {}
+    for head, positions in groups.items():
+        if head[0] == "\0":
+            parsed = split_filename(head[1:])
+        else:
+            raw, _, text = head.partition("-")
+            parsed = (_canonical(raw), text)
         if parsed is None or parsed[0] != name:
             continue
         v = parse_version(parsed[1])
-        if v is not None:
-            by_version[v].append(i)
+        if v is None:
+            continue
+        if v in by_version:  # another spelling of a version already met: the page's order is kept
+            by_version[v] = sorted(by_version[v] + positions)
+        else:
+            by_version[v] = positions
 
     def make(i: int) -> DistFile:
         checked = _json_entry(i, files[i], page_url)
@@ -186,14 +217,15 @@ def json_page_releases(
         # its values checked) only for the files kept
         facts = {}
         for i in positions:
+            if i not in serving:
+                continue
             f = files[i]
-            if choice.may_serve(f["filename"]):
-                yanked = f.get("yanked", False)
-                facts[i] = _Facts(
-                    f["filename"],
-                    f.get("requires-python") or None,
-                    None if yanked is False or yanked is None else "",
-                )
+            yanked = f.get("yanked", False)
+            facts[i] = _Facts(
+                f["filename"],
+                f.get("requires-python") or None,
+                None if yanked is False or yanked is None else "",
+            )
         keep, explain = choice.chosen(list(facts.values()))
         kept = {i for i, d in facts.items() if id(d) in keep}
         if explain:  # as `useful_files`: the first file of each (requires-python, not yanked) pair too
