@@ -22,6 +22,7 @@ for SNI and certificate checks, whatever address the socket connected to).
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import sys
@@ -112,7 +113,7 @@ def make_client(
     if identity:
         headers["Accept-Encoding"] = "identity"
     transport = Transport(
-        ssl_context or default_ssl_context(None), resolver or Resolver(), max_connections=max_connections
+        ssl_context or tls_context(None), resolver or Resolver(), max_connections=max_connections
     )
     return httpx.Client(transport=transport, timeout=TIMEOUT, follow_redirects=True, headers=headers)
 
@@ -203,5 +204,37 @@ class Transport(httpx.HTTPTransport):
 
 
 def default_ssl_context(cafile: str | None) -> ssl.SSLContext:
-    """httpx's default TLS context, or one trusting `cafile` (pip's `cert`)."""
-    return httpx.create_ssl_context(verify=cafile if cafile else True)
+    """httpx's default TLS context (certifi's bundle, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), or one
+    trusting `cafile` (pip's `cert`): what httpx made of `verify=<path>`, which it deprecates."""
+    if cafile:
+        return ssl.create_default_context(cafile=cafile)
+    return httpx.create_ssl_context()
+
+
+def usable_cert(cert: str | None) -> str | None:
+    """The CA bundle to load for pip's `cert` setting: the file, or None (the default bundle) when it
+    names no file."""
+    return cert if cert and os.path.isfile(cert) else None
+
+
+_TLS: dict[tuple[str | None, int, int], ssl.SSLContext] = {}
+_TLS_LOCK = threading.Lock()
+
+
+def tls_context(cafile: str | None) -> ssl.SSLContext:
+    """`default_ssl_context(cafile)`, made once per process and CA bundle (its path, size and mtime).
+
+    Loading a bundle of some 150 certificates takes ~30 ms, with the GIL released: a command that will
+    fetch starts it early, on a thread of its own (`bundler/pipeline.py`), while it imports what the
+    solve needs, and the first fetch then finds it made (or waits for it, not making it twice). A
+    context is safe to share: every connection wraps its own socket with it."""
+    try:
+        st = os.stat(cafile) if cafile else None
+    except OSError:
+        st = None  # httpx reports the unusable file when the context is made
+    key = (cafile, st.st_size if st else -1, st.st_mtime_ns if st else -1)
+    with _TLS_LOCK:
+        ctx = _TLS.get(key)
+        if ctx is None:
+            ctx = _TLS[key] = default_ssl_context(cafile)
+    return ctx

@@ -144,3 +144,18 @@ def test_the_user_agent_is_the_running_bundler_and_its_installed_version() -> No
     from repos.http import _user_agent
 
     assert _user_agent() == f"bundler/{bundler.__version__}" == f"bundler/{version('bundler')}"
+
+
+def test_a_ca_bundle_is_loaded_once_until_it_changes(tmp_path: Path) -> None:
+    from repos.http import tls_context
+    from tests.support.tls import make_certificates
+
+    certs = make_certificates(tmp_path / "one")
+    first = tls_context(str(certs.ca))
+    assert tls_context(str(certs.ca)) is first
+    assert tls_context(None) is tls_context(None)
+    assert first.cert_store_stats()["x509_ca"] == 1
+    other = make_certificates(tmp_path / "two")
+    certs.ca.write_bytes(certs.ca.read_bytes() + other.ca.read_bytes())  # a bundle that gained one
+    again = tls_context(str(certs.ca))
+    assert again is not first and again.cert_store_stats()["x509_ca"] == 2

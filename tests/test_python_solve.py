@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,38 @@ def test_several_platforms(repo, tmp_path: Path) -> None:
     # native 2.0 has no Windows wheel and no wheel for glibc 2.28: one version must serve both
     with pytest.raises(Unsatisfiable, match="native 2.0 has no file installable on"):
         solve_python(dataclasses.replace(s, require=("native>=2",)), cache_dir=tmp_path / "c")
+
+
+def test_an_https_index_is_trusted_through_pips_cert(repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index over HTTPS whose certificate a private authority signed, trusted through pip's `cert`
+    (PIP_CERT). The CA bundle is loaded once, early, on a thread of its own (bundler/pipeline.py
+    `_load_http_early`), and the index's clients use that context; without the bundle the server's
+    certificate is refused."""
+    import threading
+
+    import repos.http
+    from bundler.pipeline import _load_http_early
+    from tests.support.tls import make_certificates
+
+    certs = make_certificates(tmp_path / "tls")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # the host's pip.conf is not this test's
+    for var in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX", "SSL_CERT_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PIP_CERT", str(certs.ca))
+    with serve_directory(repo.root, tls=certs.server) as server:
+        monkeypatch.setenv("PIP_INDEX_URL", server.url + "/simple/")
+        s = spec(tmp_path, indexes=None)
+        _load_http_early(s)
+        for t in threading.enumerate():
+            if t.name == "http-early":
+                t.join()
+        made = [ctx for key, ctx in repos.http._TLS.items() if key[0] == str(certs.ca)]
+        assert len(made) == 1, "the early load made the context"
+        sol = solve_python(s, cache_dir=tmp_path / "c")
+        assert [ctx for key, ctx in repos.http._TLS.items() if key[0] == str(certs.ca)] == made
+        assert any(r.path.startswith("/simple/") for r in server.requests)
+        monkeypatch.delenv("PIP_CERT")
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            solve_python(s, cache_dir=tmp_path / "c2")
+    assert versions(sol) == EXPECTED
+    check(sol, repo)

@@ -152,7 +152,7 @@ class PypiIndex:
         self._threads_seen = 0
         self._ssl: ssl.SSLContext | None = None
         self._resolver: Resolver | None = None
-        self._cert = cert if cert and Path(cert).is_file() else None
+        self._cert = cert
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
@@ -161,11 +161,11 @@ class PypiIndex:
             raise InputError("offline: the network may not be used")
         c: httpx.Client | None = getattr(self._local, "client", None)
         if c is None:
-            from ..http import Resolver, default_ssl_context, make_client
+            from ..http import Resolver, make_client, tls_context, usable_cert
 
             with self._lock:
                 if self._ssl is None:
-                    self._ssl = default_ssl_context(self._cert)
+                    self._ssl = tls_context(usable_cert(self._cert))
                     self._resolver = Resolver()
                 assert self._resolver is not None
                 slot = self._threads_seen // _THREADS_PER_CLIENT

@@ -124,11 +124,18 @@ def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
 
 
 class Server:
-    def __init__(self, root: Path, allow_ranges: bool = True) -> None:
+    def __init__(self, root: Path, allow_ranges: bool = True, tls: tuple[Path, Path] | None = None) -> None:
         self.state = ServerState(Path(root), allow_ranges=allow_ranges)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        if tls is not None:  # (certificate chain, key): HTTPS, the name being localhost
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://localhost:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -145,9 +152,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve_directory(root: Path | str, allow_ranges: bool = True) -> Iterator[Server]:
-    """Serve `root` on 127.0.0.1 (a free port) for the duration of the block."""
-    server = Server(Path(os.fspath(root)), allow_ranges=allow_ranges).start()
+def serve_directory(
+    root: Path | str, allow_ranges: bool = True, tls: tuple[Path, Path] | None = None
+) -> Iterator[Server]:
+    """Serve `root` on 127.0.0.1 (a free port) for the duration of the block; over HTTPS with `tls`
+    (a certificate for localhost and its key, `tests.support.tls.make_certificates`)."""
+    server = Server(Path(os.fspath(root)), allow_ranges=allow_ranges, tls=tls).start()
     try:
         yield server
     finally:
