@@ -212,3 +212,27 @@ def test_only_the_invoked_command_is_built_and_the_listing_stays_whole() -> None
         assert run("nosuch")[:2] == (2, built_for_help), "an unknown name is checked against all"
     """)
     assert "No such command 'nosuch'" in proc.stderr
+
+
+def test_a_warm_python_solve_imports_no_fetching_and_no_archive_reading(tmp_path: Path) -> None:
+    """A warm `--offline` solve of a Python section reads its cache: no HTTP stack, no HTML page parser,
+    no sdist reader (each imported where it is used)."""
+    spec = tmp_path / "bundle.toml"
+    spec.write_text(textwrap.dedent(f"""\
+        [bundle]
+        name = "warm"
+        [python]
+        indexes = []
+        find-links = ["{ROOT / "examples" / "demo" / "wheels"}"]
+        python-version = "3.11"
+        platforms = ["manylinux_2_28_x86_64"]
+        require = ["demo-client"]
+    """))
+    argv = ["solve", str(spec), "-o", str(tmp_path / "bundle.lock"), "--offline", "--json",
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    _imported_by([argv])  # the cold run fills the cache
+    (tmp_path / "bundle.lock").unlink()  # a full solve again, not the lock fast path
+    warm = _imported_by([argv])[" ".join(argv)]
+    assert "bundler.python_solve" in warm and "resolvelib" in warm  # it did solve
+    unwanted = ("httpx", "httpcore", "ssl", "html.parser", "tarfile", "repos.http")
+    assert [m for m in warm if m in unwanted] == []

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import io
 import struct
-import tarfile
 import tomllib
-import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -52,6 +50,8 @@ def metadata_member(names: Iterable[str], where: str) -> str:
 
 def wheel_metadata(wheel: bytes | Path, where: str) -> bytes:
     """The METADATA of a wheel, given as its bytes or its path."""
+    import zipfile  # here: a warm solve reads no archive (zipfile and tarfile, ~5 ms to import)
+
     try:
         with zipfile.ZipFile(io.BytesIO(wheel) if isinstance(wheel, bytes) else wheel) as z:
             return z.read(metadata_member(z.namelist(), where))
@@ -67,6 +67,9 @@ def sdist_metadata(data: bytes, filename: str, where: str) -> bytes:
     says only static metadata is), but usable when the caller opts in to legacy sdists. What building
     it needs is added as `X-Build-System` and `X-Build-Requires` headers (see `build_system`).
     """
+    import tarfile
+    import zipfile
+
     members: dict[str, bytes] = {}
     try:
         if filename.endswith(".zip"):
