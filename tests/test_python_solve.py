@@ -131,6 +131,33 @@ def test_file_index_and_find_links(repo, tmp_path: Path) -> None:
     check_solution(sol.packages, REQUIRE, python_version=PY, platforms={LINUX: LINUX_TAGS}, file_dirs=[links])
 
 
+def test_a_warm_solve_over_local_files_reads_none_of_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parsed metadata of a local file (a file:// index, a find-links directory) is kept under
+    the file's size and mtime (and the sha256 its index gives): a warm solve opens no wheel or sdist,
+    and a file that changed is read again, and checked against its index's sha256."""
+    from repos.pypi.index import PypiIndex
+
+    repo = make_repo(tmp_path / "r", UNIVERSE, metadata_files=False)
+    links = make_find_links(tmp_path / "links", UNIVERSE)
+    index_spec = spec(tmp_path, indexes=(repo.simple.as_uri(),))
+    links_spec = spec(tmp_path, find_links=("links",))
+    cold = [solve_python(s, cache_dir=tmp_path / "c") for s in (index_spec, links_spec)]
+    read = PypiIndex._local_metadata
+
+    def no_read(self: PypiIndex, file: object) -> bytes:
+        raise AssertionError(f"read again: {file}")
+
+    monkeypatch.setattr(PypiIndex, "_local_metadata", no_read)
+    warm = [solve_python(s, cache_dir=tmp_path / "c", offline=True) for s in (index_spec, links_spec)]
+    assert [w.packages for w in warm] == [c.packages for c in cold]
+    monkeypatch.setattr(PypiIndex, "_local_metadata", read)
+    # lib 1.1 rebuilt with other contents: the file:// index's sha256 no longer holds
+    name = "lib-1.1-py3-none-any.whl"
+    (repo.files / name).write_bytes((links / name).read_bytes() + b"changed")
+    with pytest.raises(InputError, match=rf"{name}.*sha256 mismatch"):
+        solve_python(index_spec, cache_dir=tmp_path / "c", offline=True)
+
+
 def test_missing_file_index_is_a_note(repo, tmp_path: Path) -> None:
     missing = (tmp_path / "nowhere" / "simple").as_uri()
     sol = solve_python(spec(tmp_path, indexes=(missing, repo.simple.as_uri())), cache_dir=tmp_path / "c")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import re
 import threading
 import time
@@ -484,8 +485,10 @@ class PypiIndex:
     # ---- metadata ----------------------------------------------------------------------------
     def _load_metadata(self, file: DistFile) -> CoreMetadata:
         local = _is_local(file.url)
-        if not local:
-            fields = self.cache.core_metadata(file.url, file.sha256, CORE_METADATA_PARSER)
+        # what the parsed fields are kept under: a remote file's sha256; a local file's identity
+        ident = _local_ident(file) if local else file.sha256
+        if ident is not None:
+            fields = self.cache.core_metadata(file.url, ident, CORE_METADATA_PARSER)
             if fields is not None:
                 try:
                     return CoreMetadata(*fields)
@@ -505,10 +508,8 @@ class PypiIndex:
                 self.cache.store_metadata(file.url, file.sha256, data, self._sizes.get(file.url))
             self._tick("metadata", file.filename)
         meta = parse_core_metadata(data)
-        if not local and not (stale and self.offline):
-            self.cache.store_core_metadata(
-                file.url, file.sha256, CORE_METADATA_PARSER, core_metadata_fields(meta)
-            )
+        if ident is not None and not (stale and self.offline):
+            self.cache.store_core_metadata(file.url, ident, CORE_METADATA_PARSER, core_metadata_fields(meta))
         return meta
 
     def _local_metadata(self, file: DistFile) -> bytes:
@@ -635,6 +636,27 @@ def _then(fn: Callable[[Future], None]) -> Callable[[Future], None]:  # type: ig
             pass
 
     return cb
+
+
+def _local_ident(file: DistFile) -> str | None:
+    """What a local file's parsed metadata is kept under, None when the file is missing: the sha256 the
+    index gives for it and the size and mtime of the file, and of the PEP 658 file the index names (the
+    trust `Cache.local_sha256` puts in a file's size and mtime). Without it a warm solve over a file://
+    index read every candidate wheel again, whole when the index gives its sha256, to check it and
+    to take its METADATA out of the zip."""
+    path = str(local_path(file.url))
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    ident = f"local:{file.sha256}:{st.st_size}:{st.st_mtime_ns}"
+    if file.core_metadata is not None:
+        try:
+            side = os.stat(path + ".metadata")
+            ident += f":{file.core_metadata}:{side.st_size}:{side.st_mtime_ns}"
+        except OSError:
+            ident += ":-"
+    return ident
 
 
 def _call_page(on_page: PageCallback, name: str, fut: Future[Sequence[Release]]) -> None:
