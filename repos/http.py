@@ -217,12 +217,13 @@ def usable_cert(cert: str | None) -> str | None:
     return cert if cert and os.path.isfile(cert) else None
 
 
-_TLS: dict[tuple[str | None, int, int], ssl.SSLContext] = {}
+_TLS: dict[tuple[str | None, ...], ssl.SSLContext] = {}
 _TLS_LOCK = threading.Lock()
 
 
 def tls_context(cafile: str | None) -> ssl.SSLContext:
-    """`default_ssl_context(cafile)`, made once per process and CA bundle (its path, size and mtime).
+    """`default_ssl_context(cafile)`, made once per process and CA bundle (its path, size and mtime;
+    without one, the environment's `SSL_CERT_FILE` and `SSL_CERT_DIR`, which httpx's default reads).
 
     Loading a bundle of some 150 certificates takes ~30 ms, with the GIL released: a command that will
     fetch starts it early, on a thread of its own (`bundler/pipeline.py`), while it imports what the
@@ -232,7 +233,9 @@ def tls_context(cafile: str | None) -> ssl.SSLContext:
         st = os.stat(cafile) if cafile else None
     except OSError:
         st = None  # httpx reports the unusable file when the context is made
-    key = (cafile, st.st_size if st else -1, st.st_mtime_ns if st else -1)
+    key: tuple[str | None, ...] = (cafile, str(st.st_size if st else -1), str(st.st_mtime_ns if st else -1))
+    if cafile is None:
+        key += (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
     with _TLS_LOCK:
         ctx = _TLS.get(key)
         if ctx is None:
