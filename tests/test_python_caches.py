@@ -189,6 +189,75 @@ def test_json_page_releases_is_the_long_way(target: Target) -> None:
         assert (listed, releases) == (bool(files), long_way)
 
 
+def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """json_page_releases of `data` with the compiled page pass and without it: its answer, or the
+    InputError's text."""
+    import repos.pypi.simple as simple
+
+    def run() -> object:
+        try:
+            return json_page_releases(data, "https://index.example/simple/p/", "i", "p", FileChoice(TWO))
+        except InputError as e:
+            return str(e)
+
+    compiled = run()
+    with monkeypatch.context() as m:
+        m.setattr(simple, "_page_entries", None)
+        python = run()
+    return compiled, python
+
+
+def _page(*entries: str, meta: str = "") -> bytes:
+    return ('{%s"files": [%s]}' % (meta, ", ".join(entries))).encode()  # noqa: UP031 - JSON's braces
+
+
+WHEEL = '{"filename": "p-1.0-py3-none-any.whl", "url": "p-1.0-py3-none-any.whl", "hashes": {"sha256": "%s"}'
+GOOD = WHEEL % ("a" * 64) + "}"
+
+
+@pytest.mark.parametrize("data", [
+    _page(GOOD, meta='"meta": {"api-version": "1.1"}, '),
+    b' \n{"files" :[ ' + (WHEEL % ("a" * 64)).encode() + b', "yanked": "caf\\u00e9"} , '
+    + (WHEEL % ("b" * 64)).encode() + b', "x": [1, -2.5e3, {"y": [true, false, null]}]} ]}\r\n ',
+    _page(GOOD, meta='"meta": {"api-version": "2.0"}, '),  # an unsupported version
+    _page(WHEEL % ("a" * 64) + ', "yanked": "caf\u00e9, raw UTF-8"}'),
+    _page(WHEEL % ("a" * 64) + ', "size": NaN}'),  # json.loads takes NaN: the Python path reads it
+    _page('{"filename": "p-1.0.tar.gz", "url": "p-1.0.tar.gz", "filename": "p-2.0.tar.gz"}'),  # twice
+    _page('{"file\\u006eame": "p-1.0.tar.gz", "url": "p-1.0.tar.gz", "hashes": {}}'),  # an escaped key
+    _page('{"filename": "p-1.0-py3-none-any.wh\\u006c", "url": "u", "hashes": {}}'),  # an escaped name
+    _page('{"filename": "p-1.0.egg", "url": 1}', '{"filename": 5, "url": "u"}'),  # an egg, then no name
+    _page('{"filename": "p-1.0.tar.gz"}'),  # no url
+    _page('["p-1.0.tar.gz"]'),  # not an object
+    b'{"files": {}}',
+    b'{"meta": [], "files": []}',
+    b'{"meta": {"api-version": 1.0}, "files": []}',  # a number: str() of it is "1.0"
+    _page(GOOD)[:-1],  # truncated
+    _page(GOOD) + b" x",  # trailing text
+    _page(GOOD, GOOD)[:-2] + b", ]}",  # a trailing comma
+    _page('"\\x"'),  # a bad escape
+    _page('"a\tb"'),  # a raw control character
+    _page("01"),  # a bad number
+    _page("[" * 300 + "]" * 300),  # deeper than the compiled pass goes
+    b'\xef\xbb\xbf{"files": []}',  # a byte order mark
+    b"[]",
+    b"",
+], ids=lambda d: d[:40].decode("utf-8", "replace"))  # fmt: skip
+def test_the_compiled_page_pass_answers_as_json_loads(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """repos/pypi/_page.c takes a page exactly as json.loads does or leaves it to the Python path:
+    the same releases, or the same error, either way."""
+    compiled, python = _both_ways(data, monkeypatch)
+    assert compiled == python
+
+
+def test_the_compiled_page_pass_takes_invalid_utf8_as_json_loads_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    # json.loads decodes bytes with "surrogatepass": an encoded surrogate reads, the others do not
+    for bad in (b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xe0\x80\x80", b"\xf4\x90\x80\x80"):
+        data = b'{"files": [{"filename": "p-1.0.tar.gz", "url": "p-1.0.tar.gz", "yanked": "' + bad + b'"}]}'
+        compiled, python = _both_ways(data, monkeypatch)
+        assert compiled == python
+        assert ("malformed PEP 691" in str(python)) == (bad != b"\xed\xa0\x80")
+
+
 def test_json_page_releases_checks_what_it_reads() -> None:
     choice = FileChoice(Target("3.11", (LINUX,)))
     url = "https://index.example/simple/p/"
@@ -637,3 +706,22 @@ def test_changes_finds_new_replaced_and_gone_keys_in_every_shape() -> None:
     other = {"y": b, "v": d}
     assert _changes(other, *seen)[:2] == (["v"], ["x", "z"])
     assert _changes(other, *seen)[2] == (["y", "v"], [b, d])
+
+
+def test_the_compiled_page_pass_finds_every_entry() -> None:
+    """On pages as indexes write them the compiled pass answers (it does not leave them to Python),
+    and each span is its entry."""
+    from repos.pypi.simple import _page_entries
+
+    if _page_entries is None:
+        pytest.skip("repos.pypi._page is not built")
+    rng = random.Random(7)
+    for _ in range(200):
+        data = _random_page(rng)
+        got = _page_entries(data)
+        assert got is not None
+        api, names, url_is_text, spans = got
+        files = json.loads(data)["files"]
+        cut = memoryview(spans).cast("q")
+        assert api == "1.1" and names == [f["filename"] for f in files] and url_is_text == b"\x01" * len(files)
+        assert [json.loads(data[cut[2 * i] : cut[2 * i + 1]]) for i in range(len(files))] == files

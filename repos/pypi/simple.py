@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
@@ -17,6 +18,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from solver.errors import InputError
+
+try:  # the compiled pass over a PEP 691 page (repos/pypi/_page.c); without it, json.loads reads it all
+    from ._page import entries as _page_entries
+except ImportError:  # pragma: no cover - built where a C compiler is
+    _page_entries = None
 from solver.python.files import FileChoice
 from solver.python.model import DistFile, Release
 
@@ -88,10 +94,41 @@ def _json_files(data: bytes, page_url: str) -> list[Any]:
         raise InputError(f"malformed PEP 691 project page: {e}", where=page_url) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise InputError("malformed PEP 691 project page: no 'files' list", where=page_url)
-    api = str((doc.get("meta") or {}).get("api-version", "1.0"))
+    _check_api_version(str((doc.get("meta") or {}).get("api-version", "1.0")), page_url)
+    return doc["files"]
+
+
+def _entries(data: bytes, page_url: str) -> tuple[list[Any], bytes, Callable[[int], Any]]:
+    """(filenames, url_is_text, entry) of a PEP 691 page's files (its envelope checked): per entry its
+    filename (None when the entry is not an object or its filename is not a string), 1 when its url
+    is a string, and `entry(i)`, the entry itself. With `repos.pypi._page` built, the document is
+    checked and its entries found without building them, and an entry is parsed when first asked
+    for: a target keeps a few dozen of a big page's thousands. Without it, or for a page it does not
+    take exactly as `json.loads` would, `json.loads` reads the whole page."""
+    scanned = _page_entries(data) if _page_entries is not None else None
+    if scanned is None:
+        files = _json_files(data, page_url)
+        names = [f.get("filename") if isinstance(f, dict) else None for f in files]
+        names = [n if isinstance(n, str) else None for n in names]
+        url_is_text = bytes(isinstance(f, dict) and isinstance(f.get("url"), str) for f in files)
+        return names, url_is_text, files.__getitem__
+    api, names, url_is_text, spans = scanned
+    _check_api_version(api if api is not None else "1.0", page_url)
+    cut = memoryview(spans).cast("q")
+    parsed: dict[int, Any] = {}
+
+    def entry(i: int) -> Any:
+        got = parsed.get(i)
+        if got is None:
+            got = parsed[i] = json.loads(data[cut[2 * i] : cut[2 * i + 1]])
+        return got
+
+    return names, url_is_text, entry
+
+
+def _check_api_version(api: str, page_url: str) -> None:
     if not api.startswith("1."):
         raise InputError(f"unsupported simple API version {api}", where=page_url)
-    return doc["files"]
 
 
 def _json_entry(i: int, f: Any, page_url: str) -> tuple[str, str | None] | None:
@@ -156,7 +193,7 @@ def json_page_releases(
     of the solve. Every entry's shape is still checked (tests/test_python_caches.py checks that the
     two ways agree).
     """
-    files = _json_files(data, page_url)
+    names, url_is_text, entry = _entries(data, page_url)
     listed = False
     # Per file, only string slicing and dict lookups keyed by text: the files are grouped by their
     # name-version part, and whether the choice may serve a wheel is asked once per tags part (the
@@ -164,13 +201,12 @@ def json_page_releases(
     # by version (two texts may spell one version), which is parsed once per group.
     groups: dict[str, list[int]] = defaultdict(list)  # a wheel's name-version part, an sdist's stem
     serves: dict[str, bool] = {}
-    serving: set[int] = set()  # the positions `choice.may_serve`
-    may_serve = choice.may_serve
-    for i, f in enumerate(files):
-        filename = f.get("filename") if isinstance(f, dict) else None
-        if isinstance(filename, str) and not filename.endswith(_KEEP):
+    serving: set[int] = set()  # the positions `choice.may_install`
+    may_install = choice.may_install
+    for i, filename in enumerate(names):
+        if filename is not None and not filename.endswith(_KEEP):
             continue  # eggs, installers: never candidates
-        if filename is None or not isinstance(filename, str) or not isinstance(f.get("url"), str):
+        if filename is None or not url_is_text[i]:
             raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
         listed = True
         if filename.endswith(".whl"):
@@ -181,10 +217,10 @@ def json_page_releases(
             tags = filename[cut:]
             ok = serves.get(tags)
             if ok is None:
-                ok = serves[tags] = may_serve(filename)
+                ok = serves[tags] = may_install(filename)
         else:
             groups["\0" + filename].append(i)  # one group per sdist (not a wheel's name-version text)
-            ok = may_serve(filename)
+            ok = may_install(filename)
         if ok:
             serving.add(i)
     by_version: dict[Version, list[int]] = {}
@@ -205,9 +241,10 @@ def json_page_releases(
             by_version[v] = positions
 
     def make(i: int) -> DistFile:
-        checked = _json_entry(i, files[i], page_url)
+        f = entry(i)
+        checked = _json_entry(i, f, page_url)
         assert checked is not None  # its filename has a kept extension
-        return _json_dist_file(files[i], checked, page_url, index)
+        return _json_dist_file(f, checked, page_url, index)
 
     releases = []
     for v, positions in by_version.items():
@@ -217,7 +254,7 @@ def json_page_releases(
         for i in positions:
             if i not in serving:
                 continue
-            f = files[i]
+            f = entry(i)
             yanked = f.get("yanked", False)
             facts[i] = _Facts(
                 f["filename"],
@@ -229,8 +266,9 @@ def json_page_releases(
         if explain:  # as `useful_files`: the first file of each (requires-python, not yanked) pair too
             seen: set[tuple[str | None, bool]] = set()
             for i in positions:
-                yanked = files[i].get("yanked", False)
-                kind = (files[i].get("requires-python") or None, yanked is False or yanked is None)
+                f = entry(i)
+                yanked = f.get("yanked", False)
+                kind = (f.get("requires-python") or None, yanked is False or yanked is None)
                 if kind not in seen:
                     seen.add(kind)
                     kept.add(i)

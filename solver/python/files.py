@@ -68,7 +68,6 @@ class FileChoice:
         self.platforms: dict[str, PlatformTarget] = {p.platform: p for p in target.per_platform}
         # data-requires-python values repeat across a page's files: each is checked once
         self._python_ok: dict[str | None, bool] = {None: True}
-        self._field_ok: dict[str, bool] = {}  # a wheel's platform field -> `may_serve`
 
     def python_ok(self, requires_python: str | None) -> bool:
         ok = self._python_ok.get(requires_python)
@@ -106,22 +105,18 @@ class FileChoice:
                 best, chosen = r, f
         return chosen
 
-    def may_serve(self, filename: str) -> bool:
+    def may_install(self, filename: str) -> bool:
         """False when `rank` is None for this file on every platform, whatever its other fields: it is
-        neither a wheel nor an sdist, or a wheel whose platform field no platform accepts (the cheap
-        test `PlatformTarget.wheel_priority` starts with). An index can then skip building the rest
-        of the file's entry (a page like pydantic-core's lists 15,000 files, a few dozen of use)."""
+        neither a wheel nor an sdist, or a wheel none of whose tags (Python, ABI and platform) any
+        platform accepts. An index can then skip reading the rest of the file's entry (a page like
+        pydantic-core's lists 15,000 files, a few dozen of use)."""
         if not filename.endswith(".whl"):
             return is_sdist(filename)
-        field_ = filename[:-4].rpartition("-")[2]
-        ok = self._field_ok.get(field_)
-        if ok is None:
-            parts = field_.lower().split(".")
-            ok = self._field_ok[field_] = any(
-                not pt.platform_parts or any(part in pt.platform_parts for part in parts)
-                for pt in self.platforms.values()
-            )
-        return ok
+        fields = filename[:-4].split("-")
+        if len(fields) not in (5, 6):
+            return False  # not a wheel's name: wheel_priority rejects it
+        tag_text = "-".join(fields[-3:])
+        return any(pt.tags_priority(tag_text) is not None for pt in self.platforms.values())
 
     def chosen(self, files: Iterable[FileFacts]) -> tuple[set[int], bool]:
         """The ids of the files `best` returns for each platform (with yanked files allowed only for

@@ -135,7 +135,11 @@ class PlatformTarget:
             return None
         if not _valid_wheel_prefix("-".join(fields[:-3])):
             return None
-        tag_text = "-".join(fields[-3:])
+        return self.tags_priority("-".join(fields[-3:]))
+
+    def tags_priority(self, tag_text: str) -> int | None:
+        """The best priority of a wheel filename's python-abi-platform part ("cp311-cp311-manylinux_2_17_x86_64")
+        on this platform, None when it accepts none of its tags."""
         best = self.by_tags.get(tag_text, -1)
         if best == -1:
             best = None
