@@ -15,6 +15,7 @@ import importlib
 import json
 import marshal
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -202,7 +203,7 @@ def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, ob
 
     compiled = run()
     with monkeypatch.context() as m:
-        m.setattr(simple, "_page_entries", None)
+        m.setattr(simple, "_page_scan", None)
         python = run()
     return compiled, python
 
@@ -708,20 +709,29 @@ def test_changes_finds_new_replaced_and_gone_keys_in_every_shape() -> None:
     assert _changes(other, *seen)[2] == (["y", "v"], [b, d])
 
 
-def test_the_compiled_page_pass_finds_every_entry() -> None:
+def test_the_compiled_page_pass_groups_as_python_does() -> None:
     """On pages as indexes write them the compiled pass answers (it does not leave them to Python),
-    and each span is its entry."""
-    from repos.pypi.simple import _page_entries
+    its groups, entries the choice may install and entries are those of the Python pass, and each
+    entry is read where it lies."""
+    import repos.pypi.simple as simple
 
-    if _page_entries is None:
+    if simple._page_scan is None:
         pytest.skip("repos.pypi._page is not built")
     rng = random.Random(7)
-    for _ in range(200):
-        data = _random_page(rng)
-        got = _page_entries(data)
-        assert got is not None
-        api, names, url_is_text, spans = got
-        files = json.loads(data)["files"]
-        cut = memoryview(spans).cast("q")
-        assert api == "1.1" and names == [f["filename"] for f in files] and url_is_text == b"\x01" * len(files)
-        assert [json.loads(data[cut[2 * i] : cut[2 * i + 1]]) for i in range(len(files))] == files
+    for target in (TWO, Target("3.8", ("win_amd64",))):
+        choice = FileChoice(target)
+        for _ in range(300):
+            data = _random_page(rng)
+            assert simple._page_scan(data, choice.may_install) is not None
+            url = "https://index.example/simple/p/"
+            try:
+                compiled = simple._grouped(data, url, choice.may_install)
+            except InputError as e:  # an entry without a url: both raise it
+                with pytest.raises(InputError, match=re.escape(str(e.message))):
+                    simple._grouped_python(data, url, choice.may_install)
+                continue
+            python = simple._grouped_python(data, url, choice.may_install)
+            assert compiled.listed == python.listed and compiled.serving == python.serving
+            assert [(k, s, list(p)) for k, s, p in compiled.groups] == [(k, s, list(p)) for k, s, p in python.groups]
+            files = json.loads(data)["files"]
+            assert [compiled.entry(i) for i in range(len(files))] == files

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from json.scanner import make_scanner
 from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
@@ -20,9 +21,9 @@ from packaging.version import InvalidVersion, Version
 from solver.errors import InputError
 
 try:  # the compiled pass over a PEP 691 page (repos/pypi/_page.c); without it, json.loads reads it all
-    from ._page import entries as _page_entries
+    from ._page import scan as _page_scan
 except ImportError:  # pragma: no cover - built where a C compiler is
-    _page_entries = None
+    _page_scan = None
 from solver.python.files import FileChoice
 from solver.python.model import DistFile, Release
 
@@ -31,6 +32,9 @@ ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _SDIST_EXT = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 _KEEP = (".whl", *_SDIST_EXT)
+# json.loads's own scanner (what `json.loads(text)` runs at the first value), to read one entry where
+# it lies in a page's text
+_SCAN: Callable[[str, int], tuple[Any, int]] = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 _CANONICAL: dict[str, str] = {}
@@ -98,32 +102,90 @@ def _json_files(data: bytes, page_url: str) -> list[Any]:
     return doc["files"]
 
 
-def _entries(data: bytes, page_url: str) -> tuple[list[Any], bytes, Callable[[int], Any]]:
-    """(filenames, url_is_text, entry) of a PEP 691 page's files (its envelope checked): per entry its
-    filename (None when the entry is not an object or its filename is not a string), 1 when its url
-    is a string, and `entry(i)`, the entry itself. With `repos.pypi._page` built, the document is
-    checked and its entries found without building them, and an entry is parsed when first asked
-    for: a target keeps a few dozen of a big page's thousands. Without it, or for a page it does not
-    take exactly as `json.loads` would, `json.loads` reads the whole page."""
-    scanned = _page_entries(data) if _page_entries is not None else None
+class _Grouped(NamedTuple):
+    """A PEP 691 page's files as `json_page_releases` reads them (see `_grouped`)."""
+
+    listed: bool  # an entry names a wheel or an sdist
+    groups: list[tuple[str, bool, Sequence[int]]]  # (key, is_sdist, entry numbers), in the page's order
+    serving: set[int]  # the entry numbers `FileChoice.may_install` accepts
+    entry: Callable[[int], Any]  # entry number -> the entry (a dict), parsed when first asked for
+
+
+def _grouped(data: bytes, page_url: str, may_install: Callable[[str], bool]) -> _Grouped:
+    """The page's wheels grouped by their name-version part (the filename up to its second dash; five
+    or six dash-separated parts only) and its sdists one per group, with the entries the choice may
+    install; raises `InputError` for the first entry whose filename or url is missing.
+
+    With `repos.pypi._page` built, the document is checked as JSON, grouped and asked about in C, and
+    an entry is parsed only when read: a target reads a few dozen of a big page's thousands (a cold
+    solve of five roots read 5,832 of 35,302). Without it, or for a page it does not take exactly
+    as `json.loads` would, the same is done in Python over `json.loads` of the whole page."""
+    scanned = _page_scan(data, may_install) if _page_scan is not None else None
     if scanned is None:
-        files = _json_files(data, page_url)
-        names = [f.get("filename") if isinstance(f, dict) else None for f in files]
-        names = [n if isinstance(n, str) else None for n in names]
-        url_is_text = bytes(isinstance(f, dict) and isinstance(f.get("url"), str) for f in files)
-        return names, url_is_text, files.__getitem__
-    api, names, url_is_text, spans = scanned
+        return _grouped_python(data, page_url, may_install)
+    api, listed, first_bad, groups, spans, ascii = scanned
     _check_api_version(api if api is not None else "1.0", page_url)
+    if first_bad >= 0:
+        raise InputError(f"malformed PEP 691 project page: files[{first_bad}] lacks filename/url", where=page_url)
+    serving: set[int] = set()
+    out: list[tuple[str, bool, Sequence[int]]] = []
+    for key, sdist, positions, served in groups:
+        out.append((key, sdist, memoryview(positions).cast("i")))
+        if served:
+            serving.update(memoryview(served).cast("i"))
     cut = memoryview(spans).cast("q")
     parsed: dict[int, Any] = {}
+    if ascii:  # a character index is a byte index: json's scanner reads each entry where it lies
+        text = data.decode("ascii")
+        scan = _SCAN
 
-    def entry(i: int) -> Any:
-        got = parsed.get(i)
-        if got is None:
-            got = parsed[i] = json.loads(data[cut[2 * i] : cut[2 * i + 1]])
-        return got
+        def entry(i: int) -> Any:
+            got = parsed.get(i)
+            if got is None:
+                got = parsed[i] = scan(text, cut[2 * i])[0]
+            return got
 
-    return names, url_is_text, entry
+    else:
+
+        def entry(i: int) -> Any:
+            got = parsed.get(i)
+            if got is None:
+                got = parsed[i] = json.loads(data[cut[2 * i] : cut[2 * i + 1]])
+            return got
+
+    return _Grouped(listed, out, serving, entry)
+
+
+def _grouped_python(data: bytes, page_url: str, may_install: Callable[[str], bool]) -> _Grouped:
+    """`_grouped` over `json.loads` of the whole page: per file, only string slicing and dict lookups
+    keyed by text (whether the choice may install a wheel is asked once per tags part)."""
+    files = _json_files(data, page_url)
+    listed = False
+    groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    serves: dict[str, bool] = {}
+    serving: set[int] = set()
+    for i, f in enumerate(files):
+        filename = f.get("filename") if isinstance(f, dict) else None
+        if isinstance(filename, str) and not filename.endswith(_KEEP):
+            continue  # eggs, installers: never candidates
+        if filename is None or not isinstance(filename, str) or not isinstance(f.get("url"), str):
+            raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
+        listed = True
+        if filename.endswith(".whl"):
+            if not 4 <= filename.count("-") <= 5:
+                continue  # as split_filename: five or six dash-separated parts
+            cut = filename.find("-", filename.find("-") + 1)
+            groups[(filename[:cut], False)].append(i)
+            tags = filename[cut:]
+            ok = serves.get(tags)
+            if ok is None:
+                ok = serves[tags] = may_install(filename)
+        else:
+            groups[(filename, True)].append(i)
+            ok = may_install(filename)
+        if ok:
+            serving.add(i)
+    return _Grouped(listed, [(k, sdist, v) for (k, sdist), v in groups.items()], serving, files.__getitem__)
 
 
 def _check_api_version(api: str, page_url: str) -> None:
@@ -193,42 +255,14 @@ def json_page_releases(
     of the solve. Every entry's shape is still checked (tests/test_python_caches.py checks that the
     two ways agree).
     """
-    names, url_is_text, entry = _entries(data, page_url)
-    listed = False
-    # Per file, only string slicing and dict lookups keyed by text: the files are grouped by their
-    # name-version part, and whether the choice may serve a wheel is asked once per tags part (the
-    # big pages repeat a few hundred of each over thousands of files); the groups are then merged
-    # by version (two texts may spell one version), which is parsed once per group.
-    groups: dict[str, list[int]] = defaultdict(list)  # a wheel's name-version part, an sdist's stem
-    serves: dict[str, bool] = {}
-    serving: set[int] = set()  # the positions `choice.may_install`
-    may_install = choice.may_install
-    for i, filename in enumerate(names):
-        if filename is not None and not filename.endswith(_KEEP):
-            continue  # eggs, installers: never candidates
-        if filename is None or not url_is_text[i]:
-            raise InputError(f"malformed PEP 691 project page: files[{i}] lacks filename/url", where=page_url)
-        listed = True
-        if filename.endswith(".whl"):
-            if not 4 <= filename.count("-") <= 5:
-                continue  # as split_filename: five or six dash-separated parts
-            cut = filename.find("-", filename.find("-") + 1)
-            groups[filename[:cut]].append(i)
-            tags = filename[cut:]
-            ok = serves.get(tags)
-            if ok is None:
-                ok = serves[tags] = may_install(filename)
-        else:
-            groups["\0" + filename].append(i)  # one group per sdist (not a wheel's name-version text)
-            ok = may_install(filename)
-        if ok:
-            serving.add(i)
+    listed, groups, serving, entry = _grouped(data, page_url, choice.may_install)
+    # the groups merged by version (two texts may spell one version), parsed once per group
     by_version: dict[Version, list[int]] = {}
-    for head, positions in groups.items():
-        if head[0] == "\0":
-            parsed = split_filename(head[1:])
+    for key, sdist, positions in groups:
+        if sdist:
+            parsed = split_filename(key)
         else:
-            raw, _, text = head.partition("-")
+            raw, _, text = key.partition("-")
             parsed = (_canonical(raw), text)
         if parsed is None or parsed[0] != name:
             continue
@@ -236,9 +270,9 @@ def json_page_releases(
         if v is None:
             continue
         if v in by_version:  # another spelling of a version already met: the page's order is kept
-            by_version[v] = sorted(by_version[v] + positions)
+            by_version[v] = sorted(by_version[v] + list(positions))
         else:
-            by_version[v] = positions
+            by_version[v] = list(positions)
 
     def make(i: int) -> DistFile:
         f = entry(i)
