@@ -148,7 +148,9 @@ def _random_page(rng: random.Random) -> bytes:
         elif kind < 0.25:
             filename = f"{name}-{version}-py3.11.egg"
         elif kind < 0.3:  # a build tag (six parts), or too few parts to be a wheel's name
-            filename = rng.choice([f"{name}-{version}-1-{rng.choice(TAGS)}.whl", f"{name}-{version}-py3-none.whl"])
+            filename = rng.choice(
+                [f"{name}-{version}-1-{rng.choice(TAGS)}.whl", f"{name}-{version}-py3-none.whl"]
+            )
         else:
             filename = f"{name}-{version}-{rng.choice(TAGS)}.whl"
         entry: dict[str, object] = {
@@ -250,7 +252,9 @@ def test_the_compiled_page_pass_answers_as_json_loads(data: bytes, monkeypatch: 
     assert compiled == python
 
 
-def test_the_compiled_page_pass_takes_invalid_utf8_as_json_loads_does(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_compiled_page_pass_takes_invalid_utf8_as_json_loads_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # json.loads decodes bytes with "surrogatepass": an encoded surrogate reads, the others do not
     for bad in (b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xe0\x80\x80", b"\xf4\x90\x80\x80"):
         data = b'{"files": [{"filename": "p-1.0.tar.gz", "url": "p-1.0.tar.gz", "yanked": "' + bad + b'"}]}'
@@ -732,6 +736,8 @@ def test_the_compiled_page_pass_groups_as_python_does() -> None:
                 continue
             python = simple._grouped_python(data, url, choice.may_install)
             assert compiled.listed == python.listed and compiled.serving == python.serving
-            assert [(k, s, list(p)) for k, s, p in compiled.groups] == [(k, s, list(p)) for k, s, p in python.groups]
+            assert [(k, s, list(p)) for k, s, p in compiled.groups] == [
+                (k, s, list(p)) for k, s, p in python.groups
+            ]
             files = json.loads(data)["files"]
             assert [compiled.entry(i) for i in range(len(files))] == files

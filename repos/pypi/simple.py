@@ -19,13 +19,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from solver.errors import InputError
+from solver.python.files import FileChoice
+from solver.python.model import DistFile, Release
 
 try:  # the compiled pass over a PEP 691 page (repos/pypi/_page.c); without it, json.loads reads it all
     from ._page import scan as _page_scan
 except ImportError:  # pragma: no cover - built where a C compiler is
     _page_scan = None
-from solver.python.files import FileChoice
-from solver.python.model import DistFile, Release
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -126,7 +126,9 @@ def _grouped(data: bytes, page_url: str, may_install: Callable[[str], bool]) -> 
     api, listed, first_bad, groups, spans, ascii = scanned
     _check_api_version(api if api is not None else "1.0", page_url)
     if first_bad >= 0:
-        raise InputError(f"malformed PEP 691 project page: files[{first_bad}] lacks filename/url", where=page_url)
+        raise InputError(
+            f"malformed PEP 691 project page: files[{first_bad}] lacks filename/url", where=page_url
+        )
     serving: set[int] = set()
     out: list[tuple[str, bool, Sequence[int]]] = []
     for key, sdist, positions, served in groups:
