@@ -151,16 +151,41 @@ static int skip_literal(Reader *r, const char *word, size_t n) {
  * callback reads or skips the value. 0, or -1. */
 typedef int (*KeyFn)(Reader *r, const unsigned char *key, size_t len, int plain, void *ctx);
 
-static int read_object(Reader *r, KeyFn on_key, void *ctx) {
+/* At a container's opening byte: 1 when items follow, 0 when it is empty (and read), -1 when it
+ * nests too deep. */
+static int open_container(Reader *r, unsigned char close) {
     if (++r->depth > MAX_DEPTH) return -1;
-    r->p++; /* { */
+    r->p++;
     skip_ws(r);
-    if (r->p < r->end && *r->p == '}') {
+    if (r->p < r->end && *r->p == close) {
         r->p++;
         r->depth--;
         return 0;
     }
-    for (;;) {
+    return 1;
+}
+
+/* After an item: 1 when a comma follows (another item), 0 when `close` ends the container (read),
+ * -1 otherwise. */
+static int next_item(Reader *r, unsigned char close) {
+    skip_ws(r);
+    if (r->p >= r->end) return -1;
+    if (*r->p == ',') {
+        r->p++;
+        skip_ws(r);
+        return 1;
+    }
+    if (*r->p == close) {
+        r->p++;
+        r->depth--;
+        return 0;
+    }
+    return -1;
+}
+
+static int read_object(Reader *r, KeyFn on_key, void *ctx) {
+    int more = open_container(r, '}');
+    while (more > 0) {
         const unsigned char *ks, *ke;
         int plain;
         if (r->p >= r->end || *r->p != '"' || read_string(r, &ks, &ke, &plain) < 0) return -1;
@@ -171,20 +196,9 @@ static int read_object(Reader *r, KeyFn on_key, void *ctx) {
         r->p++;
         skip_ws(r);
         if (on_key ? on_key(r, ks, (size_t)(ke - ks), plain, ctx) < 0 : skip_value(r) < 0) return -1;
-        skip_ws(r);
-        if (r->p >= r->end) return -1;
-        if (*r->p == ',') {
-            r->p++;
-            skip_ws(r);
-            continue;
-        }
-        if (*r->p == '}') {
-            r->p++;
-            r->depth--;
-            return 0;
-        }
-        return -1;
+        more = next_item(r, '}');
     }
+    return more;
 }
 
 static int skip_value(Reader *r) {
@@ -197,31 +211,14 @@ static int skip_value(Reader *r) {
     }
     case '{':
         return read_object(r, NULL, NULL);
-    case '[':
-        if (++r->depth > MAX_DEPTH) return -1;
-        r->p++;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
-            r->depth--;
-            return 0;
-        }
-        for (;;) {
+    case '[': {
+        int more = open_container(r, ']');
+        while (more > 0) {
             if (skip_value(r) < 0) return -1;
-            skip_ws(r);
-            if (r->p >= r->end) return -1;
-            if (*r->p == ',') {
-                r->p++;
-                skip_ws(r);
-                continue;
-            }
-            if (*r->p == ']') {
-                r->p++;
-                r->depth--;
-                return 0;
-            }
-            return -1;
+            more = next_item(r, ']');
         }
+        return more;
+    }
     case 't':
         return skip_literal(r, "true", 4);
     case 'f':
@@ -444,15 +441,8 @@ static int place(Scan *sc, Py_ssize_t k, const Entry *e) {
 
 static int read_files(Reader *r, Scan *sc) {
     if (r->p >= r->end || *r->p != '[') return -1;
-    if (++r->depth > MAX_DEPTH) return -1;
-    r->p++;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == ']') {
-        r->p++;
-        r->depth--;
-        return 0;
-    }
-    for (;;) {
+    int more = open_container(r, ']');
+    while (more > 0) {
         if (sc->n == sc->cap) {
             size_t cap = sc->cap ? sc->cap * 2 : 1024;
             int64_t *s = PyMem_Realloc(sc->spans, cap * 2 * sizeof(int64_t));
@@ -468,20 +458,9 @@ static int read_files(Reader *r, Scan *sc) {
         sc->spans[2 * sc->n + 1] = (int64_t)(r->p - r->base);
         if (place(sc, (Py_ssize_t)sc->n, &e) < 0) return -1;
         sc->n++;
-        skip_ws(r);
-        if (r->p >= r->end) return -1;
-        if (*r->p == ',') {
-            r->p++;
-            skip_ws(r);
-            continue;
-        }
-        if (*r->p == ']') {
-            r->p++;
-            r->depth--;
-            return 0;
-        }
-        return -1;
+        more = next_item(r, ']');
     }
+    return more;
 }
 
 typedef struct {
