@@ -8,9 +8,8 @@ defeats dependency confusion) or every index's files are merged (`best-match`); 
 merged in.
 
 Metadata, cheapest first: the PEP 658 `.metadata` file where the index advertises one (checked against
-the index's hash); the wheel's
-METADATA read with HTTP range requests; the whole file (checked against the index's sha256) when the
-server refuses ranges, and always for sdists. Everything is fetched on a thread pool, so prefetching
+the index's hash); the wheel's METADATA read with HTTP range requests; the whole file (checked against
+the index's sha256) when the server refuses ranges, and always for sdists. Everything is fetched on a thread pool, so prefetching
 hundreds of projects runs concurrently, and cached on disk with HTTP validators: a fresh page (by its
 Cache-Control max-age) is not revalidated, and `offline=True` uses only the cache. The HTTP stack
 (httpx, TLS, the CA bundle: some 0.07 s of start-up) is loaded on first use, so an offline run never
