@@ -9,11 +9,12 @@ merged in.
 
 Metadata, cheapest first: the PEP 658 `.metadata` file where the index advertises one (checked against
 the index's hash); the wheel's METADATA read with HTTP range requests; the whole file (checked against
-the index's sha256) when the server refuses ranges, and always for sdists. Everything is fetched on a thread pool, so prefetching
-hundreds of projects runs concurrently, and cached on disk with HTTP validators: a fresh page (by its
-Cache-Control max-age) is not revalidated, and `offline=True` uses only the cache. The HTTP stack
-(httpx, TLS, the CA bundle: some 0.07 s of start-up) is loaded on first use, so an offline run never
-loads it.
+the index's sha256) when the server refuses ranges, and always for sdists. Everything is fetched on a
+thread pool, so prefetching hundreds of projects runs concurrently, and cached on disk with HTTP
+validators: a fresh page (by its Cache-Control max-age) is not revalidated, and `offline=True` uses
+only the cache. The HTTP stack (httpx, TLS, the CA bundle: some 0.07 s of start-up) is loaded on first
+use, so an offline run never loads it (a solve with network indexes starts loading it early:
+bundler/pipeline.py `_load_http_early`).
 """
 
 from __future__ import annotations
