@@ -266,20 +266,26 @@ static int entry_key(Reader *r, const unsigned char *key, size_t len, int plain,
     return skip_value(r);
 }
 
-/* Growable int32 and int64 arrays. */
+/* Room for one more element in *v (n used of *cap, `size` bytes each, `first` the first capacity):
+ * 0, or -1 without memory. (repos/deb/_scan.c grows its arrays the same way.) */
+static int make_room(void **v, size_t n, size_t *cap, size_t size, size_t first) {
+    if (n < *cap) return 0;
+    size_t grown = *cap ? *cap * 2 : first;
+    void *moved = PyMem_Realloc(*v, grown * size);
+    if (!moved) return -1;
+    *v = moved;
+    *cap = grown;
+    return 0;
+}
+
+/* A growable int32 array. */
 typedef struct {
     int32_t *v;
     size_t n, cap;
 } Ints;
 
 static int ints_push(Ints *a, int32_t x) {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        int32_t *v = PyMem_Realloc(a->v, cap * sizeof(int32_t));
-        if (!v) return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (make_room((void **)&a->v, a->n, &a->cap, sizeof x, 8) < 0) return -1;
     a->v[a->n++] = x;
     return 0;
 }
@@ -376,13 +382,7 @@ static Py_ssize_t group_of(Scan *sc, Map *m, const unsigned char *key, size_t le
     Slot *slot = map_slot(m, key, len);
     if (!slot) return -1;
     if (slot->value >= 0) return (Py_ssize_t)slot->value;
-    if (sc->n_groups == sc->cap_groups) {
-        size_t cap = sc->cap_groups ? sc->cap_groups * 2 : 64;
-        Group *g = PyMem_Realloc(sc->groups, cap * sizeof(Group));
-        if (!g) return -1;
-        sc->groups = g;
-        sc->cap_groups = cap;
-    }
+    if (make_room((void **)&sc->groups, sc->n_groups, &sc->cap_groups, sizeof(Group), 64) < 0) return -1;
     Group *g = &sc->groups[sc->n_groups];
     memset(g, 0, sizeof(Group));
     g->key = key;
@@ -443,13 +443,7 @@ static int read_files(Reader *r, Scan *sc) {
     if (r->p >= r->end || *r->p != '[') return -1;
     int more = open_container(r, ']');
     while (more > 0) {
-        if (sc->n == sc->cap) {
-            size_t cap = sc->cap ? sc->cap * 2 : 1024;
-            int64_t *s = PyMem_Realloc(sc->spans, cap * 2 * sizeof(int64_t));
-            if (!s) return -1;
-            sc->spans = s;
-            sc->cap = cap;
-        }
+        if (make_room((void **)&sc->spans, sc->n, &sc->cap, 2 * sizeof(int64_t), 1024) < 0) return -1;
         if (sc->n > INT32_MAX) return -1;
         const unsigned char *start = r->p;
         Entry e = {NULL, 0, 0, 0, 0, 0};
