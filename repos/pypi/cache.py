@@ -168,17 +168,19 @@ class Cache:
             self.store_size(url, size)
 
     # parsed metadata: the fields the resolver reads, so a warm run skips the RFC 822 parser; tagged
-    # with the parser's version (a change to the parser or the fields makes them stale)
-    def core_metadata(self, url: str, sha256: str, version: int) -> tuple[Any, ...] | None:
-        k = _key(f"v2:{url}#{sha256}")
+    # with the parser's version (a change to the parser or the fields makes them stale). `ident` says
+    # which contents of the file they are of: a remote file's sha256, a local file's sha256, size and
+    # mtime (PypiIndex's `_local_ident`)
+    def core_metadata(self, url: str, ident: str, version: int) -> tuple[Any, ...] | None:
+        k = _key(f"v2:{url}#{ident}")
         try:
             got_version, fields = marshal.loads((self.root / "metadata" / f"{k}.parsed").read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
             return None
         return fields if got_version == version and isinstance(fields, tuple) else None
 
-    def store_core_metadata(self, url: str, sha256: str, version: int, fields: tuple[Any, ...]) -> None:
-        k = _key(f"v2:{url}#{sha256}")
+    def store_core_metadata(self, url: str, ident: str, version: int, fields: tuple[Any, ...]) -> None:
+        k = _key(f"v2:{url}#{ident}")
         _write(self.root / "metadata" / f"{k}.parsed", marshal.dumps((version, fields)))
 
     def size(self, url: str) -> int | None:
