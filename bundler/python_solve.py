@@ -264,6 +264,8 @@ def _solve_python(
         cert=cert,
         progress=tick,
         target=target,
+        # the pages a solve reads follow from what it requires: the warm set of the cache is per request
+        request="\n".join(sorted({w.text for w in rs.requires} | set(spec.fix))),
     )
     # Releases whose requirements the spec states (dependency-metadata) are answered from the spec.
     overrides = [

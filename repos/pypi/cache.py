@@ -38,9 +38,16 @@ def _key(text: str) -> str:
 _DIRS: set[Path] = set()
 
 
-def _write(path: Path, data: bytes) -> None:
-    # a temporary name unique to this process and thread (cheaper than mkstemp's probing), then an
-    # atomic rename; each directory is made once per process (again if it went away meanwhile)
+Ident = tuple[int, int, int]  # a file's (inode, size, mtime_ns): which content it holds (see `_write`)
+
+
+def _write(path: Path, data: bytes) -> Ident:
+    """Write `path` atomically; the ident of what was written.
+
+    A temporary name unique to this process and thread (cheaper than mkstemp's probing), then an
+    atomic rename; each directory is made once per process (again if it went away meanwhile). The
+    rename keeps the inode and the mtime, so a later `os.stat` of `path` gives the same ident for as
+    long as this content is there, and a new content always comes with a new inode."""
     parent = path.parent
     if parent not in _DIRS:
         parent.mkdir(parents=True, exist_ok=True)
@@ -56,17 +63,40 @@ def _write(path: Path, data: bytes) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            ident = _ident(os.fstat(fd))
         finally:
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return ident
+
+
+def _ident(st: os.stat_result) -> Ident:
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _read_ident(path: str) -> tuple[bytes, Ident]:
+    """The file's bytes and the ident of exactly those bytes (fstat of the descriptor read)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, st.st_size + 1)  # one read, unless the file is not what fstat said
+        if len(data) > st.st_size:
+            parts = [data]
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            data = b"".join(parts)
+    finally:
+        os.close(fd)
+    return data, _ident(st)
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+    # os.open + fstat + read: 14.5 against 23 µs for open().read() here, and a warm solve reads a
+    # few cache files per project
+    return _read_ident(path)[0]
 
 
 @dataclass
@@ -94,30 +124,48 @@ class Cache:
 
     # pages
     def page(self, url: str, with_body: bool = True) -> CachedPage | None:
-        base = self._pages + _key(url)
+        got = self.page_meta(url)
+        if got is None or not with_body or got[0].status != 200:
+            return None if got is None else got[0]
         try:
-            meta = json.loads(_read(base + ".json"))
-            body = _read(base + ".body") if with_body and meta["status"] == 200 else None
-        except (OSError, ValueError, KeyError):
+            got[0].body = _read(self._pages + _key(url) + ".body")
+        except OSError:
             return None
-        return CachedPage(
-            url=meta["url"],
-            status=meta["status"],
-            content_type=meta.get("content_type", ""),
-            etag=meta.get("etag"),
-            last_modified=meta.get("last_modified"),
-            fetched=meta.get("fetched", 0.0),
-            max_age=meta.get("max_age", 0),
-            sha256=meta.get("sha256", ""),
-            body=body,
-        )
+        return got[0]
 
-    def store_page(self, page: CachedPage) -> None:
+    def page_meta(self, url: str) -> tuple[CachedPage, Ident] | None:
+        """The page without its body, and the ident of the meta file it was read from."""
+        try:
+            data, ident = _read_ident(self._pages + _key(url) + ".json")
+            meta = json.loads(data)
+            page = CachedPage(
+                url=meta["url"],
+                status=meta["status"],
+                content_type=meta.get("content_type", ""),
+                etag=meta.get("etag"),
+                last_modified=meta.get("last_modified"),
+                fetched=meta.get("fetched", 0.0),
+                max_age=meta.get("max_age", 0),
+                sha256=meta.get("sha256", ""),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return page, ident
+
+    def page_ident(self, url: str) -> Ident | None:
+        """The ident of the page's meta file as it is now (None: there is none)."""
+        try:
+            return _ident(os.stat(self._pages + _key(url) + ".json"))
+        except OSError:
+            return None
+
+    def store_page(self, page: CachedPage) -> Ident:
+        """Store the page; the ident of its meta file."""
         base = self.root / "pages" / _key(page.url)
         if page.body is not None:
             _write(base.with_suffix(".body"), page.body)
         meta = {k: v for k, v in page.__dict__.items() if k != "body"}
-        _write(base.with_suffix(".json"), json.dumps(meta, sort_keys=True).encode())
+        return _write(base.with_suffix(".json"), json.dumps(meta, sort_keys=True).encode())
 
     # parsed pages: the files of a page as plain tuples (marshal), so a warm run skips JSON/HTML parsing
     def parsed(self, url: str, sha256: str) -> list[tuple[Any, ...]] | None:
@@ -135,7 +183,7 @@ class Cache:
     def digest(self, url: str, sha256: str, target: str) -> Any:
         """The payload stored for this page content and target, or None (absent, stale or unreadable)."""
         try:
-            data = _read(f"{self._digests}{_key(url + chr(0) + target)}.digest")
+            data = _read(self._digest_path(url, target))
             end = 4 + int.from_bytes(data[:4], "little")
             fmt, got_url, got_sha, got_target, checksum = marshal.loads(data[4:end])
             if (fmt, got_url, got_sha, got_target) != (DIGEST_FORMAT, url, sha256, target):
@@ -148,11 +196,22 @@ class Cache:
         except (OSError, ValueError, EOFError, TypeError):
             return None
 
-    def store_digest(self, url: str, sha256: str, target: str, payload: Any) -> None:
+    def store_digest(self, url: str, sha256: str, target: str, payload: Any) -> Ident:
+        """Store the digest; the ident of its file."""
         body = marshal.dumps(payload)
         header = marshal.dumps((DIGEST_FORMAT, url, sha256, target, hashlib.sha256(body).digest()))
         data = len(header).to_bytes(4, "little") + header + body
-        _write(self.root / "digests" / f"{_key(url + chr(0) + target)}.digest", data)
+        return _write(Path(self._digest_path(url, target)), data)
+
+    def digest_ident(self, url: str, target: str) -> Ident | None:
+        """The ident of the page's digest file for `target` as it is now (None: there is none)."""
+        try:
+            return _ident(os.stat(self._digest_path(url, target)))
+        except OSError:
+            return None
+
+    def _digest_path(self, url: str, target: str) -> str:
+        return f"{self._digests}{_key(url + chr(0) + target)}.digest"
 
     # metadata
     def metadata(self, url: str, sha256: str) -> bytes | None:

@@ -55,11 +55,11 @@ from solver.python.model import (
 from solver.python.target import Target
 
 from .archive import RangesRefused, remote_wheel_metadata, sdist_metadata, wheel_metadata
-from .cache import Cache, CachedPage
+from .cache import DIGEST_FORMAT, Cache, CachedPage
 from .fresh import index_base, local_page, local_path
 from .fresh import is_local as _is_local
 from .pool import PriorityPool, Task
-from .predigest import PredigestStore
+from .predigest import PredigestStore, store_context
 from .simple import (
     ACCEPT,
     JSON_TYPE,
@@ -70,6 +70,7 @@ from .simple import (
     parse_version,
     split_filename,
 )
+from .warm import WarmSet
 
 if TYPE_CHECKING:
     import ssl
@@ -116,7 +117,10 @@ class PypiIndex:
         workers: int = 24,
         progress: Progress | None = None,
         target: Target | None = None,
+        request: str | None = None,
     ) -> None:
+        """`request` says what the caller will ask for (its requirements, as text): with a target, the
+        cache entries the last solve of the same request read are then read from one file (warm.py)."""
         self.indexes = [index_base(i) for i in indexes]
         self.find_links = list(find_links)
         self.cache = Cache(cache_dir)
@@ -127,8 +131,15 @@ class PypiIndex:
         # (solver.python.files), and that reduction of each cached page is cached too (a digest).
         self._choice = FileChoice(target) if target is not None else None
         self._target_key = _target_key(target) if target is not None else ""
+        # the cache entries the last solve of this request read, in one file (warm.py)
+        self._warm: WarmSet | None = None
+        if target is not None and request is not None:
+            context = f"{DIGEST_FORMAT}:{store_context(self._target_key)}"
+            self._warm = WarmSet(self.cache, self._target_key, context, "\n".join([*self.indexes, request]))
         # what the resolver derived from metadata for this target, kept per project (predigest.py)
-        self._predigest = PredigestStore(cache_dir, self._target_key) if target is not None else None
+        self._predigest = (
+            PredigestStore(cache_dir, self._target_key, self._warm) if target is not None else None
+        )
         self.notes: list[str] = []
         self.stats: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -187,6 +198,8 @@ class PypiIndex:
         self._pool.shutdown()
         if self._predigest is not None:
             self._predigest.flush()
+        if self._warm is not None:
+            self._warm.save()
         with self._lock:
             clients, self._clients = self._clients, []
             # Each task holds a bound method of this index (and its future the resolver's callbacks),
@@ -232,7 +245,7 @@ class PypiIndex:
         The body is None when the page is answered from the cache: it is read only if neither a digest
         nor the parsed rows of that content are cached (`_page_body`).
         """
-        cached = self.cache.page(url, with_body=False)
+        cached = self.cache.page(url, with_body=False) if self._warm is None else self._warm.page(url)
         now = time.time()
         if self.offline or (cached is not None and cached.max_age and now < cached.fetched + cached.max_age):
             if cached is None:
@@ -252,10 +265,10 @@ class PypiIndex:
         self._tick("page", url)
         if r.status_code == 304 and cached is not None:
             cached.fetched, cached.max_age = now, _max_age(r.headers) or cached.max_age
-            self.cache.store_page(cached)
+            self._store_page(cached)
             return cached.body or b"", cached.content_type, cached.sha256
         if r.status_code in (404, 410):
-            self.cache.store_page(CachedPage(url, 404, "", None, None, now, _max_age(r.headers), ""))
+            self._store_page(CachedPage(url, 404, "", None, None, now, _max_age(r.headers), ""))
             return None
         if r.status_code != 200:
             raise InputError(f"HTTP {r.status_code} for a project page", where=url)
@@ -271,8 +284,30 @@ class PypiIndex:
             sha256=hashlib.sha256(body).hexdigest(),
             body=body,
         )
-        self.cache.store_page(page)
+        self._store_page(page)
         return body, page.content_type, page.sha256
+
+    def _store_page(self, page: CachedPage) -> None:
+        ident = self.cache.store_page(page)
+        if self._warm is not None:
+            self._warm.stored_page(page, ident)
+
+    def _digest(self, page_url: str, sha: str) -> Any:
+        """The cached digest payload of this page content for the target (None: none is cached)."""
+        if self._warm is not None:
+            return self._warm.digest(page_url, sha)
+        return self.cache.digest(page_url, sha, self._target_key)
+
+    def _full_digest(self, page_url: str, sha: str) -> Any:
+        """The cache's digest, for the rows a digest trimmed by the warm set lacks (warm.py)."""
+        if self._warm is not None:
+            return self._warm.full_digest(page_url, sha)
+        return self.cache.digest(page_url, sha, self._target_key)
+
+    def _store_digest(self, page_url: str, sha: str, payload: Any) -> None:
+        ident = self.cache.store_digest(page_url, sha, self._target_key, payload)
+        if self._warm is not None:
+            self._warm.stored_digest(page_url, sha, payload, ident)
 
     def _local_page(self, index: str, name: str) -> tuple[bytes, str, str, str] | None:
         root = local_path(index)
@@ -327,8 +362,12 @@ class PypiIndex:
         if self._choice is not None and not _is_local(index):
             # A warm run reads the small per-target digest of this very page content instead of the
             # page's rows: no regrouping of (for big projects) thousands of filenames.
-            digest = _from_digest(self.cache.digest(page_url, sha, self._target_key), name, index)
+            digest = _from_digest(
+                self._digest(page_url, sha), name, index, partial(self._full_digest, page_url, sha)
+            )
             if digest is not None:
+                if self._warm is not None:
+                    self._warm.note_releases(page_url, digest[1])
                 return ProjectPage(page_url, sha, digest[0]), digest[1]
         if self._choice is not None and not _is_local(index) and _is_json(ctype):
             rows = self.cache.parsed(page_url, sha)
@@ -337,7 +376,7 @@ class PypiIndex:
                 has_files, newest = json_page_releases(
                     self._page_body(page_url, body), page_url, index, name, self._choice
                 )
-                self.cache.store_digest(page_url, sha, self._target_key, _to_digest(has_files, newest))
+                self._store_digest(page_url, sha, _to_digest(has_files, newest))
                 return ProjectPage(page_url, sha, has_files), NewestFirst(newest)
         files = self._page_files(index, page_url, body, ctype, sha)
         releases: Sequence[Release] = group_releases(name, files)
@@ -354,7 +393,7 @@ class PypiIndex:
             )
             if not _is_local(index):
                 # str() of a Version parses back to an equal Version with the same str(): the pins' text
-                self.cache.store_digest(page_url, sha, self._target_key, _to_digest(bool(files), releases))
+                self._store_digest(page_url, sha, _to_digest(bool(files), releases))
         return ProjectPage(page_url, sha, bool(files)), releases
 
     def _flat_files(self) -> dict[str, list[DistFile]]:
@@ -691,8 +730,13 @@ def _to_digest(has_files: bool, releases: Sequence[Release]) -> tuple[bool, list
     return has_files, [(str(r.version), marshal.dumps([_row(f) for f in r.files])) for r in releases]
 
 
-def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Release]] | None:
+def _from_digest(
+    payload: Any, name: str, index: str, full: Callable[[], Any] | None = None
+) -> tuple[bool, NewestFirst] | None:
     """(the page has files, its releases) from a digest's payload; None when it does not read as one.
+
+    A digest trimmed by the warm set (warm.py) holds, in place of some releases' file rows, their
+    position in the whole digest, which `full()` reads from the cache when one of them is read.
 
     The digest's checksum (`Cache.digest`) says the payload is what `_index_page` stored: version
     texts that parsed (with this packaging: it is part of the target key) and file rows of a
@@ -704,15 +748,29 @@ def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Re
     if payload is None:
         return None
     try:
-        has_files, grouped = payload
-    except (TypeError, ValueError):
+        if len(payload) == 3:  # trimmed (warm.py `_trimmed`): every version's text, some releases' rows
+            has_files, texts, kept = payload
+            grouped: Sequence[tuple[str, bytes | int]] = _Trimmed(texts.split("\n"), kept)
+        else:
+            has_files, grouped = payload
+    except (TypeError, ValueError, AttributeError):
         return None
-    if not isinstance(grouped, list):
+    if not isinstance(grouped, (list, _Trimmed)):
         return None
 
-    def make(item: tuple[str, bytes]) -> Release:
+    whole: list[Any] = []  # the full digest's releases, once read
+
+    def make(item: tuple[str, bytes | int]) -> Release:
         try:
             text, blob = item
+            if isinstance(blob, int) and full is not None:  # trimmed: the rows are in the full digest
+                if not whole:
+                    whole.append(full()[1])
+                text_there, blob = whole[0][blob]
+                if text_there != text:
+                    raise ValueError(text)
+            if not isinstance(blob, bytes):
+                raise TypeError(blob)
             version = parse_version(text) if isinstance(text, str) else None
             if version is None:
                 raise TypeError(text)
@@ -720,15 +778,39 @@ def _from_digest(payload: Any, name: str, index: str) -> tuple[bool, Sequence[Re
             if len(rows) == 1:  # nearly always, once files for other targets are gone
                 return Release(name, version, (DistFile(*rows[0], index),))  # type: ignore[call-arg]
             return Release(name, version, tuple([DistFile(*row, index) for row in rows]))  # type: ignore[call-arg]
-        except (TypeError, ValueError, EOFError):
+        except (TypeError, ValueError, EOFError, IndexError):
             raise InputError(
                 "the cached digest of this page is unreadable",
                 where=f"{index}{name}/",
-                hint="remove the cache's pypi/digests",
+                hint="remove the cache's pypi/digests and pypi/warm",
             ) from None
 
     # stored sorted (`_index_page`), and each version parses back equal
     return bool(has_files), NewestFirst(grouped, make)
+
+
+class _Trimmed(Sequence[tuple[str, "bytes | int"]]):
+    """A trimmed digest's releases as a digest's: (version text, rows), or (version text, position)
+    where the rows were left out (`_from_digest` reads those from the full digest)."""
+
+    __slots__ = ("_texts", "_kept")
+
+    def __init__(self, texts: list[str], kept: dict[int, bytes]) -> None:
+        if not isinstance(kept, dict):
+            raise TypeError("kept rows")
+        self._texts = texts
+        self._kept = kept
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._texts)))]
+        if i < 0:
+            i += len(self._texts)
+        text = self._texts[i]  # IndexError past either end, as a list
+        return text, self._kept.get(i, i)
 
 
 def _merge_releases(parts: list[Sequence[Release]]) -> list[Release]:

@@ -29,12 +29,15 @@ import marshal
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solver.python.model import CORE_METADATA_PARSER, DistFile
 from solver.python.predigest import DEPS_DIGEST_VERSION
 
-from .cache import _key, _write
+from .cache import Ident, _key, _read_ident, _write
+
+if TYPE_CHECKING:
+    from .warm import WarmSet
 
 # The layout of the file itself (its header and the shape of its entries).
 STORE_FORMAT = 1
@@ -42,15 +45,22 @@ STORE_FORMAT = 1
 EntryKey = tuple[str, str, str, str, tuple[str, ...]]  # (url, sha256, metadata hash, extra, platforms)
 
 
+def store_context(target_key: str) -> str:
+    """Everything an entry depends on besides its file and candidate: in each file's header."""
+    return f"{STORE_FORMAT}:{DEPS_DIGEST_VERSION}:{CORE_METADATA_PARSER}:{target_key}"
+
+
 class PredigestStore:
-    def __init__(self, cache_root: Path, target_key: str) -> None:
+    def __init__(self, cache_root: Path, target_key: str, warm: WarmSet | None = None) -> None:
+        """With `warm`, a project's entries are taken from the warm set while its file is the one they
+        were read from, and the warm set is told what each project's file holds (warm.py)."""
         self.dir = Path(cache_root) / "pypi" / "predigest"
         self._dir = os.path.join(self.dir, "")  # as text: one path per project, pathlib costs more
-        # everything an entry depends on besides its file and candidate: in the file's header
-        self.context = f"{STORE_FORMAT}:{DEPS_DIGEST_VERSION}:{CORE_METADATA_PARSER}:{target_key}"
+        self.context = store_context(target_key)
         self._lock = threading.Lock()
         self._loaded: dict[str, dict[EntryKey, Any]] = {}  # project -> its entries
         self._dirty: set[str] = set()
+        self._warm = warm
 
     def _path(self, project: str) -> str:
         return f"{self._dir}{_key(project + chr(0) + self.context)}.deps"
@@ -58,17 +68,32 @@ class PredigestStore:
     def _entries(self, project: str) -> dict[EntryKey, Any]:
         entries = self._loaded.get(project)
         if entries is None:
-            entries = self._read(project)
+            held = self._warm.deps(project, self._path(project)) if self._warm is not None else None
+            if held is None:
+                entries, ident = self._read_ident(project)
+            else:
+                entries = held
             with self._lock:
-                entries = self._loaded.setdefault(project, entries)
+                if project not in self._loaded:
+                    self._loaded[project] = entries
+                    if self._warm is not None and held is None:
+                        self._warm.read_deps(project, entries, ident)
+                entries = self._loaded[project]
         return entries
 
     def _read(self, project: str) -> dict[EntryKey, Any]:
+        return self._read_ident(project)[0]
+
+    def _read_ident(self, project: str) -> tuple[dict[EntryKey, Any], Ident | None]:
+        """The project's entries ({} when its file is absent or unreadable), and the ident of its
+        file (None: there is none)."""
         try:
-            with open(self._path(project), "rb") as f:
-                data = f.read()
+            data, ident = _read_ident(self._path(project))
         except OSError:
-            return {}
+            return {}, None
+        return self._entries_of(project, data), ident
+
+    def _entries_of(self, project: str, data: bytes) -> dict[EntryKey, Any]:
         try:
             fmt, got_project, context, checksum, body = marshal.loads(data)
             if (fmt, got_project, context) != (STORE_FORMAT, project, self.context):
@@ -115,6 +140,8 @@ class PredigestStore:
                 continue
             header = (STORE_FORMAT, project, self.context, hashlib.sha256(body).hexdigest(), body)
             try:
-                _write(Path(self._path(project)), marshal.dumps(header))
+                ident = _write(Path(self._path(project)), marshal.dumps(header))
             except OSError:
-                pass  # a cache that cannot be written is only a slower next run
+                continue  # a cache that cannot be written is only a slower next run
+            if self._warm is not None:
+                self._warm.read_deps(project, entries, ident)

@@ -88,6 +88,10 @@ class NewestFirst(Sequence[Release]):
         for i in range(len(self._items)):
             yield self[i]
 
+    def made_positions(self) -> set[int] | None:
+        """The positions read so far, when releases are made on first read (None: they are not)."""
+        return None if self._make is None else set(self._made)
+
 
 @dataclass(frozen=True, slots=True)
 class CoreMetadata:

@@ -213,7 +213,14 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         try:
             hint = self._spec_hint.get(name, SpecifierSet())
             depth = self._spec_depth.get(name, 0)
-            for rel in sorted(releases, key=lambda r: r.version, reverse=True):
+            # newest first; a NewestFirst is in that order already, and makes each release as it is
+            # read: sorting it would make all of them (38,000 for OpenStack's pages)
+            walk = (
+                releases
+                if isinstance(releases, NewestFirst)
+                else sorted(releases, key=lambda r: r.version, reverse=True)
+            )
+            for rel in walk:
                 if rel.version.is_prerelease or not hint.contains(rel.version, prereleases=True):
                     continue
                 if self._vetoed(name, rel.version) is not None:
