@@ -288,13 +288,23 @@ def python_kept(
     db: AdvisoryDb | None,
 ) -> list[Kept]:
     """Pins of a re-solve at their previous lock's version although a newer usable release exists."""
+    from solver.python.model import NewestFirst
+
     cmp = comparator(PYTHON)
     out = []
     for name, pin in sorted(pins.items()):
         if preferred.get(name) is None or cmp(preferred[name], pin.version) != 0:
             continue
         usable = usable_release(target, pin.version)
-        newer = [r for r in releases(name) if r.version > _version(pin.version) and usable(r)]
+        pinned = _version(pin.version)
+        rels = releases(name)
+        newer = []
+        for r in rels:
+            if r.version > pinned:
+                if usable(r):
+                    newer.append(r)
+            elif isinstance(rels, NewestFirst):
+                break  # newest first: none further on is newer (and each release read is made)
         if not newer:
             continue
         newest = str(max(newer, key=lambda r: r.version).version)

@@ -763,3 +763,71 @@ def test_the_compiled_page_pass_and_python_agree_on_mutated_pages(monkeypatch: p
                 data[i:i] = bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 3)))
         compiled, python = _both_ways(bytes(data), monkeypatch)
         assert compiled == python, bytes(data)[:200]
+
+
+# ---- the preferred release (a previous lock's) first, found by bisection ---------------------------------
+def _check_preferred_walk(texts: list[str], pref: Version) -> None:
+    from solver.python.model import NewestFirst
+
+    made: list[str] = []
+
+    def make(text: str) -> Release:
+        made.append(text)
+        return Release("p", Version(text), ())
+
+    class Index(MemIndex):
+        def list_releases(self, name: str) -> NewestFirst:
+            return NewestFirst(texts, make)
+
+    provider = PythonProvider(Index({}), Target("3.11", (LINUX,)))
+    walk = provider._preferred_walk("p", pref)
+    assert len(made) <= 2 + len(texts).bit_length()  # bisected: not every release made
+    expected = sorted((Release("p", Version(t), ()) for t in texts), key=lambda rel: rel.version != pref)
+    assert list(walk) == expected and [walk[i] for i in range(-len(texts), 0)] == expected
+    assert walk[1:3] == expected[1:3]
+    assert provider._preferred_walk("p", pref) is walk
+    with pytest.raises(IndexError):
+        walk[len(texts)]
+
+
+def test_preferred_walk_is_the_stable_sort_and_reads_few_releases() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        drawn = {
+            f"{rng.randint(0, 3)}.{rng.randint(0, 9)}{rng.choice(['', 'rc1', '.post1'])}"
+            for _ in range(rng.randint(0, 40))
+        }
+        texts = sorted(drawn, key=Version, reverse=True)
+        _check_preferred_walk(texts, Version(rng.choice([*texts, "9.9", "0.0.1", "1.5"])))
+
+
+def test_kept_pins_read_only_the_newer_releases_of_a_newest_first_walk() -> None:
+    from types import SimpleNamespace
+
+    from bundler.audit import python_kept
+    from solver.python.model import NewestFirst
+
+    index = "https://index.invalid/simple/"
+    target = Target("3.11", (LINUX,))
+
+    def release(text: str) -> Release:
+        tag = "py3-none-any" if text != "2.1" else "cp27-cp27m-win32"  # 2.1: no file for the target
+        name = f"p-{text}-{tag}.whl"
+        return Release("p", Version(text), (DistFile(name, index + name, "", 1, None, None, None, index),))
+
+    texts = ["3.0rc1", "2.1", "2.0", "1.1", "1.0", "0.9"]
+    made: list[str] = []
+
+    def make(text: str) -> Release:
+        made.append(text)
+        return release(text)
+
+    for pinned, newest in (("1.0", "2.0"), ("2.0", None), ("0.9", "2.0"), ("3.0rc1", None)):
+        pins = {"p": SimpleNamespace(version=pinned)}
+        made.clear()
+        lazily = python_kept(pins, lambda name: NewestFirst(texts, make), target, {"p": pinned}, None)
+        listed = python_kept(
+            pins, lambda name: [release(t) for t in reversed(texts)], target, {"p": pinned}, None
+        )
+        assert lazily == listed and [k.newest for k in lazily] == ([newest] if newest else [])
+        assert made == texts[: texts.index(pinned) + 1]  # the newer ones, and the first that is not

@@ -239,3 +239,18 @@ def test_digests_without_releases_or_unknown_reads_stay_whole() -> None:
     payload = _digest_of(["1.0"])
     assert warm_module._trimmed(payload, None) == (payload, False)  # made without `make`: reads unknown
     assert warm_module._trimmed(payload, NewestFirst([])) == (payload, False)
+
+
+def test_a_trimmed_digest_is_trimmed_again_to_what_was_read() -> None:
+    index = "https://index.invalid/simple/"
+    payload = _digest_of(["3.0", "2.1", "2.0", "1.0rc1", "0.9"])
+    everything = pypi_index._from_digest(payload, "p", index)[1]  # type: ignore[index]
+    list(everything)  # an earlier solve read every release (a previous lock's walk, say)
+    kept, _ = warm_module._trimmed(payload, everything)
+    assert sorted(kept[2]) == [0, 1, 2, 3, 4]
+    releases = pypi_index._from_digest(kept, "p", index)[1]  # type: ignore[index]
+    releases[0], releases[2]
+    again, is_trimmed = warm_module._trimmed(kept, releases)
+    assert is_trimmed and sorted(again[2]) == [0, 2] and again[:2] == kept[:2]
+    back = pypi_index._from_digest(again, "p", index, lambda: payload)[1]  # type: ignore[index]
+    assert list(back) == list(everything)

@@ -219,12 +219,17 @@ class WarmSet:
             held = self._held or ({}, {})
             untrimmed = any(e.digest is not None and not e.trimmed for e in self._pages.values())
             same = (len(held[0]), len(held[1])) == (len(self._pages), len(self._deps))
-            if same and not self._stale and not untrimmed:
+            # rows kept for releases this solve did not read (an earlier solve read more: with a
+            # previous lock, say): trimmed again when they are most of the file
+            kept = sum(len(e.digest[2]) for e in self._pages.values() if e.trimmed and len(e.digest) == 3)
+            read = sum(len(e.releases.made_positions() or ()) for e in self._pages.values() if e.releases)
+            bloated = kept > 2 * read + 256
+            if same and not self._stale and not untrimmed and not bloated:
                 return
             pages = {}
             for url, e in self._pages.items():
                 digest, trimmed = e.digest, e.trimmed
-                if digest is not None and not trimmed:
+                if digest is not None and (bloated or not trimmed):
                     digest, trimmed = _trimmed(digest, e.releases)
                 pages[url] = (e.ident, e.fields, e.digest_ident, e.sha256, digest, trimmed)
             deps = {project: (ident, dict(entries)) for project, (ident, entries) in self._deps.items()}
@@ -247,11 +252,16 @@ def _trimmed(payload: Any, releases: NewestFirst | None) -> tuple[Any, bool]:
     """The digest `payload` (has files, [(version text, rows)]) trimmed to (has files, the version
     texts joined by newlines, {position: rows} of the releases read: the positions `releases` made);
     unchanged (and not trimmed) when those are unknown. One string for the texts, not a tuple per
-    release: unmarshalling 38,000 small tuples cost more than the rest of the file."""
+    release: unmarshalling 38,000 small tuples cost more than the rest of the file. A trimmed
+    payload keeps the rows of the releases read only (it holds those: they were read from it, or it
+    was replaced by the full digest, `full_digest`)."""
     made = releases.made_positions() if releases is not None else None
     if made is None:
-        return payload, False
+        return payload, len(payload) == 3
     try:
+        if len(payload) == 3:
+            has_files, texts, rows = payload
+            return (has_files, texts, {i: rows[i] for i in sorted(made) if i in rows}), True
         has_files, grouped = payload
         if not grouped:
             return payload, True  # no releases: nothing to trim (and "".split would make one)

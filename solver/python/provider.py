@@ -21,7 +21,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
@@ -86,6 +86,34 @@ class Cand:
 
     def file_for(self, platform: str) -> DistFile:
         return dict(self.files)[platform]
+
+
+class _MovedFirst(Sequence[Release]):
+    """`releases` with the one at `position` moved to the front, the others in their order."""
+
+    __slots__ = ("_releases", "_position")
+
+    def __init__(self, releases: Sequence[Release], position: int) -> None:
+        self._releases = releases
+        self._position = position
+
+    def __len__(self) -> int:
+        return len(self._releases)
+
+    @overload
+    def __getitem__(self, i: int) -> Release: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Release]: ...
+    def __getitem__(self, i: int | slice) -> Release | list[Release]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._releases)))]
+        if i < 0:
+            i += len(self._releases)
+            if i < 0:
+                raise IndexError(i)
+        if i == 0:
+            return self._releases[self._position]
+        return self._releases[i - 1 if i <= self._position else i]
 
 
 def identifier(name: str, extra: str | None) -> str:
@@ -181,7 +209,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._marker_cache: dict[int, tuple[Marker, dict[tuple[str, str], bool]]] = {}
         self._python_excluded = False  # some requirement on PYTHON excludes the target's version
         self._walk: dict[str, Sequence[Release]] = {}  # releases, newest first (`_releases_walk`)
-        self._pref_walk: dict[str, list[Release]] = {}  # the walk with the preferred version first
+        self._pref_walk: dict[str, Sequence[Release]] = {}  # the walk with the preferred version first
         # (name, in the preferred walk) -> _version_key -> positions in that walk
         self._walk_keys: dict[tuple[str, bool], dict[_VersionKey, list[int]]] = {}
         # speculation state, touched from the index's threads
@@ -355,14 +383,25 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             walk = self._walk[name] = got
         return walk
 
-    def _preferred_walk(self, name: str, pref: Version) -> list[Release]:
+    def _preferred_walk(self, name: str, pref: Version) -> Sequence[Release]:
         """`_releases_walk(name)` with the preferred version first, the others in their order (made
-        once per project: every project has a preferred version when a previous lock is kept)."""
+        once per project: every project has a preferred version when a previous lock is kept).
+
+        The walk is sorted newest first with no two versions equal, so the preferred release is found
+        by bisection: a dozen releases read, not all of them (a NewestFirst makes each release read,
+        and a re-solve of OpenStack's requirements with its previous lock made all 38,000)."""
         walk = self._pref_walk.get(name)
         if walk is None:
-            walk = self._pref_walk[name] = sorted(
-                self._releases_walk(name), key=lambda rel: rel.version != pref
-            )
+            releases = self._releases_walk(name)
+            lo, hi = 0, len(releases)
+            while lo < hi:  # the first position whose version is not newer than `pref`
+                mid = (lo + hi) // 2
+                if releases[mid].version > pref:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            found = lo < len(releases) and releases[lo].version == pref
+            walk = self._pref_walk[name] = _MovedFirst(releases, lo) if found and lo else releases
         return walk
 
     def _pinned_positions(self, name: str, reqs: Sequence[Req], preferred: bool = False) -> list[int] | None:
