@@ -831,3 +831,33 @@ def test_kept_pins_read_only_the_newer_releases_of_a_newest_first_walk() -> None
         )
         assert lazily == listed and [k.newest for k in lazily] == ([newest] if newest else [])
         assert made == texts[: texts.index(pinned) + 1]  # the newer ones, and the first that is not
+
+
+def test_pinned_positions_by_bisection_are_those_of_the_whole_walk() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from solver.python.model import NewestFirst
+    from solver.python.provider import Req, _version_key
+
+    rng = random.Random(9)
+    parts = ["", "rc1", ".post1", ".dev0", "+local", "+abc.1", ".0", ".0+x"]
+    for _ in range(300):
+        drawn = {
+            f"{rng.randint(0, 2)}.{rng.randint(0, 3)}{rng.choice(parts)}" for _ in range(rng.randint(0, 30))
+        }
+        # one release per version (as an index's releases are): "1.0" and "1.0.0" are one
+        texts = list({Version(t): t for t in sorted(drawn)}.values())
+        texts.sort(key=Version, reverse=True)
+
+        class Index(MemIndex):
+            def list_releases(self, name: str, texts: list[str] = texts) -> NewestFirst:
+                return NewestFirst(texts, lambda text: Release("p", Version(text), ()))
+
+        provider = PythonProvider(Index({}), Target("3.11", (LINUX,)))
+        pin = rng.choice([*texts, "1.1", "9.0", "0.0+z"])
+        pref = Version(rng.choice([*texts, "5.0"])) if rng.random() < 0.5 else None
+        walk = provider._releases_walk("p") if pref is None else provider._preferred_walk("p", pref)
+        req = Req("p", "p", None, SpecifierSet(f"=={pin}"), frozenset({LINUX}), f"p=={pin}")
+        key = _version_key(Version(pin))
+        expected = [i for i, rel in enumerate(walk) if _version_key(rel.version) == key]
+        assert provider._pinned_positions("p", [req], pref is not None) == expected, (texts, pin, pref)

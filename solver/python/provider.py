@@ -88,6 +88,30 @@ class Cand:
         return dict(self.files)[platform]
 
 
+def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) -> list[int]:
+    """The positions (ascending) in `walk` of the releases whose `_version_key` is `key`, `oldest`
+    being the oldest version with that key. The walk (`_releases_walk`, or a `_MovedFirst` of it) is
+    sorted newest first with no two versions equal, so those releases lie together just before the
+    first release older than `oldest` (a local label sorts after the version without it, and a
+    version with another key before or after them all): found by bisection, reading a dozen releases
+    and the matching ones instead of every release of the project."""
+    releases, moved = (walk._releases, walk._position) if isinstance(walk, _MovedFirst) else (walk, None)
+    lo, hi = 0, len(releases)
+    while lo < hi:  # the first release older than `oldest`
+        mid = (lo + hi) // 2
+        if releases[mid].version >= oldest:
+            lo = mid + 1
+        else:
+            hi = mid
+    first = lo
+    while first > 0 and _version_key(releases[first - 1].version) == key:
+        first -= 1
+    positions = list(range(first, lo))
+    if moved is not None:  # the positions in the walk with the release at `moved` put first
+        positions = sorted(0 if p == moved else p + 1 if p < moved else p for p in positions)
+    return positions
+
+
 class _MovedFirst(Sequence[Release]):
     """`releases` with the one at `position` moved to the front, the others in their order."""
 
@@ -137,8 +161,9 @@ def _version_key(v: Version) -> _VersionKey:
     return (v.epoch, release[:end], v.pre, v.post, v.dev)
 
 
-def _pin_key(spec: SpecifierSet) -> _VersionKey | None:
-    """The `_version_key` every version `spec` admits must have, when it pins one (`==X`, `===X`).
+def _pin_key(spec: SpecifierSet) -> tuple[_VersionKey, Version] | None:
+    """The `_version_key` every version `spec` admits must have, when it pins one (`==X`, `===X`),
+    and X without its local label (the oldest version with that key).
 
     `==X` (no wildcard) admits only versions equal to X, up to zero padding and, when X has no local
     label, the candidate's local label; `===X` admits only versions whose text is X, and a Version's
@@ -148,7 +173,8 @@ def _pin_key(spec: SpecifierSet) -> _VersionKey | None:
     for s in spec:
         if s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")):
             try:
-                return _version_key(Version(s.version))
+                version = Version(s.version)
+                return _version_key(version), (version if version.local is None else Version(version.public))
             except ValueError:
                 return None
     return None
@@ -211,7 +237,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._walk: dict[str, Sequence[Release]] = {}  # releases, newest first (`_releases_walk`)
         self._pref_walk: dict[str, Sequence[Release]] = {}  # the walk with the preferred version first
         # (name, in the preferred walk) -> _version_key -> positions in that walk
-        self._walk_keys: dict[tuple[str, bool], dict[_VersionKey, list[int]]] = {}
+        self._pin_positions: dict[tuple[str, bool, _VersionKey], list[int]] = {}
         # speculation state, touched from the index's threads
         self._spec_lock = threading.Lock()
         self._spec_seen: set[str] = set()
@@ -418,18 +444,17 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         """
         for r in reqs:
             if r.pinned:
-                key = _pin_key(r.specifier)
-                if key is not None:
+                pin = _pin_key(r.specifier)
+                if pin is not None:
                     break
         else:
             return None
-        by_key = self._walk_keys.get((name, preferred))
-        if by_key is None:
-            by_key = self._walk_keys[(name, preferred)] = {}
-            walk = self._pref_walk[name] if preferred else self._releases_walk(name)
-            for i, rel in enumerate(walk):
-                by_key.setdefault(_version_key(rel.version), []).append(i)
-        return by_key.get(key, [])
+        key, oldest = pin
+        positions = self._pin_positions.get((name, preferred, key))
+        if positions is None:
+            positions = _positions_of(self._pref_walk[name] if preferred else self._releases_walk(name), key, oldest)
+            self._pin_positions[(name, preferred, key)] = positions
+        return positions
 
     def _files_for(
         self, rel: Release, platforms: Iterable[str], allow_yanked: bool
