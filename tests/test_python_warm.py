@@ -95,15 +95,14 @@ def test_a_warm_solve_reads_one_file_and_answers_the_same(
     expected = {"app": "1.0", "mixed-case": "1.0", "lib": "1.1", "extra-dep": "2.0", "speedups": "2.0"}
     online = _solve(url, cache, offline=False)
     assert online == expected
-    assert len(_warm_files(cache)) == 1
-    assert _solve(url, cache, offline=True) == online  # its digests are trimmed now
-    (warm,) = _warm_files(cache)
+    (warm,) = _warm_files(cache)  # written by the first solve, its digests trimmed already
     written = warm.stat().st_mtime_ns, warm.stat().st_ino
 
     counts = _count_small_reads(monkeypatch)
-    assert _solve(url, cache, offline=True) == online
-    assert counts == {"page": 0, "digest": 0, "deps": 0, "derived": 0}
-    assert (warm.stat().st_mtime_ns, warm.stat().st_ino) == written  # nothing new: not rewritten
+    for _ in range(2):
+        assert _solve(url, cache, offline=True) == online
+        assert counts == {"page": 0, "digest": 0, "deps": 0, "derived": 0}
+        assert (warm.stat().st_mtime_ns, warm.stat().st_ino) == written  # nothing new: not rewritten
 
     # without a request there is no warm set: the small files are read as before, with the same answer
     assert _solve(url, cache, offline=True, request=None) == online

@@ -82,8 +82,8 @@ def _read_ident(path: str) -> tuple[bytes, Ident]:
     fd = os.open(path, os.O_RDONLY)
     try:
         st = os.fstat(fd)
-        data = os.read(fd, st.st_size + 1)  # one read, unless the file is not what fstat said
-        if len(data) > st.st_size:
+        data = os.read(fd, st.st_size + 1)  # one read, unless it came short or the file grew
+        if len(data) != st.st_size:
             parts = [data]
             while chunk := os.read(fd, 1 << 20):
                 parts.append(chunk)

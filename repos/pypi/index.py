@@ -377,7 +377,7 @@ class PypiIndex:
                     self._page_body(page_url, body), page_url, index, name, self._choice
                 )
                 self._store_digest(page_url, sha, _to_digest(has_files, newest))
-                return ProjectPage(page_url, sha, has_files), NewestFirst(newest)
+                return ProjectPage(page_url, sha, has_files), self._read_from(page_url, newest)
         files = self._page_files(index, page_url, body, ctype, sha)
         releases: Sequence[Release] = group_releases(name, files)
         if self._choice is not None:
@@ -394,7 +394,18 @@ class PypiIndex:
             if not _is_local(index):
                 # str() of a Version parses back to an equal Version with the same str(): the pins' text
                 self._store_digest(page_url, sha, _to_digest(bool(files), releases))
+                releases = self._read_from(page_url, releases)
         return ProjectPage(page_url, sha, bool(files)), releases
+
+    def _read_from(self, page_url: str, releases: Sequence[Release]) -> NewestFirst:
+        """The page's releases (newest first) as the resolver gets them. With a warm set, the
+        positions it reads are noted (the releases are already made: `make` gives each back as it
+        is), so that the warm set keeps the rows of those releases only, from this first solve on."""
+        if self._warm is None:
+            return releases if isinstance(releases, NewestFirst) else NewestFirst(releases)
+        read = NewestFirst(releases, _as_made)
+        self._warm.note_releases(page_url, read)
+        return read
 
     def _flat_files(self) -> dict[str, list[DistFile]]:
         """Every find-links location listed once, grouped by project."""
@@ -787,6 +798,10 @@ def _from_digest(
 
     # stored sorted (`_index_page`), and each version parses back equal
     return bool(has_files), NewestFirst(grouped, make)
+
+
+def _as_made(release: Release) -> Release:
+    return release
 
 
 class _Trimmed(Sequence[tuple[str, "bytes | int"]]):
