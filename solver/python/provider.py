@@ -452,7 +452,9 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         key, oldest = pin
         positions = self._pin_positions.get((name, preferred, key))
         if positions is None:
-            positions = _positions_of(self._pref_walk[name] if preferred else self._releases_walk(name), key, oldest)
+            positions = _positions_of(
+                self._pref_walk[name] if preferred else self._releases_walk(name), key, oldest
+            )
             self._pin_positions[(name, preferred, key)] = positions
         return positions
 
