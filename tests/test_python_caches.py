@@ -17,6 +17,7 @@ import marshal
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.utils import parse_wheel_filename
@@ -861,3 +862,60 @@ def test_pinned_positions_by_bisection_are_those_of_the_whole_walk() -> None:
         key = _version_key(Version(pin))
         expected = [i for i, rel in enumerate(walk) if _version_key(rel.version) == key]
         assert provider._pinned_positions("p", [req], pref is not None) == expected, (texts, pin, pref)
+
+
+def _constrained_universe(rng: random.Random) -> tuple[dict, list[str], dict[str, Any]]:  # type: ignore[type-arg]
+    """Seven versions with pre- and post-releases; constraints that pin (`==`, `===`) or not; fixes;
+    vetoes."""
+    from solver.veto import Veto
+
+    names = [f"p{i}" for i in range(6)]
+    pool = ["1.0", "1.1", "2.0rc1", "2.0", "2.1.post1", "3.0a1", "3.0"]
+    entries = []
+    for i, name in enumerate(names):
+        for v in rng.sample(pool, rng.randint(1, 5)):
+            deps = []
+            for other in names[i + 1 :]:
+                if rng.random() < 0.35:
+                    op = rng.choice([">=", "<", "==", "!=", ""])
+                    deps.append(f"{other}{op}{rng.choice(pool) if op else ''}")
+            entries.append((name, (v, (deps, None, [f"{name}-{v}-py3-none-any.whl"]))))
+    roots = [names[0]] + ([f"{names[1]}>=1.1"] if rng.random() < 0.4 else [])
+    options: dict[str, Any] = {
+        "constraints": [
+            Wanted(f"{n}{rng.choice(['==', '===', '>=', '=='])}{rng.choice(pool)}")
+            for n in names
+            if rng.random() < 0.5
+        ],
+        "fixes": [Wanted(f"{n}=={rng.choice(pool)}") for n in names[2:] if rng.random() < 0.15],
+        "vetoes": [
+            Veto(n, rng.choice([None, "<2", ">=3.0a1"]), "CVE-1") for n in names if rng.random() < 0.15
+        ],
+    }
+    return uni(*entries), roots, options
+
+
+def test_a_constraints_pin_resolves_explains_and_reports_vetoes_as_the_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(21)
+    cases = [_constrained_universe(rng) for _ in range(400)]
+
+    def outcome(universe, roots, options):  # type: ignore[no-untyped-def]
+        try:
+            result = resolve(
+                MemIndex(universe), Target("3.11", (LINUX,)), [Wanted(r) for r in roots], **options
+            )
+        except (Unsatisfiable, InputError) as e:
+            return (type(e).__name__, str(e))
+        pins = {name: pin.version for name, pin in result.pins.items()}
+        return pins, result.vetoes_hit, [(m.label, m.removed) for m in result.vetoes_met], result.notes
+
+    ours = [outcome(*case) for case in cases]
+    monkeypatch.setattr(PythonProvider, "_pinned_positions", lambda self, name, reqs, preferred=False: None)
+    assert [outcome(*case) for case in cases] == ours
+    kinds = {o[0] if isinstance(o, tuple) and isinstance(o[0], str) else "solved" for o in ours}
+    assert kinds >= {"solved", "Unsatisfiable"}, kinds
+    assert any(
+        "excluded by the constraint" in o[1] for o in ours if isinstance(o, tuple) and isinstance(o[0], str)
+    )

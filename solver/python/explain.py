@@ -53,7 +53,7 @@ def _why_empty(key: str, reqs: Sequence[Req], provider: PythonProvider) -> Cause
             more = ", …" if len(releases) > 5 else ""
             return causes.NoMatch(name, f"no version of {name} matches {combined or 'any'} (available: {shown}{more})")
         return None  # the requirements contradict each other
-    excluded = provider.excluded.get(name, {})
+    excluded = provider.exclusions(name)
     reasons: dict[str, list[str]] = {}
     for v in matching:
         why = excluded.get(v)

@@ -88,6 +88,16 @@ class Cand:
         return dict(self.files)[platform]
 
 
+def _first_pin(reqs: Iterable[Req]) -> tuple[_VersionKey, Version] | None:
+    """`_pin_key` of the first of `reqs` that pins one version, or None."""
+    for r in reqs:
+        if r.pinned:
+            pin = _pin_key(r.specifier)
+            if pin is not None:
+                return pin
+    return None
+
+
 def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) -> list[int]:
     """The positions (ascending) in `walk` of the releases whose `_version_key` is `key`, `oldest`
     being the oldest version with that key. The walk (`_releases_walk`, or a `_MovedFirst` of it) is
@@ -238,6 +248,10 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._pref_walk: dict[str, Sequence[Release]] = {}  # the walk with the preferred version first
         # (name, in the preferred walk) -> _version_key -> positions in that walk
         self._pin_positions: dict[tuple[str, bool, _VersionKey], list[int]] = {}
+        # projects whose walk a constraint's pin shortened, and those walked with pre-releases
+        # (`exclusions` says what the full walk would have of the releases it skipped)
+        self._skipped_by_constraint: set[str] = set()
+        self._pre_walked: set[str] = set()
         # speculation state, touched from the index's threads
         self._spec_lock = threading.Lock()
         self._spec_seen: set[str] = set()
@@ -442,12 +456,17 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         dropped it before any other test or side effect (no `excluded` entry, no veto note): going
         straight to these positions gives the same candidates, in the same order.
         """
-        for r in reqs:
-            if r.pinned:
-                pin = _pin_key(r.specifier)
-                if pin is not None:
-                    break
-        else:
+        pin = _first_pin(reqs)
+        if pin is None and not self.vetoes.get(name):
+            # A constraint's (or a fix's) pin, the same way: a release outside it fails the
+            # constraint in `_evaluate`, whose one side effect is the reason it records, which
+            # `exclusions` gives such releases when asked (with a veto on the project, the walk's
+            # veto notes count: it walks). OpenStack's upper-constraints pin every project, and its
+            # walks went past 1,506 newer releases, each time find_matches was asked.
+            pin = _first_pin(self.constraints.get(name, ()))
+            if pin is not None:
+                self._skipped_by_constraint.add(name)
+        if pin is None:
             return None
         key, oldest = pin
         positions = self._pin_positions.get((name, preferred, key))
@@ -507,6 +526,25 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 cand = Cand(name, name, None, rel.version, platforms, tuple(files), rel)
         self._usable[key] = cand
         return cand
+
+    def exclusions(self, name: str) -> dict[Version, str]:
+        """Why releases of `name` could not be candidates (version -> reason), as walking its
+        releases found them, which explanations read. A walk a constraint's pin shortened
+        (`_pinned_positions`) did not test the releases outside the pin: they get the reason the
+        full walk gave them, the first constraint they fail (its pre-releases only if the walk went
+        on to pre-releases, as the full walk would have)."""
+        excluded = self.excluded[name]
+        if name in self._skipped_by_constraint:
+            pre = name in self._pre_walked
+            for rel in self._releases_walk(name):
+                v = rel.version
+                if v in excluded or (v.is_prerelease and not pre):
+                    continue
+                bad = [c for c in self.constraints.get(name, ()) if not self._contains(c.specifier, v)]
+                if bad:
+                    what = "the fix" if bad[0].kind == "fix" else "the constraint"
+                    excluded[v] = f"is excluded by {what} {bad[0].text}"
+        return excluded
 
     def _contains(self, spec: SpecifierSet, version: Version) -> bool:
         memo = self._contains_memo(spec)
@@ -707,10 +745,13 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
 
         def lazy() -> Iterator[Cand]:
             found = False
+            if allow_pre:
+                self._pre_walked.add(name)
             for cand in candidates(allow_pre):
                 found = True
                 yield cand
             if not found and not allow_pre:
+                self._pre_walked.add(name)
                 yield from candidates(True)
 
         return lazy
