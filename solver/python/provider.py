@@ -98,6 +98,21 @@ def _first_pin(reqs: Iterable[Req]) -> tuple[_VersionKey, Version] | None:
     return None
 
 
+def _first_below(releases: Sequence[Release], version: Version, *, or_equal: bool) -> int:
+    """In `releases`, sorted newest first, the first position whose version is older than
+    `version` (or equal to it, with `or_equal`); len(releases) when none is. By bisection: the
+    releases read are made (NewestFirst), so a dozen are, not all."""
+    lo, hi = 0, len(releases)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        v = releases[mid].version
+        if v > version or (v == version and not or_equal):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) -> list[int]:
     """The positions (ascending) in `walk` of the releases whose `_version_key` is `key`, `oldest`
     being the oldest version with that key. The walk (`_releases_walk`, or a `_MovedFirst` of it) is
@@ -106,13 +121,7 @@ def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) ->
     version with another key before or after them all): found by bisection, reading a dozen releases
     and the matching ones instead of every release of the project."""
     releases, moved = (walk._releases, walk._position) if isinstance(walk, _MovedFirst) else (walk, None)
-    lo, hi = 0, len(releases)
-    while lo < hi:  # the first release older than `oldest`
-        mid = (lo + hi) // 2
-        if releases[mid].version >= oldest:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = _first_below(releases, oldest, or_equal=False)
     first = lo
     while first > 0 and _version_key(releases[first - 1].version) == key:
         first -= 1
@@ -246,7 +255,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         self._python_excluded = False  # some requirement on PYTHON excludes the target's version
         self._walk: dict[str, Sequence[Release]] = {}  # releases, newest first (`_releases_walk`)
         self._pref_walk: dict[str, Sequence[Release]] = {}  # the walk with the preferred version first
-        # (name, in the preferred walk) -> _version_key -> positions in that walk
+        # (name, in the preferred walk, a pin's _version_key) -> the positions in that walk
         self._pin_positions: dict[tuple[str, bool, _VersionKey], list[int]] = {}
         # projects whose walk a constraint's pin shortened, and those walked with pre-releases
         # (`exclusions` says what the full walk would have of the releases it skipped)
@@ -433,21 +442,15 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         walk = self._pref_walk.get(name)
         if walk is None:
             releases = self._releases_walk(name)
-            lo, hi = 0, len(releases)
-            while lo < hi:  # the first position whose version is not newer than `pref`
-                mid = (lo + hi) // 2
-                if releases[mid].version > pref:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            lo = _first_below(releases, pref, or_equal=True)
             found = lo < len(releases) and releases[lo].version == pref
             walk = self._pref_walk[name] = _MovedFirst(releases, lo) if found and lo else releases
         return walk
 
     def _pinned_positions(self, name: str, reqs: Sequence[Req], preferred: bool = False) -> list[int] | None:
         """When some requirement pins one version: the positions in `_releases_walk(name)` (in
-        `_preferred_walk(name, ...)` if `preferred`) of the releases it can admit (ascending); None
-        when no requirement pins a version.
+        `_preferred_walk(name, ...)` if `preferred`) of the releases it can admit (ascending); else
+        the same for a constraint's pin (see below); None when nothing pins a version.
 
         find_matches walks a project's releases newest first, testing each against every requirement;
         a project pinned with `==` (say `apache-airflow==2.10.5`, and every `apache-airflow[extra]`
@@ -511,13 +514,12 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             return self._usable[key]
         cand: Cand | None = None
         veto = self._vetoed(name, rel.version)
-        bad = [c for c in self.constraints.get(name, ()) if not self._contains(c.specifier, rel.version)]
+        constrained = self._constraint_reason(name, rel.version)
         if veto is not None:
             self.excluded[name][rel.version] = f"is vetoed ({veto.reason})"
             self.veto_removed[(name, rel.version)] = veto
-        elif bad:
-            what = "the fix" if bad[0].kind == "fix" else "the constraint"
-            self.excluded[name].setdefault(rel.version, f"is excluded by {what} {bad[0].text}")
+        elif constrained is not None:
+            self.excluded[name].setdefault(rel.version, constrained)
         else:
             files = self._files_for(rel, platforms, allow_yanked)
             if files is None:
@@ -540,11 +542,17 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 v = rel.version
                 if v in excluded or (v.is_prerelease and not pre):
                     continue
-                bad = [c for c in self.constraints.get(name, ()) if not self._contains(c.specifier, v)]
-                if bad:
-                    what = "the fix" if bad[0].kind == "fix" else "the constraint"
-                    excluded[v] = f"is excluded by {what} {bad[0].text}"
+                constrained = self._constraint_reason(name, v)
+                if constrained is not None:
+                    excluded[v] = constrained
         return excluded
+
+    def _constraint_reason(self, name: str, version: Version) -> str | None:
+        """Why the first constraint (or fix) on `name` that excludes `version` does, or None."""
+        for c in self.constraints.get(name, ()):
+            if not self._contains(c.specifier, version):
+                return f"is excluded by {'the fix' if c.kind == 'fix' else 'the constraint'} {c.text}"
+        return None
 
     def _contains(self, spec: SpecifierSet, version: Version) -> bool:
         memo = self._contains_memo(spec)
