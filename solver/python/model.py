@@ -42,7 +42,35 @@ class Release:
     files: tuple[DistFile, ...]
 
 
-class NewestFirst(Sequence[Release]):
+class ByPosition(Sequence[Release]):
+    """Releases read by position, as a list reads them (slices, negative positions, IndexError past
+    either end); a subclass says how many there are and which is at each position from 0."""
+
+    __slots__ = ()
+
+    def _at(self, i: int) -> Release:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> Release: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Release]: ...
+    def __getitem__(self, i: int | slice) -> Release | list[Release]:
+        n = len(self)
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self._at(i)
+
+    def __iter__(self) -> Iterator[Release]:
+        for i in range(len(self)):
+            yield self._at(i)
+
+
+class NewestFirst(ByPosition):
     """Releases already in the order the resolver walks them: newest version first, no two equal.
 
     An index may return its releases as this when it knows them sorted (a digest stores them so), and
@@ -65,28 +93,13 @@ class NewestFirst(Sequence[Release]):
     def __len__(self) -> int:
         return len(self._items)
 
-    @overload
-    def __getitem__(self, i: int) -> Release: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Release]: ...
-    def __getitem__(self, i: int | slice) -> Release | list[Release]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self._items)))]
+    def _at(self, i: int) -> Release:
         if self._make is None:
             return self._items[i]  # type: ignore[no-any-return]
-        if i < 0:
-            i += len(self._items)
-            if i < 0:
-                raise IndexError(i)
         made = self._made.get(i)
         if made is None:
-            item = self._items[i]  # IndexError past the end, as a list
-            made = self._made.setdefault(i, self._make(item))  # atomic: the first one made is kept
+            made = self._made.setdefault(i, self._make(self._items[i]))  # atomic: the first one made is kept
         return made
-
-    def __iter__(self) -> Iterator[Release]:
-        for i in range(len(self._items)):
-            yield self[i]
 
     def made_positions(self) -> set[int] | None:
         """The positions read so far, when releases are made on first read (None: they are not)."""

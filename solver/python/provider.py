@@ -21,7 +21,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
@@ -32,7 +32,7 @@ from resolvelib import AbstractProvider
 
 from .files import FileChoice
 from .files import requires_python_spec as _spec_or_none
-from .model import AHEAD, SPECULATIVE, CoreMetadata, DistFile, NewestFirst, PackageIndex, Release
+from .model import AHEAD, SPECULATIVE, ByPosition, CoreMetadata, DistFile, NewestFirst, PackageIndex, Release
 from .predigest import from_payload, to_payload
 from .requirements import requirement_or_none as _requirement_or_none
 from .target import Target
@@ -131,7 +131,7 @@ def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) ->
     return positions
 
 
-class _MovedFirst(Sequence[Release]):
+class _MovedFirst(ByPosition):
     """`releases` with the one at `position` moved to the front, the others in their order."""
 
     __slots__ = ("_releases", "_position")
@@ -143,17 +143,7 @@ class _MovedFirst(Sequence[Release]):
     def __len__(self) -> int:
         return len(self._releases)
 
-    @overload
-    def __getitem__(self, i: int) -> Release: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Release]: ...
-    def __getitem__(self, i: int | slice) -> Release | list[Release]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self._releases)))]
-        if i < 0:
-            i += len(self._releases)
-            if i < 0:
-                raise IndexError(i)
+    def _at(self, i: int) -> Release:
         if i == 0:
             return self._releases[self._position]
         return self._releases[i - 1 if i <= self._position else i]
