@@ -253,3 +253,33 @@ def test_a_trimmed_digest_is_trimmed_again_to_what_was_read() -> None:
     assert is_trimmed and sorted(again[2]) == [0, 2] and again[:2] == kept[:2]
     back = pypi_index._from_digest(again, "p", index, lambda: payload)[1]  # type: ignore[index]
     assert list(back) == list(everything)
+
+
+def _warm_set(cache: Cache) -> warm_module.WarmSet:
+    return warm_module.WarmSet(cache, "target", "context", "request")
+
+
+def test_a_few_entries_not_read_again_do_not_rewrite_the_file_many_do(tmp_path: Path) -> None:
+    from repos.pypi.cache import CachedPage
+
+    cache = Cache(tmp_path)
+    urls = [f"https://index.invalid/simple/p{i}/" for i in range(60)]
+    for url in urls:
+        cache.store_page(CachedPage(url, 200, "text/html", None, None, 0.0, 0, "0" * 64))
+
+    def solve(read: list[str]) -> None:  # a solve that reads these pages' meta
+        warm = _warm_set(cache)
+        for url in read:
+            assert warm.page(url) == cache.page(url, with_body=False)
+        warm.save()
+
+    solve(urls[:40])  # a first solve, and its speculative fetches
+    (path,) = (tmp_path / "pypi" / "warm").iterdir()
+    first = path.stat().st_ino
+    solve(urls[:36])  # the next reads all but 4 of them: kept as it is
+    assert path.stat().st_ino == first
+    solve(urls[:10])  # 30 not read: rewritten with the 10
+    assert path.stat().st_ino != first
+    assert sorted(_warm_set(cache)._load()[0]) == sorted(urls[:10])
+    solve(urls[:12])  # two it does not hold: rewritten
+    assert sorted(_warm_set(cache)._load()[0]) == sorted(urls[:12])

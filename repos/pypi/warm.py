@@ -25,8 +25,9 @@ and a removed file has no ident. Besides:
   (index.py `_from_digest`).
 
 The body is checksummed, and a file that does not read back exactly as written is ignored. The file is
-rewritten (atomically) when the solve read anything it did not hold, or it held entries the solve did
-not read, or a digest it read is not trimmed; it then holds exactly what this solve read.
+rewritten (atomically) when the solve read anything it did not hold, or it held many entries the solve
+did not read (more than an eighth, and more than 16), or a digest it read is not trimmed or keeps the
+rows of many releases the solve did not read; it then holds exactly what this solve read.
 """
 
 from __future__ import annotations
@@ -218,7 +219,11 @@ class WarmSet:
         with self._lock:
             held = self._held or ({}, {})
             untrimmed = any(e.digest is not None and not e.trimmed for e in self._pages.values())
-            same = (len(held[0]), len(held[1])) == (len(self._pages), len(self._deps))
+            # entries held and not read (not stale: what was read, the file holds): a first solve's
+            # speculative fetches, which the next solve does not read; a few cost less to load than
+            # rewriting the file would
+            unused = len(held[0]) - len(self._pages) + len(held[1]) - len(self._deps)
+            same = unused <= max(16, (len(self._pages) + len(self._deps)) // 8)
             # rows kept for releases this solve did not read (an earlier solve read more: with a
             # previous lock, say): trimmed again when they are most of the file
             kept = sum(len(e.digest[2]) for e in self._pages.values() if e.trimmed and len(e.digest) == 3)
