@@ -919,3 +919,28 @@ def test_a_constraints_pin_resolves_explains_and_reports_vetoes_as_the_walk(
     assert any(
         "excluded by the constraint" in o[1] for o in ours if isinstance(o, tuple) and isinstance(o[0], str)
     )
+
+
+def test_bisection_over_a_digest_reads_versions_and_makes_only_the_releases_found() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from solver.python.provider import Req
+
+    row = ("p-{}-py3-none-any.whl", "https://x/p.whl", "ab", 1, None, None, None)
+    texts = ["4.0", "3.1", "3.0", "3.0rc1", "2.0", "1.0+local", "1.0", "0.9"]
+    payload = (True, [(t, marshal.dumps([(row[0].format(t), *row[1:])])) for t in texts])
+
+    class Index(MemIndex):
+        def list_releases(self, name: str) -> Any:
+            return pypi_index._from_digest(payload, "p", "https://x/")[1]  # type: ignore[index]
+
+    provider = PythonProvider(Index({}), Target("3.11", (LINUX,)))
+    walk = provider._releases_walk("p")
+    assert [walk.version_at(i) for i in range(len(walk))] == [Version(t) for t in texts]
+    assert walk.made_positions() == set()  # versions read, no release made
+    req = Req("p", "p", None, SpecifierSet("==1.0"), frozenset({LINUX}), "p==1.0")
+    assert provider._pinned_positions("p", [req]) == [5, 6]
+    preferred = provider._preferred_walk("p", Version("3.0"))
+    assert walk.made_positions() == set()
+    assert [r.version for r in preferred[:3]] == [Version("3.0"), Version("4.0"), Version("3.1")]
+    assert walk.made_positions() == {0, 1, 2}

@@ -796,8 +796,12 @@ def _from_digest(
                 hint="remove the cache's pypi/digests and pypi/warm",
             ) from None
 
+    def version_of(item: tuple[str, bytes | int]) -> Version:
+        version = parse_version(item[0]) if isinstance(item[0], str) else None
+        return version if version is not None else make(item).version  # make says what is wrong
+
     # stored sorted (`_index_page`), and each version parses back equal
-    return bool(has_files), NewestFirst(grouped, make)
+    return bool(has_files), NewestFirst(grouped, make, version_of)
 
 
 def _as_made(release: Release) -> Release:

@@ -69,6 +69,10 @@ class ByPosition(Sequence[Release]):
         for i in range(len(self)):
             yield self._at(i)
 
+    def version_at(self, i: int) -> Version:
+        """The version of the release at position `i` (0 <= i < len)."""
+        return self._at(i).version
+
 
 class NewestFirst(ByPosition):
     """Releases already in the order the resolver walks them: newest version first, no two equal.
@@ -83,12 +87,20 @@ class NewestFirst(ByPosition):
     the same object, whichever thread reads it first.
     """
 
-    __slots__ = ("_items", "_make", "_made")
+    __slots__ = ("_items", "_make", "_made", "_version_of")
 
-    def __init__(self, items: Sequence[Any], make: Callable[[Any], Release] | None = None) -> None:
+    def __init__(
+        self,
+        items: Sequence[Any],
+        make: Callable[[Any], Release] | None = None,
+        version_of: Callable[[Any], Version] | None = None,
+    ) -> None:
+        """`version_of(items[i])` (with `make`): the version of the release `make` would make of it,
+        read without making it (a bisection over a project's releases reads a dozen versions)."""
         self._items = items
         self._make = make
         self._made: dict[int, Release] = {}
+        self._version_of = version_of
 
     def __len__(self) -> int:
         return len(self._items)
@@ -100,6 +112,12 @@ class NewestFirst(ByPosition):
         if made is None:
             made = self._made.setdefault(i, self._make(self._items[i]))  # atomic: the first one made is kept
         return made
+
+    def version_at(self, i: int) -> Version:
+        made = self._made.get(i) if self._make is not None else None
+        if made is None and self._version_of is not None:
+            return self._version_of(self._items[i])
+        return (made or self._at(i)).version
 
     def made_positions(self) -> set[int] | None:
         """The positions read so far, when releases are made on first read (None: they are not)."""

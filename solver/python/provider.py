@@ -88,29 +88,23 @@ class Cand:
         return dict(self.files)[platform]
 
 
-def _first_pin(reqs: Iterable[Req]) -> tuple[_VersionKey, Version] | None:
-    """`_pin_key` of the first of `reqs` that pins one version, or None."""
-    for r in reqs:
-        if r.pinned:
-            pin = _pin_key(r.specifier)
-            if pin is not None:
-                return pin
-    return None
-
-
 def _first_below(releases: Sequence[Release], version: Version, *, or_equal: bool) -> int:
     """In `releases`, sorted newest first, the first position whose version is older than
-    `version` (or equal to it, with `or_equal`); len(releases) when none is. By bisection: the
-    releases read are made (NewestFirst), so a dozen are, not all."""
+    `version` (or equal to it, with `or_equal`); len(releases) when none is. By bisection, reading
+    the versions only (`ByPosition.version_at`: a NewestFirst of a digest makes no release for it)."""
     lo, hi = 0, len(releases)
     while lo < hi:
         mid = (lo + hi) // 2
-        v = releases[mid].version
+        v = _version_at(releases, mid)
         if v > version or (v == version and not or_equal):
             lo = mid + 1
         else:
             hi = mid
     return lo
+
+
+def _version_at(releases: Sequence[Release], i: int) -> Version:
+    return releases.version_at(i) if isinstance(releases, ByPosition) else releases[i].version
 
 
 def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) -> list[int]:
@@ -123,7 +117,7 @@ def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) ->
     releases, moved = (walk._releases, walk._position) if isinstance(walk, _MovedFirst) else (walk, None)
     lo = _first_below(releases, oldest, or_equal=False)
     first = lo
-    while first > 0 and _version_key(releases[first - 1].version) == key:
+    while first > 0 and _version_key(_version_at(releases, first - 1)) == key:
         first -= 1
     positions = list(range(first, lo))
     if moved is not None:  # the positions in the walk with the release at `moved` put first
@@ -250,6 +244,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         # projects whose walk a constraint's pin shortened, and those walked with pre-releases
         # (`exclusions` says what the full walk would have of the releases it skipped)
         self._skipped_by_constraint: set[str] = set()
+        self._pin_keys: dict[int, tuple[SpecifierSet, tuple[_VersionKey, Version] | None]] = {}
         self._pre_walked: set[str] = set()
         # speculation state, touched from the index's threads
         self._spec_lock = threading.Lock()
@@ -433,9 +428,22 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         if walk is None:
             releases = self._releases_walk(name)
             lo = _first_below(releases, pref, or_equal=True)
-            found = lo < len(releases) and releases[lo].version == pref
+            found = lo < len(releases) and _version_at(releases, lo) == pref
             walk = self._pref_walk[name] = _MovedFirst(releases, lo) if found and lo else releases
         return walk
+
+    def _first_pin(self, reqs: Iterable[Req]) -> tuple[_VersionKey, Version] | None:
+        """`_pin_key` of the first of `reqs` that pins one version, or None (each specifier's once:
+        find_matches asks on every call, and a Version parse per pin each time added up)."""
+        for r in reqs:
+            if r.pinned:
+                spec = r.specifier
+                entry = self._pin_keys.get(id(spec))
+                if entry is None:
+                    entry = self._pin_keys[id(spec)] = (spec, _pin_key(spec))  # holds spec: its id stays
+                if entry[1] is not None:
+                    return entry[1]
+        return None
 
     def _pinned_positions(self, name: str, reqs: Sequence[Req], preferred: bool = False) -> list[int] | None:
         """When some requirement pins one version: the positions in `_releases_walk(name)` (in
@@ -449,14 +457,14 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         dropped it before any other test or side effect (no `excluded` entry, no veto note): going
         straight to these positions gives the same candidates, in the same order.
         """
-        pin = _first_pin(reqs)
+        pin = self._first_pin(reqs)
         if pin is None and not self.vetoes.get(name):
             # A constraint's (or a fix's) pin, the same way: a release outside it fails the
             # constraint in `_evaluate`, whose one side effect is the reason it records, which
             # `exclusions` gives such releases when asked (with a veto on the project, the walk's
             # veto notes count: it walks). OpenStack's upper-constraints pin every project, and its
             # walks went past 1,506 newer releases, each time find_matches was asked.
-            pin = _first_pin(self.constraints.get(name, ()))
+            pin = self._first_pin(self.constraints.get(name, ()))
             if pin is not None:
                 self._skipped_by_constraint.add(name)
         if pin is None:
