@@ -944,3 +944,24 @@ def test_bisection_over_a_digest_reads_versions_and_makes_only_the_releases_foun
     assert walk.made_positions() == set()
     assert [r.version for r in preferred[:3]] == [Version("3.0"), Version("4.0"), Version("3.1")]
     assert walk.made_positions() == {0, 1, 2}
+
+
+def test_req_flags_are_those_of_its_own_specifier_object() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from solver.python.provider import Req
+
+    for text, pinned, pre in (
+        ("==1.0", True, False),
+        ("===1.0", True, False),
+        ("==1.*", False, False),
+        (">=1.0rc1", False, True),
+        ("", False, False),
+        (">=1,==2.0", True, False),
+    ):
+        req = Req("p", "p", None, SpecifierSet(text), frozenset({LINUX}), f"p{text}")
+        assert (req.pinned, req.prereleases) == (pinned, pre), text
+    plain, explicit = SpecifierSet(">=1"), SpecifierSet(">=1", prereleases=True)
+    assert plain == explicit  # equal, yet their flags differ: kept per object
+    assert Req("p", "p", None, plain, frozenset(), "p").prereleases is False
+    assert Req("p", "p", None, explicit, frozenset(), "p").prereleases is True
