@@ -77,6 +77,14 @@ def _ident(st: os.stat_result) -> Ident:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def stat_ident(path: str) -> Ident | None:
+    """The ident of the file at `path` as it is now (None: there is none)."""
+    try:
+        return _ident(os.stat(path))
+    except OSError:
+        return None
+
+
 def _read_ident(path: str) -> tuple[bytes, Ident]:
     """The file's bytes and the ident of exactly those bytes (fstat of the descriptor read)."""
     fd = os.open(path, os.O_RDONLY)
@@ -154,10 +162,7 @@ class Cache:
 
     def page_ident(self, url: str) -> Ident | None:
         """The ident of the page's meta file as it is now (None: there is none)."""
-        try:
-            return _ident(os.stat(self._pages + _key(url) + ".json"))
-        except OSError:
-            return None
+        return stat_ident(self._pages + _key(url) + ".json")
 
     def store_page(self, page: CachedPage) -> Ident:
         """Store the page; the ident of its meta file."""
@@ -205,10 +210,7 @@ class Cache:
 
     def digest_ident(self, url: str, target: str) -> Ident | None:
         """The ident of the page's digest file for `target` as it is now (None: there is none)."""
-        try:
-            return _ident(os.stat(self._digest_path(url, target)))
-        except OSError:
-            return None
+        return stat_ident(self._digest_path(url, target))
 
     def _digest_path(self, url: str, target: str) -> str:
         return f"{self._digests}{_key(url + chr(0) + target)}.digest"

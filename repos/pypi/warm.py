@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cache import Cache, CachedPage, Ident, _ident, _key, _read, _write
+from .cache import Cache, CachedPage, Ident, _key, _read, _write, stat_ident
 
 if TYPE_CHECKING:
     from solver.python.model import NewestFirst
@@ -197,7 +196,7 @@ class WarmSet:
             try:
                 ident, entries = held
                 ident = tuple(ident) if ident is not None else None
-                if isinstance(entries, dict) and ident == _stat_ident(path):
+                if isinstance(entries, dict) and ident == stat_ident(path):
                     with self._lock:
                         self._deps[project] = (ident, entries)
                     return entries
@@ -244,13 +243,6 @@ class WarmSet:
             _write(self.path, len(header).to_bytes(4, "little") + header + body)
         except (ValueError, OSError):
             pass  # not marshal-able, or a cache that cannot be written: only a slower next run
-
-
-def _stat_ident(path: str) -> Ident | None:
-    try:
-        return _ident(os.stat(path))
-    except OSError:
-        return None
 
 
 def _trimmed(payload: Any, releases: NewestFirst | None) -> tuple[Any, bool]:
