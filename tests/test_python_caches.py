@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import marshal
+import operator
 import random
 import re
 from pathlib import Path
@@ -493,6 +494,47 @@ def test_incremental_resolution_makes_resolvelibs_decisions(monkeypatch: pytest.
         assert _trace(MemoResolver, universe, roots, monkeypatch) == theirs
         conflicts += any(e[0] == "conflict" for e in theirs)
     assert conflicts >= 30  # the backjumping paths were compared, not only straight resolutions
+
+
+def test_the_answers_after_a_pin_are_those_of_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After each pin `_rescan_pinned` updates the answers from what the pin changed, without comparing
+    the state: they must be what resolvelib's own questions give, and the lists it keeps must be the
+    state's criteria and pins, object for object (they are what the next backjump's comparison reads)."""
+    from resolvelib.resolvers import Resolution
+
+    from solver.python import resolution
+
+    if not hasattr(resolution._IncrementalResolution, "_rescan_pinned"):  # pragma: no cover
+        pytest.skip("no incremental loop")
+    checked = 0
+
+    def checking(self, name, changes):  # type: ignore[no-untyped-def]
+        nonlocal checked
+        broken = real(self, name, changes)
+        criteria, pins = self.state.criteria, self.state.mapping
+        keys, values = self._criteria_seen
+        assert keys == list(criteria) and all(map(operator.is_, values, criteria.values()))
+        assert len(values) == len(criteria)
+        assert self._pins_seen[0] == list(pins) and all(map(operator.is_, self._pins_seen[1], pins.values()))
+        assert self._criteria_at == {k: i for i, k in enumerate(keys)}
+        assert self._pins_at == {k: i for i, k in enumerate(pins)}
+        for key, criterion in criteria.items():
+            assert self._satisfied[key] == Resolution._is_current_pin_satisfying(self, key, criterion)
+        checked += 1
+        return broken
+
+    real = resolution._IncrementalResolution._rescan_pinned
+    monkeypatch.setattr(resolution._IncrementalResolution, "_rescan_pinned", checking)
+    monkeypatch.setattr(
+        resolve_module,
+        "make_resolver",
+        lambda provider: resolution.IncrementalResolver(provider, BaseReporter()),
+    )
+    rng = random.Random(13)
+    for _ in range(200):
+        universe, roots = _random_universe(rng)
+        _outcome(universe, roots)
+    assert checked > 500
 
 
 # ---- requirement parsing with shared markers -------------------------------------------------------------

@@ -19,11 +19,18 @@ Memoised, each question is still a Python call per project per round. `_Incremen
 resolvelib 1.2's own loop but asks only about the projects whose criterion or pin changed since the
 round before, found by identity in C loops: OpenStack's warm in-process resolution 0.76-0.83 s ->
 0.62-0.65 s, airflow's 0.21-0.23 -> 0.19-0.21 s (min of 5, alternating, same machine).
+
+What was left of resolvelib's per-round work over every project: copying all the criteria for each
+candidate tried and merging the copy back, comparing the criteria and pins with the last round's
+after each pin, and the set of satisfied names. After a pin what changed is known (the pin and the
+criteria its dependencies touched, `_Overlay`), so `_rescan_pinned` takes only those; the
+comparison (`_rescan`) stays for the states a backjump or a removal makes. OpenStack's warm solve,
+whole process, 12 runs alternated: 0.391 -> 0.302 s (in the loop 239 -> 146 ms), airflow 0.201 ->
+0.156 s.
 """
 
 from __future__ import annotations
 
-import collections
 import itertools
 import operator
 from typing import Any
@@ -32,6 +39,7 @@ import resolvelib
 from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import (
     Criterion,
+    InconsistentCandidate,
     RequirementsConflicted,
     Resolution,
     ResolutionImpossible,
@@ -113,6 +121,10 @@ class _IncrementalResolution(_MemoResolution):
         self._pins_seen: tuple[list[Any], list[Any]] = ([], [])
         self._satisfied: dict[Any, bool] = {}  # project -> whether its pin satisfies its criterion
         self._preferences: dict[Any, Any] = {}  # project -> preference, for its current criterion
+        # where each key of `_criteria_seen` and `_pins_seen` is in its lists, for `_rescan_pinned`
+        self._criteria_at: dict[Any, int] = {}
+        self._pins_at: dict[Any, int] = {}
+        self._pinned: tuple[Any, dict[Any, Any]] | None = None  # the last pin and the criteria it changed
 
     def _rescan(self) -> list[Any]:
         """Bring the answers up to date with the current state; return the projects that were asked."""
@@ -126,12 +138,87 @@ class _IncrementalResolution(_MemoResolution):
             preferences.pop(key, None)
         for key in changed_criteria:
             preferences.pop(key, None)
+        self._criteria_at = {key: i for i, key in enumerate(self._criteria_seen[0])}
+        self._pins_at = {key: i for i, key in enumerate(self._pins_seen[0])}
         changed = changed_criteria + changed_pins + unpinned
         for key in changed:
             criterion = criteria.get(key)
             if criterion is not None:
                 satisfied[key] = self._is_current_pin_satisfying(key, criterion)
         return changed
+
+    def _rescan_pinned(self, name: Any, changes: dict[Any, Any]) -> set[Any]:
+        """`_rescan` right after `name` was pinned and `changes` merged into the criteria, from a state
+        the answers were current for: then what changed is known, and nothing is compared. Return
+        the projects the pin made unsatisfied (satisfied at the round's start, no longer)."""
+        criteria, pins = self.state.criteria, self.state.mapping
+        keys, values = self._criteria_seen
+        at = self._criteria_at
+        for key, criterion in changes.items():
+            i = at.get(key)
+            if i is None:
+                at[key] = len(keys)
+                keys.append(key)
+                values.append(criterion)
+            else:
+                values[i] = criterion
+        pin_keys, pin_values = self._pins_seen
+        if name in self._pins_at:  # pinned again: it moved to the end of the pins (rare)
+            self._pins_seen = (list(pins), list(pins.values()))
+            self._pins_at = {key: i for i, key in enumerate(self._pins_seen[0])}
+        else:
+            self._pins_at[name] = len(pin_keys)
+            pin_keys.append(name)
+            pin_values.append(pins[name])
+        satisfied, preferences = self._satisfied, self._preferences
+        broken = set()
+        for key in (*changes, name):
+            if key in changes:
+                preferences.pop(key, None)
+            was = satisfied.get(key)
+            now = satisfied[key] = self._is_current_pin_satisfying(key, criteria[key])
+            if was and not now:
+                broken.add(key)
+        return broken
+
+    def _attempt_to_pin_criterion(self, name: Any) -> list[Any]:
+        # resolvelib 1.2.1's, but for the criteria a candidate's dependencies make: resolvelib copies
+        # all the state's criteria (~600 for OpenStack) for each candidate it tries, adds to the copy
+        # and merges the whole copy back; here they are added to an overlay of the state's criteria,
+        # and only what changed is merged (the same entries: the copy's others are the state's own).
+        criterion = self.state.criteria[name]
+
+        causes: list[Any] = []
+        for candidate in criterion.candidates:
+            overlay = _Overlay(self.state.criteria)
+            try:
+                for requirement in self._p.get_dependencies(candidate=candidate):
+                    self._add_to_criteria(overlay, requirement, parent=candidate)  # type: ignore[arg-type]
+            except RequirementsConflicted as e:
+                self._r.rejecting_candidate(e.criterion, candidate)
+                causes.append(e.criterion)
+                continue
+
+            satisfied = all(
+                self._p.is_satisfied_by(requirement=r, candidate=candidate)
+                for r in criterion.iter_requirement()
+            )
+            if not satisfied:
+                raise InconsistentCandidate(candidate, criterion)
+
+            self._r.pinning(candidate=candidate)
+            self.state.criteria.update(overlay.changes)
+
+            # Put newly-pinned candidate at the end. This is essential because
+            # backtracking looks at this mapping to get the last pin.
+            self.state.mapping.pop(name, None)
+            self.state.mapping[name] = candidate
+            self._pinned = (name, overlay.changes)
+            return []
+
+        # All candidates tried, nothing works. This criterion is a dead
+        # end, signal for backtracking.
+        return causes
 
     def resolve(self, requirements: Any, max_rounds: int) -> Any:
         # resolvelib 1.2.1's Resolution.resolve (ISC licence, Copyright (c) 2018 Tzu-ping Chung), with
@@ -142,7 +229,9 @@ class _IncrementalResolution(_MemoResolution):
         self._r.starting()
 
         # Initialize the root state.
-        self._states = [State(mapping=collections.OrderedDict(), criteria={}, backtrack_causes=[])]
+        # a plain dict for the pins: resolvelib's OrderedDict is copied each round (`_push_new_state`),
+        # slower than a dict's copy, and only its `popitem()` (the last pin) is used, which a dict has
+        self._states = [State(mapping={}, criteria={}, backtrack_causes=[])]
         for r in requirements:
             try:
                 self._add_to_criteria(self.state.criteria, r, parent=None)
@@ -194,8 +283,8 @@ class _IncrementalResolution(_MemoResolution):
                 self._r.ending(state=self.state)
                 return self.state
 
-            # keep track of satisfied names to calculate diff after pinning
-            satisfied_names = set(self.state.criteria.keys()) - set(unsatisfied_names)
+            # (resolvelib keeps the set of satisfied names here, for after the pin: `_rescan_pinned`
+            # finds them from the answers instead)
 
             if len(unsatisfied_names) > 1:
                 narrowed_unstatisfied_names = list(
@@ -225,6 +314,7 @@ class _IncrementalResolution(_MemoResolution):
             else:
                 name = narrowed_unstatisfied_names[0]
 
+            self._pinned = None
             failure_criterion = self._attempt_to_pin_criterion(name)
 
             if failure_criterion:
@@ -256,12 +346,10 @@ class _IncrementalResolution(_MemoResolution):
             else:
                 # discard as information sources any invalidated names
                 # (unsatisfied names that were previously satisfied)
-                # incremental: only a project whose criterion or pin changed can have become unsatisfied
-                changed = self._rescan()
-                satisfied = self._satisfied
-                newly_unsatisfied_names = {
-                    key for key in changed if key in satisfied_names and not satisfied[key]
-                }
+                # incremental: only a project whose criterion or pin changed can have become unsatisfied,
+                # and the pin says which did
+                assert self._pinned is not None
+                newly_unsatisfied_names = self._rescan_pinned(*self._pinned)
                 self._remove_information_from_criteria(self.state.criteria, newly_unsatisfied_names)
                 # incremental: nothing removed, the next round's state is a copy of what was just scanned
                 answered = not newly_unsatisfied_names
@@ -271,6 +359,40 @@ class _IncrementalResolution(_MemoResolution):
             self._r.ending_round(index=round_index, state=self.state)
 
         raise ResolutionTooDeep(max_rounds)
+
+
+_MISSING = object()
+
+
+class _Overlay:
+    """The criteria a candidate's dependencies change, read through to the state's (left alone):
+    what `_add_to_criteria` and the provider's `find_matches` read of the mapping they are given."""
+
+    __slots__ = ("base", "changes")
+
+    def __init__(self, base: dict[Any, Any]) -> None:
+        self.base = base
+        self.changes: dict[Any, Any] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self.changes.get(key, _MISSING)
+        return self.base[key] if value is _MISSING else value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = self.changes.get(key, _MISSING)
+        return self.base.get(key, default) if value is _MISSING else value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.changes[key] = value
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.changes or key in self.base
+
+    def __iter__(self) -> Any:
+        return itertools.chain(self.base, (key for key in self.changes if key not in self.base))
+
+    def __len__(self) -> int:
+        return len(self.base) + sum(key not in self.base for key in self.changes)
 
 
 def _changes(
