@@ -40,9 +40,14 @@ TYPICAL = [
     "x[]",
     "  spaced  >=  1.0  ",
     "tab\t>=1",
+    "foo===weird-1",
+    "oslo.config===9.7.1",
+    "foo === 1.0 ",
 ]
 NOT_SIMPLE = [
-    "foo===weird-1",
+    "foo (===1.0)",
+    "foo===1.0)",
+    "foo===1.0 ,",
     "foo===0,==1",
     "foo>=1.0; python_version < '3.12'",
     "foo @ https://example.invalid/foo.whl",

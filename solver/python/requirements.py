@@ -20,14 +20,16 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-# Not "===": its version is anything up to whitespace, ";" or ")", commas included, so where one clause
-# ends is packaging's call.
+# Not "===" in a list: its version is anything up to whitespace, ";" or ")", commas included, so where
+# one clause ends is packaging's call. Alone and ending the string (`name===1.2.3`, the shape of every
+# line of OpenStack's upper-constraints) it is unambiguous.
 _CLAUSE = r"(?:~=|==|!=|<=|>=|<|>)[ \t]*[A-Za-z0-9.*+!_-]+"
 _SPECIFIERS = rf"{_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*"
+_ARBITRARY = r"===[ \t]*[A-Za-z0-9.*+!_-]+"
 _SIMPLE = re.compile(
     rf"[ \t]*(?P<name>{_NAME})[ \t]*"
     rf"(?:\[[ \t]*(?P<extras>{_NAME}(?:[ \t]*,[ \t]*{_NAME})*)?[ \t]*\])?[ \t]*"
-    rf"(?:\([ \t]*(?P<inner>{_SPECIFIERS})[ \t]*\)|(?P<bare>{_SPECIFIERS}))?[ \t]*"
+    rf"(?:\([ \t]*(?P<inner>{_SPECIFIERS})[ \t]*\)|(?P<bare>{_ARBITRARY}|{_SPECIFIERS}))?[ \t]*"
 )
 _COMMA = re.compile(r"[ \t]*,[ \t]*")
 

@@ -22,6 +22,7 @@ from solver.veto import Veto
 
 from .model import DistFile, PackageIndex
 from .provider import PYTHON, PythonProvider, Req, VetoRule, requirement_objects
+from .requirements import parse_requirement
 from .resolution import make_resolver
 from .target import Target
 
@@ -64,7 +65,7 @@ class PythonResolution:
 
 def _parse(w: Wanted) -> Requirement:
     try:
-        req = Requirement(w.text)
+        req = parse_requirement(w.text)  # packaging's Requirement, the common shapes without its tokenizer
     except InvalidRequirement as e:
         raise InputError(f"bad requirement {w.text!r}: {e}", where=w.where or None) from None
     if req.url:
