@@ -650,7 +650,7 @@ def test_pinned_lookup_resolves_and_explains_as_the_walk(monkeypatch: pytest.Mon
         return {name: pin.version for name, pin in result.pins.items()}
 
     ours = [outcome(u, roots, *more) for (u, roots), more in zip(cases, extras, strict=True)]
-    monkeypatch.setattr(PythonProvider, "_pinned_positions", lambda self, name, reqs, preferred=False: None)
+    monkeypatch.setattr(PythonProvider, "_pinned_positions", lambda self, name, reqs, preferred=False, read=None: None)
     assert [outcome(u, roots, *more) for (u, roots), more in zip(cases, extras, strict=True)] == ours
     assert {isinstance(o, dict) for o in ours} == {True, False}
 
@@ -954,7 +954,7 @@ def test_a_constraints_pin_resolves_explains_and_reports_vetoes_as_the_walk(
         return pins, result.vetoes_hit, [(m.label, m.removed) for m in result.vetoes_met], result.notes
 
     ours = [outcome(*case) for case in cases]
-    monkeypatch.setattr(PythonProvider, "_pinned_positions", lambda self, name, reqs, preferred=False: None)
+    monkeypatch.setattr(PythonProvider, "_pinned_positions", lambda self, name, reqs, preferred=False, read=None: None)
     assert [outcome(*case) for case in cases] == ours
     kinds = {o[0] if isinstance(o, tuple) and isinstance(o[0], str) else "solved" for o in ours}
     assert kinds >= {"solved", "Unsatisfiable"}, kinds
@@ -1007,3 +1007,44 @@ def test_req_flags_are_those_of_its_own_specifier_object() -> None:
     assert plain == explicit  # equal, yet their flags differ: kept per object
     assert Req("p", "p", None, plain, frozenset(), "p").prereleases is False
     assert Req("p", "p", None, explicit, frozenset(), "p").prereleases is True
+
+
+def test_requirements_read_step_by_step_are_those_read_at_once() -> None:
+    """find_matches reads a project's requirements from its last read when resolvelib added one
+    (`_reqs_read`): on random sequences that grow, shrink and change (a backjump), with specifier
+    objects shared and not, the read is the one made from scratch."""
+    from packaging.specifiers import SpecifierSet
+
+    from solver.python.provider import _NOTHING_READ, Req
+
+    provider = PythonProvider(MemIndex({}), Target("3.11", (LINUX, "win_amd64")))
+    texts = ["", ">=1", "==1.0", "===2.0", ">=1.0rc1", "==1.*", "<3", "===banana"]
+    pool = [SpecifierSet(t) for t in texts] + [SpecifierSet(">=1", prereleases=True)]
+    plats = [frozenset({LINUX}), frozenset({"win_amd64"}), frozenset({LINUX, "win_amd64"})]
+    rng = random.Random(5)
+    reqs = [Req("p", "p", None, rng.choice(pool), rng.choice(plats), "p") for _ in range(40)]
+    seq: list = []  # type: ignore[type-arg]
+    extended = 0
+    for _ in range(600):
+        roll = rng.random()
+        if roll < 0.7 or not seq:
+            seq = [*seq, rng.choice(reqs)]
+        elif roll < 0.85:
+            seq = seq[: rng.randrange(len(seq))] or [rng.choice(reqs)]
+        else:
+            seq = rng.sample(reqs, rng.randint(1, 6))
+        before = provider._reads.get("p")
+        got = provider._reqs_read("p", seq)
+        extended += before is not None and len(before.reqs) == len(seq) - 1
+        whole = _NOTHING_READ.extended(provider, seq, 0)
+        assert (got.platforms, got.pinned, got.prereleases, got.pin) == (
+            whole.platforms,
+            whole.pinned,
+            whole.prereleases,
+            whole.pin,
+        )
+        assert [(id(s), id(m)) for s, m in got.checks] == [(id(s), id(m)) for s, m in whole.checks]
+        assert got.platforms == frozenset().union(*(r.platforms for r in seq))
+        assert got.pinned == any(r.pinned for r in seq) and got.prereleases == any(r.prereleases for r in seq)
+        assert got.pin == provider._first_pin(seq)
+    assert extended > 200  # most reads were taken on from the last one

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import operator
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -201,6 +202,48 @@ def _pin_key(spec: SpecifierSet) -> tuple[_VersionKey, Version] | None:
     return None
 
 
+class _ReqsRead:
+    """What find_matches reads of the requirements on one identifier, for the list it was read from.
+
+    resolvelib adds a project's requirements one at a time and asks find_matches again with all of
+    them each time, so a project many others require (pbr, oslo.i18n: over a hundred requirers in
+    OpenStack's set) made each call pass over every requirement again. `extended` reads only the
+    requirement added when the list is the last one read plus one (`PythonProvider._reqs_read`)."""
+
+    __slots__ = ("reqs", "platforms", "pinned", "prereleases", "checks", "specs", "pin")
+
+    def __init__(self) -> None:
+        self.reqs: list[Req] = []
+        self.platforms: frozenset[str] = frozenset()  # where some requirement applies
+        self.pinned = False  # some requirement pins one version (PEP 592: a yanked release is usable)
+        self.prereleases = False  # some requirement admits pre-releases
+        # each distinct non-empty specifier object once, with its `_contains` memo, in order
+        self.checks: list[tuple[SpecifierSet, dict[int, bool]]] = []
+        self.specs: set[int] = set()
+        self.pin: tuple[_VersionKey, Version] | None = None  # `_first_pin` of the requirements
+
+    def extended(self, provider: PythonProvider, reqs: list[Req], start: int) -> _ReqsRead:
+        """This read, taken on to `reqs[start:]` (it is the read of `reqs[:start]`)."""
+        platforms, pinned, pre, pin = self.platforms, self.pinned, self.prereleases, self.pin
+        checks, specs = list(self.checks), set(self.specs)
+        for r in reqs[start:]:
+            platforms = platforms | r.platforms
+            pinned = pinned or r.pinned
+            pre = pre or r.prereleases
+            spec = r.specifier
+            if id(spec) not in specs and len(spec):
+                specs.add(id(spec))
+                checks.append((spec, provider._contains_memo(spec)))
+            if pin is None and r.pinned:
+                pin = provider._first_pin((r,))
+        read = _ReqsRead()
+        read.reqs, read.platforms, read.pinned, read.prereleases = reqs, platforms, pinned, pre
+        read.checks, read.specs, read.pin = checks, specs, pin
+        return read
+
+
+_NOTHING_READ = _ReqsRead()
+
 _BATCH_STEP, _BATCH_MAX = 8, 32  # backtracking prefetch: 8 versions per version walked, at most 32
 _SPECULATIVE_SDIST_SIZE = 2 << 20  # sdists are downloaded whole for their metadata: small ones only
 
@@ -263,6 +306,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         # (`exclusions` says what the full walk would have of the releases it skipped)
         self._skipped_by_constraint: set[str] = set()
         self._pin_keys: dict[int, tuple[SpecifierSet, tuple[_VersionKey, Version] | None]] = {}
+        self._reads: dict[str, _ReqsRead] = {}  # identifier -> the last requirements find_matches read
+        self._constraint_pins: dict[str, tuple[bool, tuple[_VersionKey, Version] | None]] = {}
         self._pre_walked: set[str] = set()
         # speculation state, touched from the index's threads
         self._spec_lock = threading.Lock()
@@ -463,7 +508,26 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                     return entry[1]
         return None
 
-    def _pinned_positions(self, name: str, reqs: Sequence[Req], preferred: bool = False) -> list[int] | None:
+    def _reqs_read(self, identifier: str, reqs: list[Req]) -> _ReqsRead:
+        """`_ReqsRead` of `reqs`, from the last one of `identifier` when `reqs` extends it."""
+        last = self._reads.get(identifier)
+        n = len(last.reqs) if last is not None else 0
+        if last is None or n >= len(reqs) or not all(map(operator.is_, last.reqs, reqs)):
+            last, n = _NOTHING_READ, 0
+        read = self._reads[identifier] = last.extended(self, reqs, n)
+        return read
+
+    def _constraint_pin(self, name: str) -> tuple[bool, tuple[_VersionKey, Version] | None]:
+        """(some constraint or fix on `name` pins one version, `_first_pin` of them), per project."""
+        hit = self._constraint_pins.get(name)
+        if hit is None:
+            cons = self.constraints.get(name, ())
+            hit = self._constraint_pins[name] = (any(c.pinned for c in cons), self._first_pin(cons))
+        return hit
+
+    def _pinned_positions(
+        self, name: str, reqs: Sequence[Req], preferred: bool = False, read: _ReqsRead | None = None
+    ) -> list[int] | None:
         """When some requirement pins one version: the positions in `_releases_walk(name)` (in
         `_preferred_walk(name, ...)` if `preferred`) of the releases it can admit (ascending); else
         the same for a constraint's pin (see below); None when nothing pins a version.
@@ -475,14 +539,14 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         dropped it before any other test or side effect (no `excluded` entry, no veto note): going
         straight to these positions gives the same candidates, in the same order.
         """
-        pin = self._first_pin(reqs)
+        pin = read.pin if read is not None else self._first_pin(reqs)
         if pin is None and not self.vetoes.get(name):
             # A constraint's (or a fix's) pin, the same way: a release outside it fails the
             # constraint in `_evaluate`, whose one side effect is the reason it records, which
             # `exclusions` gives such releases when asked (with a veto on the project, the walk's
             # veto notes count: it walks). OpenStack's upper-constraints pin every project, and its
             # walks went past 1,506 newer releases, each time find_matches was asked.
-            pin = self._first_pin(self.constraints.get(name, ()))
+            pin = self._constraint_pin(name)[1]
             if pin is not None:
                 self._skipped_by_constraint.add(name)
         if pin is None:
@@ -684,14 +748,15 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         extra = reqs[0].extra
         if extra is not None:
             reqs += list(requirements.get(name, ()))
-        platforms = frozenset().union(*(r.platforms for r in reqs)) or self.all_platforms
+        read = self._reqs_read(identifier, reqs)
+        platforms = read.platforms or self.all_platforms
         # PEP 592: a yanked release is used when pinned exactly, by a requirement or a constraint
-        allow_yanked = any(r.pinned for r in (*reqs, *self.constraints.get(name, ())))
+        allow_yanked = read.pinned or self._constraint_pin(name)[0]
         bad_versions = {c.version for c in incompatibilities[identifier]}
-        allow_pre = any(r.prereleases for r in reqs)
+        allow_pre = read.prereleases
         pref = self.preferred.get(name)
         walk = self._releases_walk(name) if pref is None else self._preferred_walk(name, pref)
-        only = self._pinned_positions(name, reqs, pref is not None)  # None: every release is walked
+        only = self._pinned_positions(name, reqs, pref is not None, read)  # None: every release is walked
 
         def next_position(i: int) -> int:
             """The first position from `i` on that the walk looks at (len(walk): none left)."""
@@ -701,8 +766,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
             return only[j] if j < len(only) else len(walk)
 
         # an empty specifier admits every version; the same specifier object need be asked once
-        specs = {id(r.specifier): r.specifier for r in reqs if len(r.specifier)}
-        checks = [(spec, self._contains_memo(spec)) for spec in specs.values()]
+        checks = read.checks
 
         def admissible(i: int, pre: bool) -> Cand | None:
             """The candidate for the i-th release by the cheap tests (no metadata is read)."""
