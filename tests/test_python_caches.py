@@ -876,7 +876,7 @@ def test_kept_pins_read_only_the_newer_releases_of_a_newest_first_walk() -> None
         assert made == texts[: texts.index(pinned) + 1]  # the newer ones, and the first that is not
 
 
-def test_pinned_positions_by_bisection_are_those_of_the_whole_walk() -> None:
+def test_pinned_positions_by_bisection_or_text_are_those_of_the_whole_walk() -> None:
     from packaging.specifiers import SpecifierSet
 
     from solver.python.model import NewestFirst
@@ -891,10 +891,13 @@ def test_pinned_positions_by_bisection_are_those_of_the_whole_walk() -> None:
         # one release per version (as an index's releases are): "1.0" and "1.0.0" are one
         texts = list({Version(t): t for t in sorted(drawn)}.values())
         texts.sort(key=Version, reverse=True)
+        # half the walks know their versions' texts (str() of each, as a digest stores them): the
+        # pinned release is then found by its text, else by bisection
+        known = [str(Version(t)) for t in texts] if rng.random() < 0.5 else None
 
         class Index(MemIndex):
-            def list_releases(self, name: str, texts: list[str] = texts) -> NewestFirst:
-                return NewestFirst(texts, lambda text: Release("p", Version(text), ()))
+            def list_releases(self, name: str, texts: list[str] = texts, known=known) -> NewestFirst:  # type: ignore[no-untyped-def]
+                return NewestFirst(texts, lambda text: Release("p", Version(text), ()), None, known)
 
         provider = PythonProvider(Index({}), Target("3.11", (LINUX,)))
         pin = rng.choice([*texts, "1.1", "9.0", "0.0+z"])

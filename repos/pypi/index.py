@@ -758,10 +758,12 @@ def _from_digest(
     """
     if payload is None:
         return None
+    texts: list[str] | None = None
     try:
         if len(payload) == 3:  # trimmed (warm.py `_trimmed`): every version's text, some releases' rows
-            has_files, texts, kept = payload
-            grouped: Sequence[tuple[str, bytes | int]] = _Trimmed(texts.split("\n"), kept)
+            has_files, joined, kept = payload
+            texts = joined.split("\n")
+            grouped: Sequence[tuple[str, bytes | int]] = _Trimmed(texts, kept)
         else:
             has_files, grouped = payload
     except (TypeError, ValueError, AttributeError):
@@ -800,8 +802,8 @@ def _from_digest(
         version = parse_version(item[0]) if isinstance(item[0], str) else None
         return version if version is not None else make(item).version  # make says what is wrong
 
-    # stored sorted (`_index_page`), and each version parses back equal
-    return bool(has_files), NewestFirst(grouped, make, version_of)
+    # stored sorted (`_index_page`), and each version parses back equal with the same str()
+    return bool(has_files), NewestFirst(grouped, make, version_of, texts)
 
 
 def _as_made(release: Release) -> Release:

@@ -87,20 +87,23 @@ class NewestFirst(ByPosition):
     the same object, whichever thread reads it first.
     """
 
-    __slots__ = ("_items", "_make", "_made", "_version_of")
+    __slots__ = ("_items", "_make", "_made", "_version_of", "_texts")
 
     def __init__(
         self,
         items: Sequence[Any],
         make: Callable[[Any], Release] | None = None,
         version_of: Callable[[Any], Version] | None = None,
+        texts: list[str] | None = None,
     ) -> None:
         """`version_of(items[i])` (with `make`): the version of the release `make` would make of it,
-        read without making it (a bisection over a project's releases reads a dozen versions)."""
+        read without making it (a bisection over a project's releases reads a dozen versions).
+        `texts[i]`: `str()` of the version at position i, when the index has them as text."""
         self._items = items
         self._make = make
         self._made: dict[int, Release] = {}
         self._version_of = version_of
+        self._texts = texts
 
     def __len__(self) -> int:
         return len(self._items)
@@ -118,6 +121,17 @@ class NewestFirst(ByPosition):
         if made is None and self._version_of is not None:
             return self._version_of(self._items[i])
         return (made or self._at(i)).version
+
+    def position_of(self, version: Version) -> int | None:
+        """The position of the release whose version is `version`, found by its text without
+        parsing any; None when the texts are not known or none is that text (a version not listed,
+        or listed in another spelling: then the caller bisects)."""
+        if self._texts is None:
+            return None
+        try:
+            return self._texts.index(str(version))
+        except ValueError:
+            return None
 
     def made_positions(self) -> set[int] | None:
         """The positions read so far, when releases are made on first read (None: they are not)."""

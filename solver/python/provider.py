@@ -114,10 +114,14 @@ def _positions_of(walk: Sequence[Release], key: _VersionKey, oldest: Version) ->
     being the oldest version with that key. The walk (`_releases_walk`, or a `_MovedFirst` of it) is
     sorted newest first with no two versions equal, so those releases lie together just before the
     first release older than `oldest` (a local label sorts after the version without it, and a
-    version with another key before or after them all): found by bisection, reading a dozen releases
-    and the matching ones instead of every release of the project."""
+    version with another key before or after them all): found by the text of `oldest` when the walk
+    knows its versions' texts (a digest's), else by bisection, reading a dozen releases, and then
+    the matching ones, instead of every release of the project."""
     releases, moved = (walk._releases, walk._position) if isinstance(walk, _MovedFirst) else (walk, None)
-    lo = _first_below(releases, oldest, or_equal=False)
+    # the release whose version is `oldest`, when the walk finds it by its text, is just before the
+    # first older one (no two versions are equal); else bisect, parsing a dozen versions
+    at = releases.position_of(oldest) if isinstance(releases, NewestFirst) else None
+    lo = at + 1 if at is not None else _first_below(releases, oldest, or_equal=False)
     first = lo
     while first > 0 and _version_key(_version_at(releases, first - 1)) == key:
         first -= 1
