@@ -1051,3 +1051,38 @@ def test_requirements_read_step_by_step_are_those_read_at_once() -> None:
         assert got.pinned == any(r.pinned for r in seq) and got.prereleases == any(r.prereleases for r in seq)
         assert got.pin == provider._first_pin(seq)
     assert extended > 200  # most reads were taken on from the last one
+
+
+def test_a_plain_wheel_prefix_is_one_packaging_accepts() -> None:
+    """The name-version parts `wheel_priority` takes without parsing (`_PLAIN_WHEEL_PREFIX`) are ones
+    packaging's parse accepts; and `_valid_wheel_prefix` is packaging's answer on every part, plain,
+    odd or invalid (random parts from pieces of real names and versions, and their neighbours)."""
+    from packaging.utils import InvalidWheelFilename
+    from packaging.version import InvalidVersion
+
+    from solver.python.target import _PLAIN_WHEEL_PREFIX, _valid_wheel_prefix
+
+    def packaging_accepts(prefix: str) -> bool:
+        try:
+            parse_wheel_filename(f"{prefix}-py3-none-any.whl")
+        except (InvalidWheelFilename, InvalidVersion):
+            return False
+        return True
+
+    names = ["requests", "oslo.config", "oslo_config", "zope.interface", "A1", "x", "PyYAML", "p__q", "_p",
+             "p_", "p.", "é", "p-q", "", "1p", "p..q", "p._q"]  # fmt: skip
+    versions = ["1", "1.0", "2.31.0", "0", "01", "1.0.0", "1!2.0", "0!1", "1.0a1", "1.0b2", "1.0rc3", "1.0c1",
+                "1.0.post1", "1.0.dev0", "1.0a1.post2.dev3", "1.0-1", "1.0+local", "1.0.post", "v1.0",
+                "1.0RC1", "1.0_1", "1.*", "", "1.0.", "1.0-x", "1.0-1x"]  # fmt: skip
+    rng = random.Random(3)
+    plain = 0
+    for _ in range(3000):
+        prefix = f"{rng.choice(names)}-{rng.choice(versions)}"
+        if rng.random() < 0.1:
+            prefix = prefix[: rng.randrange(len(prefix) + 1)]
+        expected = packaging_accepts(prefix)
+        if _PLAIN_WHEEL_PREFIX.fullmatch(prefix):
+            plain += 1
+            assert expected, prefix
+        assert _valid_wheel_prefix(prefix) == expected, prefix
+    assert plain > 500

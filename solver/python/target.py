@@ -87,9 +87,25 @@ def _system(platform: str) -> tuple[str, str, str]:
     return "linux", "Linux", "posix"
 
 
-@functools.lru_cache(maxsize=65536)
+# The name-version part nearly every wheel's filename has: a name of ASCII letters and digits with
+# single dots or underscores between them, and a version of digits with PEP 440's lower-case pre-,
+# post- and dev-release parts and no local label. packaging accepts every such part, so it is not
+# parsed: each release a solve reads has its own part, and packaging's parse of it was most of
+# choosing the release's file (~15 us). Any other part is packaging's decision
+# (tests/test_python_caches.py checks the two agree).
+_PLAIN_WHEEL_PREFIX = re.compile(
+    r"[A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*-(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*"
+    r"(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+)
+
+
 def _valid_wheel_prefix(prefix: str) -> bool:
     """Whether a wheel filename's name-version(-build) part parses (packaging's own checks)."""
+    return _PLAIN_WHEEL_PREFIX.fullmatch(prefix) is not None or _parsed_wheel_prefix(prefix)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed_wheel_prefix(prefix: str) -> bool:
     try:
         parse_wheel_filename(f"{prefix}-py3-none-any.whl")
     except (InvalidWheelFilename, InvalidVersion):
