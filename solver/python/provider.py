@@ -846,6 +846,11 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
                 self._pre_walked.add(name)
                 yield from candidates(True)
 
+        if only is not None and len(only) <= 1:
+            # A walk a pin cut to one release at most: walked now, whole. resolvelib asks for the first
+            # candidate at once (`_add_to_criteria`), and walking past it does nothing more; as a
+            # list, each later pass over the candidates reads it instead of walking again.
+            return list(lazy())
         return lazy
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
