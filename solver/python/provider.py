@@ -323,6 +323,8 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
 
     # ---- prefetch / speculation -------------------------------------------------------------
     def start(self) -> None:
+        if not self.prefetching:  # nothing is fetched ahead: no speculation to set up
+            return
         names = {r.name for r in self.root_reqs}
         with self._spec_lock:
             for r in self.root_reqs:
@@ -876,7 +878,7 @@ class PythonProvider(AbstractProvider):  # type: ignore[type-arg]
         if deps is None:
             deps = self._derive_dependencies(candidate)
         self._deps[candidate] = deps
-        names = sorted({d.name for d in deps if d.name != PYTHON})
+        names = sorted({d.name for d in deps if d.name != PYTHON}) if self.prefetching else ()
         if names:
             # resolvelib asks for these pages next: fetch them ahead of the speculation
             depth = self._spec_depth.get(candidate.name, 0) + 1
