@@ -608,7 +608,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cache-dir", type=Path, default=HERE / "cache")
     p.add_argument("--results-dir", type=Path, default=HERE / "results")
     p.add_argument("--no-setup", action="store_true", help="do not install missing peers")
-    p.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
+    p.add_argument("--keep-work", action="store_true", help="keep the scratch directory (for benchmarks.alternate)")
     return p.parse_args(argv)
 
 
@@ -656,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)
+        else:  # for python -m benchmarks.alternate
+            print(f"work directory kept: {work}", file=sys.stderr)
     meta = {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -111,3 +111,48 @@ def test_committed_results_name_no_host() -> None:
     text = '{"uri": "http://mirror.example.net/debian", "root": "cache/debian/mirror.example.net_debian"}'
     assert redact_hosts(text) == '{"uri": "http://HOST/debian", "root": "cache/debian/HOST_debian"}'
     assert redact_hosts("https://user@idx.example.org:8443/simple/") == "https://user@HOST:8443/simple/"
+
+
+def test_alternate_runs_two_trees_of_a_kept_case(tmp_path: Path) -> None:
+    """`benchmarks.alternate` over a work directory the harness kept: two trees (here the same one, an
+    A/A run) solve the Debian and the Python fixture case in turn, each with its own cache, and their
+    locks are the same but for the seal."""
+    fx = _fixtures(tmp_path)
+    env = dict(os.environ)
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env[var] = "http://127.0.0.1:9"  # a closed port: any download attempt fails
+    env.update(UV_OFFLINE="1", PIP_NO_INDEX="1", NO_PROXY="", no_proxy="")
+    cmd = [
+        sys.executable, "-m", "benchmarks", "--quick", "--repeats", "1", "--budget", "20", "--no-setup",
+        "--only", "deb-openstack,py-airflow", "--keep-work", "--offline-fixtures", str(fx),
+        "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(tmp_path / "results"),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    kept = [
+        line.split(": ", 1)[1]
+        for line in proc.stderr.splitlines()
+        if line.startswith("work directory kept: ")
+    ]
+    assert len(kept) == 1, proc.stderr[-2000:]
+    work = Path(kept[0])
+    try:
+        for case in ("deb-openstack", "py-airflow"):
+            run = subprocess.run(
+                [sys.executable, "-m", "benchmarks.alternate", str(work), case,
+                 "--tree", f"a={ROOT}", "--tree", f"b={ROOT}", "--rounds", "2"],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert run.returncode == 0, run.stderr[-2000:]
+            rows = [line for line in run.stdout.splitlines() if line.startswith(("| a |", "| b |"))]
+            assert len(rows) == 2, run.stdout
+            assert "locks the same but for inputs-sha256: yes" in run.stdout, run.stdout
+        bad = subprocess.run(
+            [sys.executable, "-m", "benchmarks.alternate", str(work), "no-such-case", "--tree", f"a={ROOT}"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no-such-case" in bad.stderr, (
+            bad.stderr
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
