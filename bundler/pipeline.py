@@ -311,31 +311,6 @@ def cross_warnings(lock: Lock, strict: bool) -> list[str]:
     return found
 
 
-def _load_http_early(spec: Any) -> None:
-    """Load the HTTP stack and the CA bundle on a thread of its own when the Python indexes are on the
-    network, while this thread imports the resolver (the other ~0.1 s before the first request).
-
-    A cold solve of five roots (a requirements file through the host's mirror) waited ~0.11 s for its
-    first request: httpx and httpcore imported (~0.08 s, with the GIL, which the resolver's imports
-    share anyway) and then the CA bundle loaded (~0.03 s, without it: done here in parallel)."""
-    import threading
-
-    from bundler.pysources import python_sources
-
-    indexes, find_links, cert, _notes = python_sources(spec)
-    if any(u.startswith(("https://", "http://")) for u in (*indexes, *find_links)):
-        threading.Thread(target=_load_http, args=(cert,), name="http-early", daemon=True).start()
-
-
-def _load_http(cert: str | None) -> None:
-    try:
-        from repos.http import tls_context, usable_cert
-
-        tls_context(usable_cert(cert))
-    except Exception:  # noqa: BLE001 - the first fetch makes the context again and reports the problem
-        pass
-
-
 def solve_spec(spec: Spec, **options: Any) -> SolveReport:
     """Solve every ecosystem of the spec; bad input found on the way is blamed on the spec's file
     unless the error already names a more precise place (an index URL, a requirements file)."""
@@ -365,7 +340,9 @@ def _solve_spec(
     are those of `previous` (a hotfix's base lock), else of the lock being rewritten; none with
     `upgrade`."""
     if spec.python is not None and not offline:
-        _load_http_early(spec.python)
+        from bundler import earlyhttp
+
+        earlyhttp.start(spec.python)  # unless bundler/quicksolve.py started it already
     prev_deb, prev_py = ({}, {}) if upgrade else _previous_versions(previous or lock_path)
     timings: dict[str, float] = {}
     audit = None

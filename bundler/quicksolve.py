@@ -136,6 +136,10 @@ def _answer(a: SolveArgs, lock_path: Path) -> int | None:
         return None
     if a.check and (spec.debian is not None and not a.offline or not (a.as_json or a.quiet)):
         return None  # --check's text, and a Debian check online (the command would fetch the Release again)
+    if spec.python is not None and not a.offline and not a.check and not os.path.exists(lock_path):
+        from bundler import earlyhttp
+
+        earlyhttp.start(spec.python)  # no lock: a solve follows, and its first request waits for these
     started = time.perf_counter()
     cache_dir = default_cache_dir(a.cache_dir)
     outcome = fastpath.check(spec, lock_path, cache_dir=cache_dir, offline=a.offline)

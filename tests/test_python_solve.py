@@ -353,12 +353,12 @@ def test_an_https_index_is_trusted_through_pips_cert(
 ) -> None:
     """An index over HTTPS whose certificate a private authority signed, trusted through pip's `cert`
     (PIP_CERT). The CA bundle is loaded once, early, on a thread of its own (bundler/pipeline.py
-    `_load_http_early`), and the index's clients use that context; without the bundle the server's
+    bundler/earlyhttp.py), and the index's clients use that context; without the bundle the server's
     certificate is refused."""
     import threading
 
     import repos.http
-    from bundler.pipeline import _load_http_early
+    from bundler import earlyhttp
     from tests.support.tls import make_certificates
 
     certs = make_certificates(tmp_path / "tls")
@@ -369,7 +369,7 @@ def test_an_https_index_is_trusted_through_pips_cert(
     with serve_directory(repo.root, tls=certs.server) as server:
         monkeypatch.setenv("PIP_INDEX_URL", server.url + "/simple/")
         s = spec(tmp_path, indexes=None)
-        _load_http_early(s)
+        earlyhttp.start(s)
         for t in threading.enumerate():
             if t.name == "http-early":
                 t.join()

@@ -395,3 +395,40 @@ def test_the_report_is_held_for_the_exit_that_never_frees_it(demo: Path, monkeyp
     assert [type(o).__name__ for o in cli._KEPT_FOR_EXIT] == ["SolveReport"]
     cli.keep_until_exit("the next one")
     assert cli._KEPT_FOR_EXIT == ["the next one"]  # only the latest: a long-lived caller keeps one
+
+
+@pytest.mark.parametrize(
+    ("lock_exists", "offline", "started"),
+    [(False, False, True), (True, False, False), (False, True, False)],
+)
+def test_a_solve_without_a_lock_loads_the_http_stack_from_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lock_exists: bool, offline: bool, started: bool
+) -> None:
+    """With network indexes and no lock (a solve is certain), the HTTP stack starts loading right after
+    the spec is read (bundler/earlyhttp.py), before the fast path's check; with a lock (it may be up
+    to date, and then nothing is fetched) or offline, not there."""
+    from bundler import earlyhttp
+
+    spec = tmp_path / "bundle.toml"
+    (tmp_path / "requirements.txt").write_text("attrs\n")
+    spec.write_text(
+        '[bundle]\nname = "x"\n\n[python]\nindexes = ["https://index.invalid/simple"]\n'
+        'python-version = "3.11"\nplatforms = ["manylinux_2_28_x86_64"]\nrequirements-file = "requirements.txt"\n'
+    )
+    lock = tmp_path / "bundle.lock"
+    if lock_exists:
+        lock.write_text("")
+    calls: list[object] = []
+    monkeypatch.setattr(earlyhttp, "start", lambda python: calls.append(python))
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise Stop
+
+    monkeypatch.setattr(fastpath, "check", stop)  # what follows the early start: the test ends there
+    args = ["solve", str(spec), "-o", str(lock), "--cache-dir", str(tmp_path / "c"), "--json"]
+    with pytest.raises(Stop):
+        quicksolve.run([*args, "--offline"] if offline else args)
+    assert len(calls) == int(started)

@@ -14,7 +14,7 @@ thread pool, so prefetching hundreds of projects runs concurrently, and cached o
 validators: a fresh page (by its Cache-Control max-age) is not revalidated, and `offline=True` uses
 only the cache. The HTTP stack (httpx, TLS, the CA bundle: some 0.07 s of start-up) is loaded on first
 use, so an offline run never loads it (a solve with network indexes starts loading it early:
-bundler/pipeline.py `_load_http_early`).
+bundler/earlyhttp.py).
 """
 
 from __future__ import annotations
