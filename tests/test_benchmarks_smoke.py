@@ -70,12 +70,17 @@ def _fixtures(tmp: Path) -> Path:
     return fx
 
 
-def test_harness_runs_offline_on_fixtures(tmp_path: Path) -> None:
-    fx = _fixtures(tmp_path)
+def _offline_env() -> dict[str, str]:
     env = dict(os.environ)
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         env[var] = "http://127.0.0.1:9"  # a closed port: any download attempt fails
     env.update(UV_OFFLINE="1", PIP_NO_INDEX="1", NO_PROXY="", no_proxy="")
+    return env
+
+
+def test_harness_runs_offline_on_fixtures(tmp_path: Path) -> None:
+    fx = _fixtures(tmp_path)
+    env = _offline_env()
     results = tmp_path / "results"
     cmd = [
         sys.executable, "-m", "benchmarks", "--quick", "--repeats", "1", "--budget", "20", "--no-setup",
@@ -118,10 +123,7 @@ def test_alternate_runs_two_trees_of_a_kept_case(tmp_path: Path) -> None:
     A/A run) solve the Debian and the Python fixture case in turn, each with its own cache, and their
     locks are the same but for the seal."""
     fx = _fixtures(tmp_path)
-    env = dict(os.environ)
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        env[var] = "http://127.0.0.1:9"  # a closed port: any download attempt fails
-    env.update(UV_OFFLINE="1", PIP_NO_INDEX="1", NO_PROXY="", no_proxy="")
+    env = _offline_env()
     cmd = [
         sys.executable, "-m", "benchmarks", "--quick", "--repeats", "1", "--budget", "20", "--no-setup",
         "--only", "deb-openstack,py-airflow", "--keep-work", "--offline-fixtures", str(fx),
