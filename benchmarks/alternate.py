@@ -27,9 +27,7 @@ same commit (an A/A run) show how far apart the noise alone puts them.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -42,8 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .peers import SYSTEM_PYTHON, PyTarget, uv_command, which
+from .run import byte_compile_bundler
+
 HERE = Path(__file__).resolve().parent
-SYSTEM_PYTHON = "/usr/bin/python3"  # the harness's probe runs under Debian's python3 (python3-solv)
 
 
 @dataclass
@@ -110,8 +110,7 @@ def _sides(args: argparse.Namespace) -> tuple[list[Side], Path]:
         if not sep or not name or not (tree / "bundler" / "__init__.py").is_file():
             shutil.rmtree(scratch, ignore_errors=True)
             raise ValueError(f"--tree {entry}: expected NAME=PATH of a bundler source tree")
-        for package in ("solver", "repos", "bundler"):
-            compileall.compile_dir(str(tree / package), quiet=1)
+        byte_compile_bundler(tree)
         cache = scratch / f"{name}-cache"
         if not args.cold:
             shutil.copytree(warm, cache)
@@ -131,21 +130,18 @@ def _sides(args: argparse.Namespace) -> tuple[list[Side], Path]:
 def _peer(doc: dict, args: argparse.Namespace, scratch: Path) -> Side:
     if "python" in doc:
         py = doc["python"]
-        uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-        if not os.path.exists(uv):
+        uv = which("uv")
+        if not uv:
             raise ValueError("uv is not installed (python -m benchmarks installs it)")
-        m = re.match(r"manylinux_(\d+)_(\d+)_(\w+)$", py["platforms"][0])
-        platform = f"{m.group(3)}-manylinux_{m.group(1)}_{m.group(2)}" if m else py["platforms"][0]
-        command = [uv, "pip", "compile", "--no-config", "--quiet", "--generate-hashes",
-                   "--python-version", py["python-version"], "--python-platform", platform]  # fmt: skip
-        command += ["--index-url", py["indexes"][0]] if py.get("indexes") else ["--no-index"]
-        for links in py.get("find-links", []):
-            command += ["--find-links", links]
-        if not args.cold:
-            command.append("--offline")
-        command += [py["requirements-file"], "-o", str(scratch / "uv.txt")]
-        if py.get("constraints-file"):
-            command += ["-c", py["constraints-file"]]
+        target = PyTarget(  # what the harness wrote the spec from (bundler_side.py `py_spec`)
+            Path(py["requirements-file"]),
+            Path(py["constraints-file"]) if py.get("constraints-file") else None,
+            py["indexes"][0] if py.get("indexes") else None,
+            Path(py["find-links"][0]) if py.get("find-links") else None,
+            py["python-version"],
+            platform=py["platforms"][0],
+        )
+        command = uv_command(uv, target, scratch / "uv.txt", offline=not args.cold)
         cache = scratch / "uv-cache" if args.cold else args.uv_cache.resolve()
         env = dict(os.environ, UV_CACHE_DIR=str(cache), UV_NO_PROGRESS="1")
         # from the repository root, as the harness runs it: elsewhere uv first looks for an interpreter

@@ -290,25 +290,31 @@ def count_pins(text: str) -> list[str]:
     )
 
 
+def uv_command(uv: str, target: PyTarget, out: Path, offline: bool = False) -> list[str]:
+    """`uv pip compile` of the target into `out`, as the harness times it (and benchmarks.alternate)."""
+    cmd = [uv, "pip", "compile", "--no-config", "--quiet", "--generate-hashes"]
+    cmd += ["--python-version", target.python_version, "--python-platform", _uv_platform(target.platform)]
+    if target.index:
+        cmd += ["--index-url", target.index]
+    else:
+        cmd += ["--no-index"]
+    if target.find_links:
+        cmd += ["--find-links", str(target.find_links)]
+    if offline:
+        cmd += ["--offline"]
+    cmd += [str(target.requirements), "-o", str(out)]
+    if target.constraints:
+        cmd += ["-c", str(target.constraints)]
+    return cmd
+
+
 def uv_compile(target: PyTarget, cache_dir: Path, timeout: float, offline: bool = False) -> Run:
     uv = which("uv")
     if not uv:
         return Run(0.0, False, error="uv not installed")
     with tempfile.TemporaryDirectory(prefix="uv-out-") as tmp:
         out = Path(tmp) / "requirements.txt"
-        cmd = [uv, "pip", "compile", "--no-config", "--quiet", "--generate-hashes"]
-        cmd += ["--python-version", target.python_version, "--python-platform", _uv_platform(target.platform)]
-        if target.index:
-            cmd += ["--index-url", target.index]
-        else:
-            cmd += ["--no-index"]
-        if target.find_links:
-            cmd += ["--find-links", str(target.find_links)]
-        if offline:
-            cmd += ["--offline"]
-        cmd += [str(target.requirements), "-o", str(out)]
-        if target.constraints:
-            cmd += ["-c", str(target.constraints)]
+        cmd = uv_command(uv, target, out, offline)
         env = dict(os.environ, UV_CACHE_DIR=str(cache_dir), UV_NO_PROGRESS="1")
         seconds, proc = timed(cmd, env=env, timeout=timeout)
         if proc is None:

@@ -612,14 +612,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def byte_compile_bundler() -> None:
-    """Write the .pyc files of bundler's own modules, as installing its wheel does.
+def byte_compile_bundler(root: Path = HERE.parent) -> None:
+    """Write the .pyc files of bundler's own modules (of the tree at `root`), as installing its wheel does.
 
     An editable install under PYTHONDONTWRITEBYTECODE (set on some machines) would otherwise compile
     every module from source in every timed run: 60 to 100 ms that no installed copy pays, and that
     the peers (native binaries, or Debian's byte-compiled python3-apt and python3-solv) do not pay.
     """
-    root = HERE.parent
     for package in ("solver", "repos", "bundler"):
         compileall.compile_dir(str(root / package), quiet=1)
 
